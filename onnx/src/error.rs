@@ -1,0 +1,56 @@
+//! Errors of graph building and model import; each names the file, node or layer at fault.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// What went wrong while reading a model or building its graphs.
+#[derive(Debug)]
+pub enum OnnxError {
+    /// The file could not be read.
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+    /// The bytes are not an ONNX model (truncated or another format).
+    Decode {
+        /// Where the bytes came from.
+        origin: String,
+        /// The protobuf decoder's reason.
+        reason: String,
+    },
+    /// The model is ONNX but not a VGG19 this crate can use.
+    NotVgg19 {
+        /// Where the model came from.
+        origin: String,
+        /// What was found instead.
+        found: String,
+    },
+    /// A tap or layer name that VGG19 does not have.
+    UnknownLayer(String),
+}
+
+impl fmt::Display for OnnxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OnnxError::Io { path, source } => write!(f, "cannot read model file {}: {source}", path.display()),
+            OnnxError::Decode { origin, reason } => {
+                write!(f, "{origin} is not a readable ONNX model (truncated or another format): {reason}")
+            }
+            OnnxError::NotVgg19 { origin, found } => write!(f, "{origin} is not a VGG19: {found}"),
+            OnnxError::UnknownLayer(name) => {
+                write!(f, "unknown VGG19 layer '{name}': expected relu1_1, relu1_2, relu2_1, ... relu5_4")
+            }
+        }
+    }
+}
+
+impl std::error::Error for OnnxError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            OnnxError::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,312 @@
+//! Reading a VGG19 from an ONNX file.
+//!
+//! Accepted: a torchvision `vgg19().features` export (weights as initialisers, or reaching the `Conv` through
+//! `Identity` or `Constant` nodes, as legacy and current exporters write them) and the ONNX model zoo VGG19
+//! (`vgg19-7.onnx`: the same Conv/Relu/MaxPool chain followed by a classifier, which is dropped). The
+//! convolutions are found by walking the graph from its image input along the chain; every shape and attribute
+//! is checked against VGG19, and anything else is refused with an error that says what was found.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use prost::Message;
+
+use crate::OnnxError;
+use crate::proto::{GraphProto, ModelProto, NodeProto, TensorProto, tensor_proto::DataType};
+use crate::vgg::{CONV_CHANNELS, ConvWeights, Layer, Normalisation, Vgg19};
+
+/// Refuse files beyond this size before reading them: the largest real VGG19 file (with classifier) is ~550 MB.
+pub const MAX_MODEL_BYTES: u64 = 1 << 30;
+
+/// Reads a VGG19 from an ONNX file.
+pub fn load_vgg19(path: &Path) -> Result<Vgg19, OnnxError> {
+    let io = |source| OnnxError::Io { path: path.to_path_buf(), source };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    let origin = path.display().to_string();
+    if size > MAX_MODEL_BYTES {
+        return Err(OnnxError::NotVgg19 {
+            origin,
+            found: format!("a file of {size} bytes, larger than any VGG19 ({MAX_MODEL_BYTES} bytes at most)"),
+        });
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    vgg19_from_bytes(&bytes, &origin)
+}
+
+/// Reads a VGG19 from ONNX bytes; `origin` names them in messages.
+pub fn vgg19_from_bytes(bytes: &[u8], origin: &str) -> Result<Vgg19, OnnxError> {
+    let model = ModelProto::decode(bytes)
+        .map_err(|err| OnnxError::Decode { origin: origin.to_string(), reason: err.to_string() })?;
+    let not_vgg = |found: String| OnnxError::NotVgg19 { origin: origin.to_string(), found };
+    let graph = model.graph.as_ref().ok_or_else(|| not_vgg("a model without a graph".into()))?;
+    let walk = walk_feature_chain(graph).map_err(not_vgg)?;
+    let layout = if walk.classifier_dropped {
+        "ONNX model zoo layout, classifier dropped"
+    } else {
+        "torchvision features layout"
+    };
+    Ok(Vgg19 {
+        convs: walk.convs,
+        normalisation: Normalisation::IMAGENET,
+        description: format!("VGG19 from {origin} ({layout})"),
+    })
+}
+
+struct FeatureChain {
+    convs: Vec<ConvWeights>,
+    classifier_dropped: bool,
+}
+
+/// Where a tensor's value comes from: an initialiser or a `Constant` node, possibly behind `Identity` nodes.
+struct Constants<'g> {
+    tensors: HashMap<&'g str, &'g TensorProto>,
+    aliases: HashMap<&'g str, &'g str>,
+}
+
+impl<'g> Constants<'g> {
+    fn new(graph: &'g GraphProto) -> Self {
+        let mut tensors: HashMap<&str, &TensorProto> =
+            graph.initializer.iter().filter_map(|tensor| Some((tensor.name.as_deref()?, tensor))).collect();
+        let mut aliases = HashMap::new();
+        for node in &graph.node {
+            let output = node.output.first().map(String::as_str).unwrap_or("");
+            match node.op_type.as_deref() {
+                Some("Constant") => {
+                    let value = node.attribute.iter().find(|a| a.name.as_deref() == Some("value"));
+                    if let Some(tensor) = value.and_then(|v| v.t.as_ref()) {
+                        tensors.insert(output, tensor);
+                    }
+                }
+                Some("Identity") => {
+                    if let Some(input) = node.input.first() {
+                        aliases.insert(output, input.as_str());
+                    }
+                }
+                _ => {}
+            }
+        }
+        Constants { tensors, aliases }
+    }
+
+    fn get(&self, mut name: &'g str) -> Option<&'g TensorProto> {
+        for _ in 0..64 {
+            if let Some(tensor) = self.tensors.get(name) {
+                return Some(tensor);
+            }
+            name = self.aliases.get(name)?;
+        }
+        None
+    }
+
+    fn is_constant(&self, name: &'g str) -> bool {
+        self.get(name).is_some()
+    }
+}
+
+/// Ops that the walk passes through without meaning anything for the features.
+const PASS_THROUGH: [&str; 2] = ["Identity", "Dropout"];
+
+/// One step of the image's way through the file's graph.
+enum Step<'g> {
+    Conv(&'g NodeProto),
+    Relu,
+    Pool(&'g NodeProto),
+}
+
+/// Convolutions per block of VGG19 (blocks end at pools).
+const VGG19_BLOCKS: [usize; 5] = [2, 2, 4, 4, 4];
+
+fn network_name(blocks: &[usize]) -> &'static str {
+    match blocks {
+        [1, 1, 2, 2, 2] => " (the block layout of VGG11)",
+        [2, 2, 2, 2, 2] => " (the block layout of VGG13)",
+        [2, 2, 3, 3, 3] => " (the block layout of VGG16)",
+        _ => "",
+    }
+}
+
+fn walk_feature_chain(graph: &GraphProto) -> Result<FeatureChain, String> {
+    let constants = Constants::new(graph);
+    let data_inputs: Vec<&str> = graph
+        .input
+        .iter()
+        .filter_map(|input| input.name.as_deref())
+        .filter(|name| !constants.is_constant(name))
+        .collect();
+    let [image] = data_inputs[..] else {
+        return Err(format!("{} data inputs {:?}; a VGG19 has one image input", data_inputs.len(), data_inputs));
+    };
+    let mut consumers: HashMap<&str, Vec<&NodeProto>> = HashMap::new();
+    for node in &graph.node {
+        for input in &node.input {
+            consumers.entry(input.as_str()).or_default().push(node);
+        }
+    }
+
+    // Follow the image along the chain of Conv / Relu / pool nodes.
+    let mut steps = Vec::new();
+    let mut stopped_at = None;
+    let mut current = image;
+    loop {
+        let next = consumers.get(current).map(Vec::as_slice).unwrap_or(&[]);
+        let node = match next {
+            [] => break,
+            [node] => *node,
+            _ => {
+                return Err(format!("tensor '{current}' feeds {} nodes; VGG19 features are a plain chain", next.len()));
+            }
+        };
+        let op = node.op_type.as_deref().unwrap_or("");
+        match op {
+            "Conv" => steps.push(Step::Conv(node)),
+            "Relu" => steps.push(Step::Relu),
+            "MaxPool" | "AveragePool" => steps.push(Step::Pool(node)),
+            _ if PASS_THROUGH.contains(&op) => {}
+            _ => {
+                stopped_at = Some(format!("{op} node '{}'", node.name.as_deref().unwrap_or("")));
+                break;
+            }
+        }
+        current = node.output.first().map(String::as_str).unwrap_or("");
+    }
+
+    // Group the convolutions into blocks and compare with VGG19.
+    let mut blocks = vec![0usize];
+    let mut conv_nodes = Vec::new();
+    for (index, step) in steps.iter().enumerate() {
+        match step {
+            Step::Conv(node) => {
+                if !matches!(steps.get(index + 1), Some(Step::Relu)) {
+                    return Err(format!("convolution {} is not followed by a Relu", conv_nodes.len() + 1));
+                }
+                conv_nodes.push(*node);
+                *blocks.last_mut().expect("non-empty") += 1;
+            }
+            Step::Pool(node) => {
+                check_pool(node)?;
+                blocks.push(0);
+            }
+            Step::Relu => {}
+        }
+    }
+    while blocks.len() > 1 && blocks.last() == Some(&0) {
+        blocks.pop();
+    }
+    if blocks[..] != VGG19_BLOCKS {
+        let ending = stopped_at.map(|op| format!(", then the chain reaches a {op}")).unwrap_or_default();
+        return Err(format!(
+            "found {} 3x3 convolutions in blocks {blocks:?}{}{ending}; VGG19 has 16 in blocks {VGG19_BLOCKS:?}",
+            conv_nodes.len(),
+            network_name(&blocks)
+        ));
+    }
+    let convs = conv_nodes
+        .iter()
+        .zip(Layer::all())
+        .map(|(node, layer)| {
+            let (weights, shape) = conv_weights(node, &constants, layer)?;
+            let expected = CONV_CHANNELS[layer.index()];
+            if shape != expected {
+                return Err(format!(
+                    "{} maps {} -> {} channels; VGG19's maps {} -> {}",
+                    layer.conv_name(),
+                    shape.0,
+                    shape.1,
+                    expected.0,
+                    expected.1
+                ));
+            }
+            Ok(weights)
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(FeatureChain { convs, classifier_dropped: stopped_at.is_some() })
+}
+
+fn attribute_ints(node: &NodeProto, name: &str) -> Option<Vec<i64>> {
+    node.attribute.iter().find(|a| a.name.as_deref() == Some(name)).map(|a| a.ints.clone())
+}
+
+fn attribute_int(node: &NodeProto, name: &str) -> Option<i64> {
+    node.attribute.iter().find(|a| a.name.as_deref() == Some(name)).and_then(|a| a.i)
+}
+
+fn check_pool(node: &NodeProto) -> Result<(), String> {
+    let kernel = attribute_ints(node, "kernel_shape").unwrap_or_default();
+    let strides = attribute_ints(node, "strides").unwrap_or_else(|| vec![1, 1]);
+    if kernel != [2, 2] || strides != [2, 2] {
+        return Err(format!("a pool with kernel {kernel:?} and strides {strides:?}; VGG19 pools 2x2 with stride 2"));
+    }
+    Ok(())
+}
+
+fn conv_weights(
+    node: &NodeProto,
+    constants: &Constants,
+    layer: Layer,
+) -> Result<(ConvWeights, (usize, usize)), String> {
+    let name = layer.conv_name();
+    let weight_name = node.input.get(1).ok_or_else(|| format!("{name} has no weight input"))?;
+    let weight = constants
+        .get(weight_name)
+        .ok_or_else(|| format!("{name}'s weight '{weight_name}' is not a constant of the file"))?;
+    let dims: Vec<i64> = weight.dims.clone();
+    let [cout, cin, 3, 3] = dims[..] else {
+        return Err(format!("{name}'s weight has shape {dims:?}; expected [out, in, 3, 3]"));
+    };
+    let (cin, cout) = (cin as usize, cout as usize);
+    let strides = attribute_ints(node, "strides").unwrap_or_else(|| vec![1, 1]);
+    let dilations = attribute_ints(node, "dilations").unwrap_or_else(|| vec![1, 1]);
+    let pads = attribute_ints(node, "pads").unwrap_or_else(|| vec![0, 0, 0, 0]);
+    let auto_pad = node
+        .attribute
+        .iter()
+        .find(|a| a.name.as_deref() == Some("auto_pad"))
+        .and_then(|a| a.s.clone())
+        .map(|s| String::from_utf8_lossy(&s).into_owned())
+        .unwrap_or_default();
+    let same_padding = pads == [1, 1, 1, 1] || auto_pad.starts_with("SAME");
+    if strides != [1, 1] || dilations != [1, 1] || !same_padding || attribute_int(node, "group").unwrap_or(1) != 1 {
+        return Err(format!(
+            "{name} has strides {strides:?}, dilations {dilations:?}, pads {pads:?}; VGG19 uses stride 1, pad 1"
+        ));
+    }
+    let weight_values = tensor_f32(weight).map_err(|why| format!("{name}'s weight: {why}"))?;
+    let bias = match node.input.get(2).filter(|n| !n.is_empty()) {
+        None => vec![0.0; cout],
+        Some(bias_name) => {
+            let tensor = constants
+                .get(bias_name)
+                .ok_or_else(|| format!("{name}'s bias '{bias_name}' is not a constant of the file"))?;
+            let values = tensor_f32(tensor).map_err(|why| format!("{name}'s bias: {why}"))?;
+            if values.len() != cout {
+                return Err(format!("{name}'s bias has {} values; expected {cout}", values.len()));
+            }
+            values
+        }
+    };
+    Ok((ConvWeights { weight: weight_values, bias }, (cin, cout)))
+}
+
+/// The float values of a tensor stored inside the file.
+fn tensor_f32(tensor: &TensorProto) -> Result<Vec<f32>, String> {
+    if tensor.data_type != Some(DataType::Float as i32) {
+        return Err(format!("data type {:?} (only float32 weights are read)", tensor.data_type));
+    }
+    if tensor.data_location == Some(1) || !tensor.external_data.is_empty() {
+        return Err("weights stored in an external data file; re-export with the weights inside the .onnx".into());
+    }
+    let count: i64 = tensor.dims.iter().product();
+    let values: Vec<f32> = match &tensor.raw_data {
+        Some(raw) if !raw.is_empty() => {
+            raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+        }
+        _ => tensor.float_data.clone(),
+    };
+    if values.len() as i64 != count {
+        return Err(format!("{} values stored for shape {:?} ({count} expected)", values.len(), tensor.dims));
+    }
+    if let Some(bad) = values.iter().position(|v| !v.is_finite()) {
+        return Err(format!("value {bad} is not finite"));
+    }
+    Ok(values)
+}

@@ -1,0 +1,88 @@
+//! The engine's one error type; every message names the input at fault.
+
+use std::fmt;
+
+/// What went wrong in the engine.
+#[derive(Debug)]
+pub enum EngineError {
+    /// ONNX Runtime's shared library was not found or did not load.
+    OnnxRuntimeMissing {
+        /// Each place looked at, with what was found there.
+        tried: Vec<String>,
+    },
+    /// ONNX Runtime reported an error.
+    OnnxRuntime {
+        /// What the engine was doing.
+        context: String,
+        /// ONNX Runtime's message.
+        message: String,
+    },
+    /// The requested execution provider cannot run here.
+    Provider {
+        /// `cuda`, `directml`, ...
+        requested: String,
+        /// Why it is unavailable.
+        reason: String,
+    },
+    /// The model could not be read or built.
+    Model(nst_onnx::OnnxError),
+    /// An image could not be read, decoded or written.
+    Image {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// A preset is invalid; the message names its file, line and key.
+    Preset(String),
+    /// An argument is out of range or inconsistent.
+    InvalidArgument(String),
+    /// The run was cancelled through the progress callback.
+    Cancelled,
+}
+
+impl fmt::Display for EngineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EngineError::OnnxRuntimeMissing { tried } => {
+                write!(f, "ONNX Runtime {} was not found. Looked at:", crate::runtime::ORT_VERSION)?;
+                for place in tried {
+                    write!(f, "\n  - {place}")?;
+                }
+                write!(
+                    f,
+                    "\nRun scripts/setup (it fetches the onnxruntime=={} wheel with pip and unpacks its library), \
+                     or point ORT_DYLIB_PATH at an absolute path of libonnxruntime.so.",
+                    crate::runtime::ORT_VERSION
+                )
+            }
+            EngineError::OnnxRuntime { context, message } => {
+                write!(f, "ONNX Runtime failed while {context}: {message}")
+            }
+            EngineError::Provider { requested, reason } => {
+                write!(f, "execution provider '{requested}' is not available: {reason}")
+            }
+            EngineError::Model(err) => write!(f, "{err}"),
+            EngineError::Image { path, reason } => write!(f, "image {path}: {reason}"),
+            EngineError::Preset(message) => write!(f, "{message}"),
+            EngineError::InvalidArgument(message) => write!(f, "{message}"),
+            EngineError::Cancelled => write!(f, "cancelled"),
+        }
+    }
+}
+
+impl std::error::Error for EngineError {}
+
+impl From<nst_onnx::OnnxError> for EngineError {
+    fn from(err: nst_onnx::OnnxError) -> Self {
+        EngineError::Model(err)
+    }
+}
+
+/// Wraps an ONNX Runtime error with what the engine was doing.
+pub(crate) fn ort_context<E: fmt::Display>(context: &str) -> impl FnOnce(E) -> EngineError + '_ {
+    move |err| EngineError::OnnxRuntime { context: context.to_string(), message: err.to_string() }
+}
+
+/// Shorthand for the engine's results.
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;

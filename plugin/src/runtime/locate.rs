@@ -1,0 +1,72 @@
+//! Where ONNX Runtime's library is looked for.
+//!
+//! `ort` resolves a relative library path against the *host's* executable, which is wrong for a plugin; so every
+//! candidate here is made absolute first.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{EngineError, Result};
+
+/// Library file names tried in a folder, most specific first.
+#[cfg(target_os = "windows")]
+const LIBRARY_NAMES: &[&str] = &["onnxruntime.dll"];
+#[cfg(target_os = "macos")]
+const LIBRARY_NAMES: &[&str] = &["libonnxruntime.1.31.1.dylib", "libonnxruntime.dylib"];
+#[cfg(not(any(target_os = "windows", target_os = "macos")))]
+const LIBRARY_NAMES: &[&str] = &["libonnxruntime.so.1.31.1", "libonnxruntime.so.1", "libonnxruntime.so"];
+
+/// The candidates in search order, each with where it came from: the configured path, then `ORT_DYLIB_PATH`,
+/// then the folder of the file holding this engine (the plugin library, or the executable it is linked into).
+pub fn candidate_paths(explicit: Option<&Path>) -> Vec<(PathBuf, String)> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let absolute = |path: &Path| if path.is_absolute() { path.to_path_buf() } else { cwd.join(path) };
+    let mut candidates = Vec::new();
+    if let Some(path) = explicit {
+        candidates.push((absolute(path), "configured path".to_string()));
+    }
+    if let Some(path) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
+        candidates.push((absolute(Path::new(&path)), "ORT_DYLIB_PATH".to_string()));
+    }
+    if let Some(folder) = own_file().as_deref().and_then(Path::parent) {
+        for name in LIBRARY_NAMES {
+            candidates.push((folder.join(name), format!("beside {}", own_file().unwrap_or_default().display())));
+        }
+    }
+    candidates
+}
+
+/// The first candidate that exists; otherwise an error listing every place tried.
+pub fn locate_onnxruntime(explicit: Option<&Path>) -> Result<PathBuf> {
+    let candidates = candidate_paths(explicit);
+    if let Some((path, _)) = candidates.iter().find(|(path, _)| path.is_file()) {
+        return Ok(path.clone());
+    }
+    Err(EngineError::OnnxRuntimeMissing {
+        tried: candidates
+            .into_iter()
+            .map(|(path, origin)| format!("{} ({origin}): no such file", path.display()))
+            .collect(),
+    })
+}
+
+/// The file this code was loaded from: the shared library when built as a plugin, else the executable.
+#[cfg(unix)]
+fn own_file() -> Option<PathBuf> {
+    // SAFETY: dladdr only reads the loader's tables; `info` is plain old data filled on success, and
+    // `dli_fname` points to a NUL-terminated string owned by the loader that outlives this call.
+    unsafe {
+        let mut info: libc::Dl_info = std::mem::zeroed();
+        let address = own_file as *const () as *const libc::c_void;
+        if libc::dladdr(address, &mut info) == 0 || info.dli_fname.is_null() {
+            return std::env::current_exe().ok();
+        }
+        let name = std::ffi::CStr::from_ptr(info.dli_fname).to_string_lossy().into_owned();
+        let path = PathBuf::from(name);
+        if path.is_absolute() { Some(path) } else { std::env::current_exe().ok() }
+    }
+}
+
+#[cfg(not(unix))]
+fn own_file() -> Option<PathBuf> {
+    std::env::current_exe().ok()
+}

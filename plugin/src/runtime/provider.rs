@@ -1,0 +1,122 @@
+//! Execution providers: which one was asked for, and which one actually runs.
+
+use std::str::FromStr;
+
+use ort::environment::Environment;
+use ort::ep::{self, ExecutionProvider};
+use ort::session::Session;
+use ort::session::builder::{GraphOptimizationLevel, SessionBuilder};
+
+use crate::error::{EngineError, Result, ort_context};
+
+/// Where the graphs run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Provider {
+    /// CUDA if it works here, else DirectML on Windows, else CPU.
+    #[default]
+    Auto,
+    /// ONNX Runtime's CPU kernels.
+    Cpu,
+    /// NVIDIA GPUs (needs the onnxruntime-gpu library).
+    Cuda,
+    /// DirectX 12 GPUs on Windows (needs the DirectML build).
+    DirectMl,
+}
+
+impl Provider {
+    /// The name used in presets, configuration and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::Auto => "auto",
+            Provider::Cpu => "cpu",
+            Provider::Cuda => "cuda",
+            Provider::DirectMl => "directml",
+        }
+    }
+}
+
+impl FromStr for Provider {
+    type Err = EngineError;
+    fn from_str(text: &str) -> Result<Self> {
+        match text.to_ascii_lowercase().as_str() {
+            "auto" => Ok(Provider::Auto),
+            "cpu" => Ok(Provider::Cpu),
+            "cuda" => Ok(Provider::Cuda),
+            "directml" | "dml" => Ok(Provider::DirectMl),
+            other => Err(EngineError::InvalidArgument(format!(
+                "unknown execution provider '{other}': expected auto, cpu, cuda or directml"
+            ))),
+        }
+    }
+}
+
+/// How sessions are opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SessionOptions {
+    /// Requested provider.
+    pub provider: Provider,
+    /// Intra-op threads for ONNX Runtime (1..=256).
+    pub threads: usize,
+}
+
+/// Opens a session for `model_bytes`, returning it with the provider that actually runs it.
+///
+/// An explicitly requested GPU provider that cannot be registered is an error (ONNX Runtime would otherwise fall
+/// back to CPU silently); `Auto` tries the GPU providers and reports the one that took.
+pub fn open_session(env: &Environment, model_bytes: &[u8], options: SessionOptions) -> Result<(Session, Provider)> {
+    let attempts: &[Provider] = match options.provider {
+        Provider::Auto if cfg!(windows) => &[Provider::Cuda, Provider::DirectMl, Provider::Cpu],
+        Provider::Auto => &[Provider::Cuda, Provider::Cpu],
+        Provider::Cpu => &[Provider::Cpu],
+        Provider::Cuda => &[Provider::Cuda],
+        Provider::DirectMl => &[Provider::DirectMl],
+    };
+    let mut last_error = None;
+    for &provider in attempts {
+        match try_open(env, model_bytes, options.threads, provider) {
+            Ok(session) => return Ok((session, provider)),
+            Err(err) => last_error = Some(err),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| EngineError::InvalidArgument("no execution provider to try".into())))
+}
+
+fn base_builder(env: &Environment, threads: usize) -> Result<SessionBuilder> {
+    let context = ort_context("configuring a session");
+    Session::builder(env)
+        .and_then(|b| b.with_optimization_level(GraphOptimizationLevel::All).map_err(Into::into))
+        .and_then(|b| b.with_intra_threads(threads).map_err(Into::into))
+        // Spinning threads would steal the cores the Rust-side losses run on between graph runs.
+        .and_then(|b| b.with_intra_op_spinning(false).map_err(Into::into))
+        .and_then(|b| b.with_inter_op_spinning(false).map_err(Into::into))
+        .map_err(context)
+}
+
+fn try_open(env: &Environment, model_bytes: &[u8], threads: usize, provider: Provider) -> Result<Session> {
+    let builder = base_builder(env, threads)?;
+    let unavailable = |reason: String| EngineError::Provider { requested: provider.name().to_string(), reason };
+    let builder = match provider {
+        Provider::Cpu | Provider::Auto => builder,
+        Provider::Cuda => {
+            if !ep::CUDA::is_available().unwrap_or(false) {
+                return Err(unavailable(
+                    "this ONNX Runtime library has no CUDA support (install the onnxruntime-gpu wheel's library)"
+                        .into(),
+                ));
+            }
+            builder
+                .with_execution_providers([ep::CUDA::default().build().error_on_failure()])
+                .map_err(|err| unavailable(err.to_string()))?
+        }
+        Provider::DirectMl => {
+            if !ep::DirectML::is_available().unwrap_or(false) {
+                return Err(unavailable("this ONNX Runtime library has no DirectML support (Windows only)".into()));
+            }
+            builder
+                .with_execution_providers([ep::DirectML::default().build().error_on_failure()])
+                .map_err(|err| unavailable(err.to_string()))?
+        }
+    };
+    let mut builder = builder;
+    builder.commit_from_memory(model_bytes).map_err(ort_context("loading a graph"))
+}

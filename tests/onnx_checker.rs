@@ -1,0 +1,31 @@
+//! The exported graphs pass ONNX's own checker with full shape inference, for both poolings.
+
+mod support;
+
+use nst_onnx::backward::backward_graph;
+use nst_onnx::forward::forward_graph;
+use nst_onnx::graph::encode;
+use nst_onnx::random::random_vgg19;
+use nst_onnx::{Layer, Pooling};
+use support::python::{TempDir, run_python};
+
+#[test]
+fn exported_graphs_pass_onnx_full_check() {
+    let dir = TempDir::new("checker");
+    let model = random_vgg19(0);
+    let taps: Vec<Layer> = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu4_2", "relu5_1"]
+        .iter()
+        .map(|n| Layer::parse(n).unwrap())
+        .collect();
+    let mut paths = Vec::new();
+    for pooling in [Pooling::Max, Pooling::Average] {
+        let forward = dir.path().join(format!("forward_{}.onnx", pooling.name()));
+        let backward = dir.path().join(format!("backward_{}.onnx", pooling.name()));
+        std::fs::write(&forward, encode(&forward_graph(&model, Layer::parse("relu5_1").unwrap(), pooling))).unwrap();
+        std::fs::write(&backward, encode(&backward_graph(&model, &taps, pooling).unwrap())).unwrap();
+        paths.extend([forward, backward]);
+    }
+    let refs: Vec<&std::path::Path> = paths.iter().map(|p| p.as_path()).collect();
+    let report = run_python("check_models.py", &refs);
+    assert_eq!(report.lines().filter(|l| l.starts_with("checked")).count(), 4, "{report}");
+}

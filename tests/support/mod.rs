@@ -1,0 +1,50 @@
+//! Shared helpers of the end-to-end tests.
+#![allow(dead_code)]
+
+pub mod python;
+pub mod reference;
+
+use std::path::PathBuf;
+
+use nst::runtime::environment;
+use ort::environment::Environment;
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// ONNX Runtime as the tests use it: `ORT_DYLIB_PATH` when set, else the library `scripts/setup` unpacked.
+pub fn ort_environment() -> Environment {
+    let configured = std::env::var_os("ORT_DYLIB_PATH")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".ort/libonnxruntime.so.1.31.1"));
+    environment(Some(&configured)).expect("ONNX Runtime: run scripts/setup first").0
+}
+
+/// A small deterministic generator for test inputs (SplitMix64).
+pub struct TestRng(pub u64);
+
+impl TestRng {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f32 {
+        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
+    }
+
+    /// Uniform in [-1, 1).
+    pub fn symmetric(&mut self) -> f32 {
+        self.unit() * 2.0 - 1.0
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+}
