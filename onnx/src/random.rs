@@ -8,11 +8,12 @@
 
 use crate::vgg::{ConvWeights, Layer, Normalisation, Vgg19};
 
-/// SplitMix64 (Steele, Lea & Flood 2014): small, fast, and fully specified.
-struct SplitMix64(u64);
+/// SplitMix64 (Steele, Lea & Flood 2014): small, fast, and fully specified; shared by every seeded draw.
+pub struct SplitMix64(pub u64);
 
 impl SplitMix64 {
-    fn next(&mut self) -> u64 {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -20,9 +21,14 @@ impl SplitMix64 {
         z ^ (z >> 31)
     }
 
+    /// Uniform in [0, 1): 24 random bits, exactly representable in f32.
+    pub fn unit(&mut self) -> f32 {
+        (self.next_u64() >> 40) as f32 / (1u32 << 24) as f32
+    }
+
     /// Uniform in [-1, 1): 24 random bits, exactly representable in f32.
-    fn symmetric_unit(&mut self) -> f32 {
-        let bits = (self.next() >> 40) as i32; // 0 .. 2^24
+    pub fn symmetric_unit(&mut self) -> f32 {
+        let bits = (self.next_u64() >> 40) as i32; // 0 .. 2^24
         (bits - (1 << 23)) as f32 / (1u32 << 23) as f32
     }
 }

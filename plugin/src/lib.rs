@@ -1,12 +1,16 @@
 //! nst: neural style transfer (Gatys, Ecker & Bethge) on ONNX Runtime.
 //!
 //! The way of the data: image in ([`image_io`]) -> tensors -> forward graph ([`network`]) -> features ->
-//! losses and their gradients ([`losses`]) -> backward graph -> image gradient -> optimiser step ([`optim`]) ->
-//! image out. [`stylize`] runs that loop for a preset ([`preset`]).
+//! losses and their gradients ([`losses`], combined in [`objective`]) -> backward graph -> image gradient ->
+//! optimiser step ([`optim`]) -> image out.
 #![deny(missing_docs)]
 
 pub mod error;
+pub mod image_io;
+pub mod losses;
 pub mod network;
+pub mod objective;
+pub mod optim;
 pub mod runtime;
 
 pub use error::{EngineError, Result};

@@ -15,24 +15,22 @@ const LIBRARY_NAMES: &[&str] = &["libonnxruntime.1.31.1.dylib", "libonnxruntime.
 #[cfg(not(any(target_os = "windows", target_os = "macos")))]
 const LIBRARY_NAMES: &[&str] = &["libonnxruntime.so.1.31.1", "libonnxruntime.so.1", "libonnxruntime.so"];
 
-/// The candidates in search order, each with where it came from: the configured path, then `ORT_DYLIB_PATH`,
-/// then the folder of the file holding this engine (the plugin library, or the executable it is linked into).
+/// The candidates in search order, each with where it came from. A configured path wins and is the only
+/// candidate (a wrong configuration is reported, not silently replaced); then `ORT_DYLIB_PATH`, likewise; only
+/// when neither is set, the folder of the file holding this engine (the plugin library, or the executable it is
+/// linked into).
 pub fn candidate_paths(explicit: Option<&Path>) -> Vec<(PathBuf, String)> {
     let cwd = std::env::current_dir().unwrap_or_default();
     let absolute = |path: &Path| if path.is_absolute() { path.to_path_buf() } else { cwd.join(path) };
-    let mut candidates = Vec::new();
     if let Some(path) = explicit {
-        candidates.push((absolute(path), "configured path".to_string()));
+        return vec![(absolute(path), "configured path".to_string())];
     }
     if let Some(path) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
-        candidates.push((absolute(Path::new(&path)), "ORT_DYLIB_PATH".to_string()));
+        return vec![(absolute(Path::new(&path)), "ORT_DYLIB_PATH".to_string())];
     }
-    if let Some(folder) = own_file().as_deref().and_then(Path::parent) {
-        for name in LIBRARY_NAMES {
-            candidates.push((folder.join(name), format!("beside {}", own_file().unwrap_or_default().display())));
-        }
-    }
-    candidates
+    let Some(own) = own_file() else { return Vec::new() };
+    let folder = own.parent().map(Path::to_path_buf).unwrap_or_default();
+    LIBRARY_NAMES.iter().map(|name| (folder.join(name), format!("beside {}", own.display()))).collect()
 }
 
 /// The first candidate that exists; otherwise an error listing every place tried.
@@ -51,7 +49,7 @@ pub fn locate_onnxruntime(explicit: Option<&Path>) -> Result<PathBuf> {
 
 /// The file this code was loaded from: the shared library when built as a plugin, else the executable.
 #[cfg(unix)]
-fn own_file() -> Option<PathBuf> {
+pub(crate) fn own_file() -> Option<PathBuf> {
     // SAFETY: dladdr only reads the loader's tables; `info` is plain old data filled on success, and
     // `dli_fname` points to a NUL-terminated string owned by the loader that outlives this call.
     unsafe {
@@ -67,6 +65,6 @@ fn own_file() -> Option<PathBuf> {
 }
 
 #[cfg(not(unix))]
-fn own_file() -> Option<PathBuf> {
+pub(crate) fn own_file() -> Option<PathBuf> {
     std::env::current_exe().ok()
 }

@@ -1,0 +1,168 @@
+//! One evaluation of the style-transfer objective: image -> forward graph -> losses -> backward graph -> dL/dimage.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use nst_onnx::Layer;
+
+use crate::error::{EngineError, Result};
+use crate::image_io::Planar;
+use crate::losses::LossTerms;
+use crate::losses::content::content_loss;
+use crate::losses::style::{StyleTarget, style_loss};
+use crate::losses::total_variation::total_variation;
+use crate::network::{Network, Pass};
+use crate::optim::Differentiable;
+
+/// Which layers the losses read and how they are weighted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LossSettings {
+    /// The content layer (the paper: relu4_2).
+    pub content_layer: Layer,
+    /// alpha.
+    pub content_weight: f32,
+    /// Style layers with their per-layer weights (the paper: relu1_1..relu5_1, equal weights).
+    pub style_layers: Vec<(Layer, f32)>,
+    /// beta.
+    pub style_weight: f32,
+    /// Total-variation weight.
+    pub tv_weight: f32,
+}
+
+impl LossSettings {
+    /// Every layer a loss reads.
+    pub fn taps(&self) -> Vec<Layer> {
+        let mut taps: Vec<Layer> = self.style_layers.iter().map(|(l, _)| *l).collect();
+        taps.push(self.content_layer);
+        taps.sort();
+        taps.dedup();
+        taps
+    }
+}
+
+/// What the image is pulled towards: content features and one blended Gram target per style layer.
+pub struct Targets {
+    content: Vec<f32>,
+    style: Vec<StyleTarget>,
+}
+
+fn load_image(pass: &mut Pass, image: &Planar) -> Result<()> {
+    if image.width != pass.width() || image.height != pass.height() {
+        return Err(EngineError::InvalidArgument(format!(
+            "image is {}x{}, the pass expects {}x{}",
+            image.width,
+            image.height,
+            pass.width(),
+            pass.height()
+        )));
+    }
+    pass.image_mut().copy_from_slice(&image.rgb);
+    Ok(())
+}
+
+impl Targets {
+    /// Runs the content image and each style image (with blend weights) through the network. `pass` is the
+    /// output-sized pass, which is reused for the content image.
+    pub fn compute(
+        network: &mut Network,
+        pass: &mut Pass,
+        settings: &LossSettings,
+        content: &Planar,
+        styles: &[(Planar, f32)],
+    ) -> Result<Self> {
+        load_image(pass, content)?;
+        network.forward(pass)?;
+        let content_features = pass.feature(settings.content_layer).expect("content layer is a tap").values.to_vec();
+        let output_positions: Vec<usize> = settings
+            .style_layers
+            .iter()
+            .map(|(l, _)| pass.feature(*l).expect("style layer is a tap").positions)
+            .collect();
+
+        let mut per_layer: Vec<Vec<(StyleTarget, f32)>> = vec![Vec::new(); settings.style_layers.len()];
+        for (style, weight) in styles {
+            let mut style_pass = network.pass(style.height, style.width)?;
+            load_image(&mut style_pass, style)?;
+            network.forward(&mut style_pass)?;
+            for (i, (layer, _)) in settings.style_layers.iter().enumerate() {
+                let map = style_pass.feature(*layer).expect("style layer is a tap");
+                per_layer[i].push((
+                    StyleTarget::from_features(map.values, map.channels, map.positions, output_positions[i]),
+                    *weight,
+                ));
+            }
+        }
+        let style = per_layer
+            .iter()
+            .map(|targets| {
+                StyleTarget::blend(targets).ok_or_else(|| EngineError::InvalidArgument("no style image".into()))
+            })
+            .collect::<Result<_>>()?;
+        Ok(Targets { content: content_features, style })
+    }
+}
+
+/// The objective the optimiser minimises, with the buffers it reuses on every evaluation.
+pub struct StyleObjective<'a> {
+    network: &'a mut Network,
+    pass: Pass,
+    settings: LossSettings,
+    targets: Targets,
+    gram_scratch: Vec<Vec<f32>>,
+    latest_terms: Rc<Cell<LossTerms>>,
+}
+
+impl<'a> StyleObjective<'a> {
+    /// An objective over `pass`'s image size.
+    pub fn new(network: &'a mut Network, pass: Pass, settings: LossSettings, targets: Targets) -> Self {
+        let gram_scratch = targets.style.iter().map(|t| vec![0.0; t.channels * t.channels]).collect();
+        StyleObjective { network, pass, settings, targets, gram_scratch, latest_terms: Rc::default() }
+    }
+
+    /// A handle that always holds the terms of the latest evaluation (readable while the optimiser runs).
+    pub fn latest_terms(&self) -> Rc<Cell<LossTerms>> {
+        self.latest_terms.clone()
+    }
+
+    /// Evaluates and returns the separate terms, writing the gradient.
+    pub fn evaluate_terms(&mut self, image: &[f32], gradient: &mut [f32]) -> Result<LossTerms> {
+        self.pass.image_mut().copy_from_slice(image);
+        self.network.forward(&mut self.pass)?;
+        let mut terms = LossTerms::default();
+        {
+            let (features, mut gradients) = self.pass.taps_and_gradients();
+            for (map, tap_gradient) in features.iter().zip(gradients.iter_mut()) {
+                tap_gradient.fill(0.0);
+                if map.layer == self.settings.content_layer {
+                    terms.content +=
+                        content_loss(map.values, &self.targets.content, self.settings.content_weight, tap_gradient);
+                }
+                for (i, (layer, layer_weight)) in self.settings.style_layers.iter().enumerate() {
+                    if *layer == map.layer {
+                        let layer_loss = style_loss(
+                            map.values,
+                            map.positions,
+                            &self.targets.style[i],
+                            self.settings.style_weight * layer_weight,
+                            &mut self.gram_scratch[i],
+                            tap_gradient,
+                        );
+                        terms.style += layer_loss;
+                    }
+                }
+            }
+        }
+        self.network.backward(&mut self.pass)?;
+        gradient.copy_from_slice(self.pass.image_gradient());
+        let (height, width) = (self.pass.height(), self.pass.width());
+        terms.total_variation = total_variation(image, 3, height, width, self.settings.tv_weight, gradient);
+        self.latest_terms.set(terms);
+        Ok(terms)
+    }
+}
+
+impl Differentiable for StyleObjective<'_> {
+    fn evaluate(&mut self, x: &[f32], gradient: &mut [f32]) -> Result<f64> {
+        Ok(self.evaluate_terms(x, gradient)?.total())
+    }
+}

@@ -1,0 +1,165 @@
+//! The whole image gradient (Rust losses + backward graph + total variation) against central differences of an
+//! independent f64 computation of the same objective (plain-loop VGG19, f64 Gram matrices and losses).
+
+mod support;
+
+use nst::image_io::Planar;
+use nst::network::Network;
+use nst::objective::{LossSettings, StyleObjective, Targets};
+use nst::runtime::{Provider, SessionOptions};
+use nst_onnx::random::random_vgg19;
+use nst_onnx::{Layer, Pooling, Vgg19};
+use support::reference::reference_features;
+use support::{TestRng, ort_environment};
+
+const SIZE: usize = 32;
+const EPS: f64 = 1e-4;
+
+fn settings() -> LossSettings {
+    LossSettings {
+        content_layer: Layer::parse("relu4_2").unwrap(),
+        content_weight: 3.0,
+        style_layers: ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
+            .iter()
+            .map(|n| (Layer::parse(n).unwrap(), 0.2))
+            .collect(),
+        style_weight: 1e6,
+        tv_weight: 0.05,
+    }
+}
+
+fn random_image(rng: &mut TestRng, size: usize) -> Planar {
+    Planar { width: size, height: size, rgb: (0..3 * size * size).map(|_| rng.unit()).collect(), alpha: None }
+}
+
+fn gram64(features: &[f64], channels: usize) -> Vec<f64> {
+    let positions = features.len() / channels;
+    let mut gram = vec![0.0; channels * channels];
+    for i in 0..channels {
+        for j in 0..channels {
+            gram[i * channels + j] =
+                (0..positions).map(|p| features[i * positions + p] * features[j * positions + p]).sum();
+        }
+    }
+    gram
+}
+
+/// The objective in f64, with targets computed in f64 from the same images.
+struct Reference<'a> {
+    model: &'a Vgg19,
+    pooling: Pooling,
+    settings: LossSettings,
+    content_target: Vec<f64>,
+    style_targets: Vec<Vec<f64>>,
+}
+
+impl<'a> Reference<'a> {
+    fn new(model: &'a Vgg19, pooling: Pooling, settings: LossSettings, content: &Planar, style: &Planar) -> Self {
+        let deepest = settings.taps().into_iter().max().unwrap();
+        let to64 = |p: &Planar| p.rgb.iter().map(|v| *v as f64).collect::<Vec<_>>();
+        let content_features = reference_features(model, pooling, &to64(content), SIZE, SIZE, deepest);
+        let style_features = reference_features(model, pooling, &to64(style), SIZE, SIZE, deepest);
+        let content_target = content_features[settings.content_layer.index()].clone();
+        let style_targets =
+            settings.style_layers.iter().map(|(l, _)| gram64(&style_features[l.index()], l.channels().1)).collect();
+        Reference { model, pooling, settings, content_target, style_targets }
+    }
+
+    fn loss(&self, image: &[f64]) -> f64 {
+        let deepest = self.settings.taps().into_iter().max().unwrap();
+        let features = reference_features(self.model, self.pooling, image, SIZE, SIZE, deepest);
+        let content = &features[self.settings.content_layer.index()];
+        let mut loss = 0.5
+            * self.settings.content_weight as f64
+            * content.iter().zip(&self.content_target).map(|(f, p)| (f - p).powi(2)).sum::<f64>();
+        for ((layer, weight), target) in self.settings.style_layers.iter().zip(&self.style_targets) {
+            let channels = layer.channels().1;
+            let map = &features[layer.index()];
+            let positions = (map.len() / channels) as f64;
+            let gram = gram64(map, channels);
+            let sum: f64 = gram.iter().zip(target).map(|(g, a)| (g - a).powi(2)).sum();
+            loss += self.settings.style_weight as f64 * *weight as f64 * sum
+                / (4.0 * (channels as f64).powi(2) * positions.powi(2));
+        }
+        let plane = SIZE * SIZE;
+        let mut tv = 0.0;
+        for c in 0..3 {
+            for y in 0..SIZE {
+                for x in 0..SIZE {
+                    let at = c * plane + y * SIZE + x;
+                    if x + 1 < SIZE {
+                        tv += (image[at + 1] - image[at]).powi(2);
+                    }
+                    if y + 1 < SIZE {
+                        tv += (image[at + SIZE] - image[at]).powi(2);
+                    }
+                }
+            }
+        }
+        loss + self.settings.tv_weight as f64 * tv
+    }
+}
+
+#[test]
+fn objective_gradient_matches_finite_differences_of_the_f64_objective() {
+    let env = ort_environment();
+    let model = random_vgg19(5);
+    let pooling = Pooling::Average;
+    let settings = settings();
+    let mut rng = TestRng(21);
+    let (content, style, start) =
+        (random_image(&mut rng, SIZE), random_image(&mut rng, SIZE), random_image(&mut rng, SIZE));
+
+    let options = SessionOptions { provider: Provider::Cpu, threads: 2 };
+    let mut network = Network::new(&env, &model, &settings.taps(), pooling, options).unwrap();
+    let mut pass = network.pass(SIZE, SIZE).unwrap();
+    let targets = Targets::compute(&mut network, &mut pass, &settings, &content, &[(style.clone(), 1.0)]).unwrap();
+    let mut objective = StyleObjective::new(&mut network, pass, settings.clone(), targets);
+    let mut gradient = vec![0.0f32; start.rgb.len()];
+    let terms = objective.evaluate_terms(&start.rgb, &mut gradient).unwrap();
+
+    let reference = Reference::new(&model, pooling, settings, &content, &style);
+    let x: Vec<f64> = start.rgb.iter().map(|v| *v as f64).collect();
+    let centre = reference.loss(&x);
+    let relative_loss = (terms.total() - centre).abs() / centre;
+    println!(
+        "objective {:.6e} = content {:.3e} + style {:.3e} + tv {:.3e} (f32 engine) vs {centre:.6e} (f64): relative difference {relative_loss:.2e}",
+        terms.total(),
+        terms.content,
+        terms.style,
+        terms.total_variation
+    );
+    // Each term must weigh in, or the check would not test it.
+    for term in [terms.content, terms.style, terms.total_variation] {
+        assert!(term > 0.05 * terms.total(), "unbalanced terms: {terms:?}");
+    }
+    assert!(relative_loss < 1e-4, "loss differs by {relative_loss:.2e}");
+
+    let (mut checked, mut kinks, mut worst) = (0, 0, 0.0f64);
+    let mut probe = x.clone();
+    while checked < 12 {
+        let i = rng.below(x.len());
+        probe[i] = x[i] + EPS;
+        let plus = reference.loss(&probe);
+        probe[i] = x[i] - EPS;
+        let minus = reference.loss(&probe);
+        probe[i] = x[i];
+        // The objective is smooth except at ReLU / pool kinks, where one-sided slopes jump.
+        let (right, left) = ((plus - centre) / EPS, (centre - minus) / EPS);
+        let curvature_allowance = 1e-3 * right.abs().max(left.abs());
+        if (right - left).abs() > curvature_allowance + 1e-9 {
+            kinks += 1;
+            assert!(kinks < 60, "too many kinks");
+            continue;
+        }
+        let numeric = (plus - minus) / (2.0 * EPS);
+        let exact = gradient[i] as f64;
+        let relative = (numeric - exact).abs() / numeric.abs().max(exact.abs()).max(1e-9);
+        worst = worst.max(relative);
+        checked += 1;
+    }
+    println!(
+        "image gradient at {SIZE}px: {checked} coordinates, worst relative error {worst:.2e} ({kinks} kinks skipped)"
+    );
+    assert!(worst <= 1e-3, "worst relative error {worst:.3e}");
+}
