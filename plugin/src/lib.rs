@@ -2,7 +2,7 @@
 //!
 //! The way of the data: image in ([`image_io`]) -> tensors -> forward graph ([`network`]) -> features ->
 //! losses and their gradients ([`losses`], combined in [`objective`]) -> backward graph -> image gradient ->
-//! optimiser step ([`optim`]) -> image out.
+//! optimiser step ([`optim`]) -> image out. [`stylize`] runs that loop; [`preset`] reads its settings.
 #![deny(missing_docs)]
 
 pub mod error;
@@ -11,7 +11,9 @@ pub mod losses;
 pub mod network;
 pub mod objective;
 pub mod optim;
+pub mod preset;
 pub mod runtime;
+pub mod stylize;
 
 pub use error::{EngineError, Result};
 pub use nst_onnx;

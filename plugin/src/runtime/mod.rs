@@ -3,6 +3,7 @@
 mod locate;
 mod provider;
 
+pub(crate) use locate::own_file;
 pub use locate::{candidate_paths, locate_onnxruntime};
 pub use provider::{Provider, SessionOptions, open_session};
 

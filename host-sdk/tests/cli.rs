@@ -1,0 +1,165 @@
+//! The `nst` command as a user runs it: real files in, real files out, messages on failure.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use image::{DynamicImage, GenericImageView, ImageBuffer, Rgba};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn scratch(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("nst-cli-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn nst(args: &[&str]) -> Output {
+    let ort = std::env::var("ORT_DYLIB_PATH")
+        .unwrap_or_else(|_| repo().join(".ort/libonnxruntime.so.1.31.1").display().to_string());
+    Command::new(env!("CARGO_BIN_EXE_nst")).args(args).env("ORT_DYLIB_PATH", ort).output().unwrap()
+}
+
+fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+fn mean_abs_difference(a: &DynamicImage, b: &DynamicImage) -> f64 {
+    let (a, b) = (a.to_rgb32f(), b.to_rgb32f());
+    a.as_raw().iter().zip(b.as_raw()).map(|(x, y)| (x - y).abs() as f64).sum::<f64>() / a.as_raw().len() as f64
+}
+
+#[test]
+fn stylize_at_64px_writes_a_stylized_image_and_says_what_ran() {
+    let dir = scratch("e2e");
+    let out = dir.join("out.png");
+    let content = repo().join("presets/samples/astronaut.png");
+    let before = std::fs::read(&content).unwrap();
+    let output = nst(&[
+        "stylize",
+        content.to_str().unwrap(),
+        "--preset",
+        "mosaic",
+        "-o",
+        out.to_str().unwrap(),
+        "--size",
+        "64",
+        "--iterations",
+        "15",
+        "--provider",
+        "cpu",
+    ]);
+    let log = text(&output);
+    println!("{log}");
+    assert!(output.status.success(), "{log}");
+    assert!(log.contains("built-in random-weight VGG19") && log.contains("not pretrained"), "{log}");
+    assert!(log.contains("provider:  cpu") && log.contains("export_vgg19.py"), "{log}");
+    let result = image::open(&out).unwrap();
+    assert_eq!(result.dimensions(), (64, 64));
+    let reference = image::open(&content).unwrap().resize_exact(64, 64, image::imageops::FilterType::CatmullRom);
+    let difference = mean_abs_difference(&result, &reference);
+    println!("mean absolute difference to the content: {difference:.4}");
+    assert!(difference > 0.02, "output hardly differs from the content: {difference}");
+    assert_eq!(std::fs::read(&content).unwrap(), before, "the input was modified");
+    assert!(std::fs::read_dir(&dir).unwrap().count() == 1, "a temporary file was left behind");
+}
+
+#[test]
+fn alpha_survives_and_16_bit_tiff_is_written() {
+    let dir = scratch("alpha");
+    let content = dir.join("rgba.png");
+    let rgba = ImageBuffer::from_fn(48, 32, |x, y| Rgba([(x * 5) as u8, (y * 7) as u8, 128, (x * 255 / 47) as u8]));
+    rgba.save(&content).unwrap();
+    let out = dir.join("out.tiff");
+    let output = nst(&[
+        "stylize",
+        content.to_str().unwrap(),
+        "--preset",
+        "waves",
+        "-o",
+        out.to_str().unwrap(),
+        "--size",
+        "48",
+        "--iterations",
+        "5",
+        "--16-bit",
+        "-q",
+    ]);
+    assert!(output.status.success(), "{}", text(&output));
+    let result = image::open(&out).unwrap();
+    assert!(matches!(result, DynamicImage::ImageRgba16(_)), "{:?}", result.color());
+    assert_eq!(result.dimensions(), (48, 32));
+    let alpha_error = result
+        .to_rgba16()
+        .pixels()
+        .zip(rgba.pixels())
+        .map(|(a, b)| (a.0[3] as f64 / 65535.0 - b.0[3] as f64 / 255.0).abs())
+        .fold(0.0, f64::max);
+    assert!(alpha_error < 1e-3, "alpha changed by up to {alpha_error}");
+}
+
+#[test]
+fn jpeg_and_webp_inputs_are_read_and_jpeg_is_written() {
+    let dir = scratch("formats");
+    let source = image::open(repo().join("presets/samples/chelsea.png")).unwrap();
+    let (jpeg, webp) = (dir.join("in.jpg"), dir.join("in.webp"));
+    source.to_rgb8().save(&jpeg).unwrap();
+    source.to_rgb8().save(&webp).unwrap();
+    for input in [&jpeg, &webp] {
+        let out = dir.join("out.jpg");
+        let output = nst(&[
+            "stylize",
+            input.to_str().unwrap(),
+            "--preset",
+            "strokes",
+            "-o",
+            out.to_str().unwrap(),
+            "--size",
+            "40",
+            "--iterations",
+            "3",
+            "-q",
+        ]);
+        assert!(output.status.success(), "{}: {}", input.display(), text(&output));
+        assert_eq!(image::open(&out).unwrap().dimensions(), (40, 27));
+    }
+}
+
+#[test]
+fn bad_input_fails_with_a_message_and_writes_nothing() {
+    let dir = scratch("bad");
+    let content = repo().join("presets/samples/astronaut.png");
+    let out = dir.join("out.png");
+    let preset = dir.join("broken.toml");
+    std::fs::write(&preset, "version = 1\n[style]\nimages = [\"missing.png\"]\n").unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["--preset".into(), preset.display().to_string()],
+            "line 3, key `style.images`: file 'missing.png' not found",
+        ),
+        (vec!["--preset".into(), "mosaic".into(), "--size".into(), "9".into()], "size 9 is outside 16..=8192"),
+        (
+            vec!["--preset".into(), "mosaic".into(), "--provider".into(), "tpu".into()],
+            "unknown execution provider 'tpu'",
+        ),
+        (
+            vec!["--preset".into(), "mosaic".into(), "--model".into(), "/nonexistent.onnx".into()],
+            "cannot read model file /nonexistent.onnx",
+        ),
+    ];
+    for (extra, expected) in cases {
+        let mut args =
+            vec!["stylize".to_string(), content.display().to_string(), "-o".into(), out.display().to_string()];
+        args.extend(extra);
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = nst(&refs);
+        let log = text(&output);
+        assert_eq!(output.status.code(), Some(1), "{log}");
+        assert!(log.contains(expected), "expected '{expected}' in: {log}");
+        assert!(!out.exists(), "an output was written despite the error");
+    }
+    let same = nst(&["stylize", content.to_str().unwrap(), "--preset", "mosaic", "-o", content.to_str().unwrap()]);
+    assert!(text(&same).contains("is one of the inputs"), "{}", text(&same));
+}

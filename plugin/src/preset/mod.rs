@@ -1,0 +1,282 @@
+//! Style presets: versioned, strict TOML files naming style images and every artistic setting.
+//!
+//! Every error names the file, the line and the key, and what was expected (see presets/README.md).
+
+mod locate;
+mod overrides;
+mod schema;
+
+pub use locate::{bundled_presets, presets_dir};
+pub use overrides::Overrides;
+
+use std::path::{Path, PathBuf};
+
+use nst_onnx::{Layer, Pooling};
+use toml::Spanned;
+
+use crate::error::{EngineError, Result};
+use crate::objective::LossSettings;
+use crate::optim::{Adam, Lbfgs, Optimiser};
+use crate::stylize::{ModelChoice, Settings};
+use schema::{PresetFile, SCHEMA_VERSION};
+
+/// How the optimisation starts, before images are loaded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InitSpec {
+    /// From the content image.
+    Content,
+    /// From seeded noise.
+    Noise,
+    /// From an image file.
+    Image(PathBuf),
+}
+
+/// A preset read and checked: its style images (paths), blend weights and settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preset {
+    /// Name (the file stem).
+    pub name: String,
+    /// One line for menus.
+    pub description: String,
+    /// The file it came from (`None` for TOML given as text).
+    pub source: Option<PathBuf>,
+    /// Style images with blend weights.
+    pub styles: Vec<(PathBuf, f32)>,
+    /// Run settings (`init` is [`crate::stylize::Init::Content`] here; see `init`).
+    pub settings: Settings,
+    /// Where the run starts.
+    pub init: InitSpec,
+}
+
+/// Reads a preset given as a bundled name (`mosaic`) or a path to a `.toml` file.
+pub fn load_preset(name_or_path: &str, presets: Option<&Path>) -> Result<Preset> {
+    let as_path = Path::new(name_or_path);
+    let path = if name_or_path.ends_with(".toml") || as_path.components().count() > 1 {
+        as_path.to_path_buf()
+    } else {
+        let dir = presets_dir(presets)?;
+        let candidate = dir.join(format!("{name_or_path}.toml"));
+        if !candidate.is_file() {
+            let known: Vec<String> = bundled_presets(&dir).into_iter().map(|(name, _)| name).collect();
+            return Err(EngineError::Preset(format!(
+                "no preset named '{name_or_path}' in {} (bundled: {})",
+                dir.display(),
+                known.join(", ")
+            )));
+        }
+        candidate
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| EngineError::Preset(format!("preset {}: cannot read: {e}", path.display())))?;
+    let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    parse_preset(&text, &name, &path.display().to_string(), &base).map(|mut preset| {
+        preset.source = Some(path.clone());
+        preset
+    })
+}
+
+/// Parses preset TOML; `origin` names it in errors and relative paths resolve against `base`.
+pub fn parse_preset(text: &str, name: &str, origin: &str, base: &Path) -> Result<Preset> {
+    let file: PresetFile = toml::from_str(text)
+        .map_err(|e| EngineError::Preset(format!("preset {origin}: {}", e.to_string().trim_end())))?;
+    let at = |span: std::ops::Range<usize>, key: &str, problem: String| {
+        let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+        EngineError::Preset(format!("preset {origin}, line {line}, key `{key}`: {problem}"))
+    };
+    let check_range = |value: &Spanned<f64>, key: &str, low: f64, high: f64| -> Result<f32> {
+        let v = *value.get_ref();
+        if !(low..=high).contains(&v) {
+            return Err(at(value.span(), key, format!("{v} is outside {low}..={high}")));
+        }
+        Ok(v as f32)
+    };
+    let check_int = |value: &Spanned<i64>, key: &str, low: i64, high: i64| -> Result<usize> {
+        let v = *value.get_ref();
+        if !(low..=high).contains(&v) {
+            return Err(at(value.span(), key, format!("{v} is outside {low}..={high}")));
+        }
+        Ok(v as usize)
+    };
+    let layer = |value: &Spanned<String>, key: &str| {
+        Layer::parse(value.get_ref()).map_err(|_| {
+            at(value.span(), key, format!("'{}' is not a VGG19 layer (relu1_1 .. relu5_4)", value.get_ref()))
+        })
+    };
+    let existing_file = |value: &Spanned<String>, key: &str| -> Result<PathBuf> {
+        let path = base.join(value.get_ref());
+        if !path.is_file() {
+            return Err(at(
+                value.span(),
+                key,
+                format!("file '{}' not found (looked at {})", value.get_ref(), path.display()),
+            ));
+        }
+        Ok(path)
+    };
+
+    if *file.version.get_ref() != SCHEMA_VERSION {
+        return Err(at(
+            file.version.span(),
+            "version",
+            format!("{} is not supported: expected {SCHEMA_VERSION}", file.version.get_ref()),
+        ));
+    }
+
+    // Style images and their weights.
+    let style = &file.style;
+    if style.images.get_ref().is_empty() {
+        return Err(at(style.images.span(), "style.images", "at least one style image is required".into()));
+    }
+    let weights: Vec<f32> = match &style.weights {
+        None => vec![1.0; style.images.get_ref().len()],
+        Some(weights) => {
+            if weights.get_ref().len() != style.images.get_ref().len() {
+                return Err(at(
+                    weights.span(),
+                    "style.weights",
+                    format!("{} weights for {} images", weights.get_ref().len(), style.images.get_ref().len()),
+                ));
+            }
+            weights.get_ref().iter().map(|w| check_range(w, "style.weights", 1e-6, 1e6)).collect::<Result<_>>()?
+        }
+    };
+    let styles = style
+        .images
+        .get_ref()
+        .iter()
+        .zip(weights)
+        .map(|(image, weight)| Ok((existing_file(image, "style.images")?, weight)))
+        .collect::<Result<Vec<_>>>()?;
+    let style_scale = style.scale.as_ref().map(|s| check_range(s, "style.scale", 0.1, 4.0)).transpose()?.unwrap_or(1.0);
+
+    // Losses.
+    let losses = &file.losses;
+    let style_layers: Vec<Layer> = match &losses.style_layers {
+        None => ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
+            .iter()
+            .map(|n| Layer::parse(n).expect("known"))
+            .collect(),
+        Some(list) => {
+            if list.get_ref().is_empty() {
+                return Err(at(list.span(), "losses.style_layers", "at least one layer is required".into()));
+            }
+            list.get_ref().iter().map(|l| layer(l, "losses.style_layers")).collect::<Result<_>>()?
+        }
+    };
+    let layer_weights: Vec<f32> = match &losses.style_layer_weights {
+        None => vec![1.0 / style_layers.len() as f32; style_layers.len()],
+        Some(list) => {
+            if list.get_ref().len() != style_layers.len() {
+                return Err(at(
+                    list.span(),
+                    "losses.style_layer_weights",
+                    format!("{} weights for {} style layers", list.get_ref().len(), style_layers.len()),
+                ));
+            }
+            list.get_ref()
+                .iter()
+                .map(|w| check_range(w, "losses.style_layer_weights", 0.0, 1e6))
+                .collect::<Result<_>>()?
+        }
+    };
+    let loss_settings = LossSettings {
+        content_layer: losses
+            .content_layer
+            .as_ref()
+            .map(|l| layer(l, "losses.content_layer"))
+            .transpose()?
+            .unwrap_or_else(|| Layer::parse("relu4_2").expect("known")),
+        content_weight: losses
+            .content_weight
+            .as_ref()
+            .map(|v| check_range(v, "losses.content_weight", 0.0, 1e12))
+            .transpose()?
+            .unwrap_or(1.0),
+        style_layers: style_layers.into_iter().zip(layer_weights).collect(),
+        style_weight: losses
+            .style_weight
+            .as_ref()
+            .map(|v| check_range(v, "losses.style_weight", 0.0, 1e12))
+            .transpose()?
+            .unwrap_or(1e6),
+        tv_weight: losses
+            .tv_weight
+            .as_ref()
+            .map(|v| check_range(v, "losses.tv_weight", 0.0, 1e9))
+            .transpose()?
+            .unwrap_or(1.0),
+    };
+
+    // Optimiser.
+    let opt = &file.optimiser;
+    let iterations =
+        opt.iterations.as_ref().map(|v| check_int(v, "optimiser.iterations", 1, 10_000)).transpose()?.unwrap_or(100);
+    let method = opt.method.as_ref().map(|m| m.get_ref().as_str()).unwrap_or("lbfgs");
+    let optimiser = match method {
+        "lbfgs" => Optimiser::Lbfgs(Lbfgs {
+            history: opt.history.as_ref().map(|v| check_int(v, "optimiser.history", 1, 100)).transpose()?.unwrap_or(10),
+            line_search: opt.line_search.as_ref().map(|v| *v.get_ref()).unwrap_or(true),
+        }),
+        "adam" => Optimiser::Adam(Adam {
+            learning_rate: opt
+                .learning_rate
+                .as_ref()
+                .map(|v| check_range(v, "optimiser.learning_rate", 1e-4, 1.0))
+                .transpose()?
+                .unwrap_or(0.02),
+        }),
+        other => {
+            let span = opt.method.as_ref().expect("method given").span();
+            return Err(at(span, "optimiser.method", format!("'{other}' is not an optimiser: expected lbfgs or adam")));
+        }
+    };
+
+    // Output, network and start.
+    let size = file.output.size.as_ref().map(|v| check_int(v, "output.size", 16, 8192)).transpose()?;
+    let network = &file.network;
+    let pooling = match network.pooling.as_ref().map(|p| p.get_ref().as_str()).unwrap_or("average") {
+        "max" => Pooling::Max,
+        "average" => Pooling::Average,
+        other => {
+            let span = network.pooling.as_ref().expect("given").span();
+            return Err(at(span, "network.pooling", format!("'{other}' is not a pooling: expected max or average")));
+        }
+    };
+    let model_seed =
+        network.model_seed.as_ref().map(|v| check_int(v, "network.model_seed", 0, i64::MAX)).transpose()?.unwrap_or(0)
+            as u64;
+    let model = match network.model.as_ref() {
+        None => ModelChoice::BuiltIn { seed: model_seed },
+        Some(m) if m.get_ref() == "builtin" => ModelChoice::BuiltIn { seed: model_seed },
+        Some(m) => ModelChoice::File(existing_file(m, "network.model")?),
+    };
+    let init = match file.init.from.as_ref() {
+        None => InitSpec::Content,
+        Some(from) => match from.get_ref().as_str() {
+            "content" => InitSpec::Content,
+            "noise" => InitSpec::Noise,
+            _ => InitSpec::Image(existing_file(from, "init.from")?),
+        },
+    };
+    let seed = file.init.seed.as_ref().map(|v| check_int(v, "init.seed", 0, i64::MAX)).transpose()?.unwrap_or(0) as u64;
+
+    Ok(Preset {
+        name: name.to_string(),
+        description: file.description.map(|d| d.into_inner()).unwrap_or_default(),
+        source: None,
+        styles,
+        settings: Settings {
+            losses: loss_settings,
+            optimiser,
+            iterations,
+            size,
+            style_scale,
+            pooling,
+            init: crate::stylize::Init::Content,
+            seed,
+            model,
+        },
+        init,
+    })
+}

@@ -1,0 +1,71 @@
+//! Per-run changes to a preset (command-line flags, C ABI parameters).
+
+use std::path::PathBuf;
+
+use nst_onnx::Pooling;
+
+use super::{InitSpec, Preset};
+use crate::error::{EngineError, Result};
+use crate::stylize::ModelChoice;
+
+/// Settings that replace the preset's when given.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overrides {
+    /// Long side of the output (16..=8192).
+    pub size: Option<usize>,
+    /// Optimiser iterations (1..=10000).
+    pub iterations: Option<usize>,
+    /// Style images replacing the preset's (equal weights).
+    pub style_images: Vec<PathBuf>,
+    /// Seed of the noise start.
+    pub seed: Option<u64>,
+    /// The network's weights.
+    pub model: Option<ModelChoice>,
+    /// Pooling.
+    pub pooling: Option<Pooling>,
+    /// Starting image.
+    pub init: Option<InitSpec>,
+    /// Style weight (beta), 0..=1e12.
+    pub style_weight: Option<f32>,
+}
+
+impl Overrides {
+    /// Applies to `preset`, checking each value's range.
+    pub fn apply(&self, preset: &mut Preset) -> Result<()> {
+        let invalid = |m: String| Err(EngineError::InvalidArgument(m));
+        if let Some(size) = self.size {
+            if !(16..=8192).contains(&size) {
+                return invalid(format!("size {size} is outside 16..=8192"));
+            }
+            preset.settings.size = Some(size);
+        }
+        if let Some(iterations) = self.iterations {
+            if !(1..=10_000).contains(&iterations) {
+                return invalid(format!("iterations {iterations} is outside 1..=10000"));
+            }
+            preset.settings.iterations = iterations;
+        }
+        if !self.style_images.is_empty() {
+            preset.styles = self.style_images.iter().map(|p| (p.clone(), 1.0)).collect();
+        }
+        if let Some(seed) = self.seed {
+            preset.settings.seed = seed;
+        }
+        if let Some(model) = &self.model {
+            preset.settings.model = model.clone();
+        }
+        if let Some(pooling) = self.pooling {
+            preset.settings.pooling = pooling;
+        }
+        if let Some(init) = &self.init {
+            preset.init = init.clone();
+        }
+        if let Some(weight) = self.style_weight {
+            if !(0.0..=1e12).contains(&weight) {
+                return invalid(format!("style weight {weight} is outside 0..=1e12"));
+            }
+            preset.settings.losses.style_weight = weight;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,271 @@
+//! The whole run: size the images, build (or reuse) the network, compute targets, optimise, resize back.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use nst_onnx::import::load_vgg19;
+use nst_onnx::random::{SplitMix64, random_vgg19};
+use nst_onnx::{Layer, Pooling, Vgg19};
+use ort::environment::Environment;
+
+use crate::error::{EngineError, Result};
+use crate::image_io::Planar;
+use crate::losses::LossTerms;
+use crate::network::Network;
+use crate::objective::{LossSettings, StyleObjective, Targets};
+use crate::optim::{Control, Optimiser, Step};
+use crate::runtime::{Provider, SessionOptions, environment};
+
+/// Which VGG19 weights to use.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ModelChoice {
+    /// The built-in seeded random-weight VGG19 (offline default; not pretrained).
+    BuiltIn {
+        /// Weight seed.
+        seed: u64,
+    },
+    /// A VGG19 ONNX file (torchvision features export or the model zoo vgg19-7.onnx).
+    File(PathBuf),
+}
+
+/// Where the optimisation starts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Init {
+    /// The content image (fastest to converge; keeps the layout).
+    Content,
+    /// Uniform noise in [0, 1] from the run's seed (the paper's white-noise start).
+    Noise,
+    /// A given image, resized to the working size.
+    Image(Planar),
+}
+
+/// Everything that shapes one run, resolved from a preset and its overrides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Layers and weights of the losses.
+    pub losses: LossSettings,
+    /// The optimiser.
+    pub optimiser: Optimiser,
+    /// Optimiser iterations (1..=10000).
+    pub iterations: usize,
+    /// Long side of the output in pixels (16..=8192); `None` keeps the content's size.
+    pub size: Option<usize>,
+    /// Style image size relative to the output (0.1..=4).
+    pub style_scale: f32,
+    /// Pooling between VGG blocks.
+    pub pooling: Pooling,
+    /// Starting image.
+    pub init: Init,
+    /// Seed of the noise start.
+    pub seed: u64,
+    /// The network's weights.
+    pub model: ModelChoice,
+}
+
+/// How the engine is set up (once, for many runs).
+#[derive(Debug, Clone, Default)]
+pub struct EngineConfig {
+    /// ONNX Runtime library path; searched for when `None` (see [`crate::runtime::locate_onnxruntime`]).
+    pub ort_library: Option<PathBuf>,
+    /// Requested execution provider.
+    pub provider: Provider,
+    /// Threads for ONNX Runtime and the Rust-side products; 0 means every core.
+    pub threads: usize,
+}
+
+/// Progress of a run, reported after each iteration.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    /// Iterations done (1-based).
+    pub iteration: usize,
+    /// Iterations in the run.
+    pub total: usize,
+    /// The loss terms of the latest evaluation.
+    pub terms: LossTerms,
+    /// Objective evaluations so far.
+    pub evaluations: usize,
+}
+
+/// The result of a run, with what ran.
+#[derive(Debug, Clone)]
+pub struct Stylized {
+    /// The output at the requested size, alpha carried over from the content.
+    pub image: Planar,
+    /// The final loss terms.
+    pub terms: LossTerms,
+    /// The execution provider that ran the graphs.
+    pub provider: Provider,
+    /// Which model ran.
+    pub model: String,
+    /// The size the optimisation worked at (multiples of 16).
+    pub working_size: (usize, usize),
+    /// Iterations and evaluations done.
+    pub iterations: usize,
+    /// Objective evaluations done.
+    pub evaluations: usize,
+    /// Wall time of the run in seconds.
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct NetworkKey {
+    model: ModelChoice,
+    taps: Vec<Layer>,
+    pooling: Pooling,
+}
+
+/// The engine: ONNX Runtime loaded once, models and graph sessions cached across runs.
+pub struct Engine {
+    env: Environment,
+    ort_library: PathBuf,
+    options: SessionOptions,
+    models: HashMap<ModelChoice, Arc<Vgg19>>,
+    networks: HashMap<NetworkKey, Network>,
+}
+
+/// Rounds to a multiple of 16, at least 16 (the four 2x2 pools before relu5_1 need it).
+pub fn working_side(side: usize) -> usize {
+    (((side as f64) / 16.0).round() as usize).max(1) * 16
+}
+
+/// The output size for a `width x height` content and a requested long side.
+pub fn output_size(width: usize, height: usize, long_side: Option<usize>) -> (usize, usize) {
+    let Some(long) = long_side else { return (width, height) };
+    let scale = long as f64 / width.max(height) as f64;
+    (((width as f64 * scale).round() as usize).max(1), ((height as f64 * scale).round() as usize).max(1))
+}
+
+impl Engine {
+    /// Loads ONNX Runtime (once per process) and prepares the engine.
+    pub fn new(config: &EngineConfig) -> Result<Self> {
+        let threads = match config.threads {
+            0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            n if n <= 256 => n,
+            n => return Err(EngineError::InvalidArgument(format!("threads {n} is outside 0..=256"))),
+        };
+        let (env, ort_library) = environment(config.ort_library.as_deref())?;
+        Ok(Engine {
+            env,
+            ort_library,
+            options: SessionOptions { provider: config.provider, threads },
+            models: HashMap::new(),
+            networks: HashMap::new(),
+        })
+    }
+
+    /// The ONNX Runtime library in use.
+    pub fn ort_library(&self) -> &std::path::Path {
+        &self.ort_library
+    }
+
+    fn model(&mut self, choice: &ModelChoice) -> Result<Arc<Vgg19>> {
+        if let Some(model) = self.models.get(choice) {
+            return Ok(model.clone());
+        }
+        let model = Arc::new(match choice {
+            ModelChoice::BuiltIn { seed } => random_vgg19(*seed),
+            ModelChoice::File(path) => load_vgg19(path)?,
+        });
+        self.models.insert(choice.clone(), model.clone());
+        Ok(model)
+    }
+
+    fn network(&mut self, settings: &Settings) -> Result<&mut Network> {
+        let key = NetworkKey { model: settings.model.clone(), taps: settings.losses.taps(), pooling: settings.pooling };
+        if !self.networks.contains_key(&key) {
+            let model = self.model(&settings.model)?;
+            let network = Network::new(&self.env, &model, &key.taps, key.pooling, self.options)?;
+            self.networks.insert(key.clone(), network);
+        }
+        Ok(self.networks.get_mut(&key).expect("inserted above"))
+    }
+
+    /// Stylizes `content` with `styles` (images with blend weights), calling `observe` after each iteration;
+    /// [`Control::Cancel`] ends the run with [`EngineError::Cancelled`].
+    pub fn stylize(
+        &mut self,
+        content: &Planar,
+        styles: &[(Planar, f32)],
+        settings: &Settings,
+        observe: &mut dyn FnMut(&Progress) -> Control,
+    ) -> Result<Stylized> {
+        validate(content, styles, settings)?;
+        let started = Instant::now();
+        let (out_w, out_h) = output_size(content.width, content.height, settings.size);
+        let (work_w, work_h) = (working_side(out_w), working_side(out_h));
+        let style_long = (work_w.max(work_h) as f32 * settings.style_scale).round() as usize;
+        let styles_sized: Vec<(Planar, f32)> = styles
+            .iter()
+            .map(|(style, weight)| {
+                let (w, h) = output_size(style.width, style.height, Some(style_long));
+                (style.resized(working_side(w), working_side(h)), *weight)
+            })
+            .collect();
+        let content_sized = content.resized(work_w, work_h);
+
+        let network = self.network(settings)?;
+        let provider = network.provider();
+        let model = network.model_description().to_string();
+        let mut pass = network.pass(work_h, work_w)?;
+        let targets = Targets::compute(network, &mut pass, &settings.losses, &content_sized, &styles_sized)?;
+        let mut x = match &settings.init {
+            Init::Content => content_sized.rgb.clone(),
+            Init::Noise => {
+                let mut rng = SplitMix64(settings.seed);
+                (0..3 * work_w * work_h).map(|_| rng.unit()).collect()
+            }
+            Init::Image(image) => image.resized(work_w, work_h).rgb,
+        };
+        let mut objective = StyleObjective::new(network, pass, settings.losses.clone(), targets);
+        let latest_terms = objective.latest_terms();
+        let total = settings.iterations;
+        let mut iterations = 0;
+        let evaluations = settings.optimiser.minimise(&mut x, total, &mut objective, &mut |step: Step| {
+            iterations = step.iteration;
+            observe(&Progress {
+                iteration: step.iteration,
+                total,
+                terms: latest_terms.get(),
+                evaluations: step.evaluations,
+            })
+        })?;
+        let terms = latest_terms.get();
+        let mut result = Planar { width: work_w, height: work_h, rgb: x, alpha: None }.resized(out_w, out_h);
+        result.alpha = content.alpha.as_ref().map(|_| content.resized(out_w, out_h).alpha.expect("has alpha"));
+        Ok(Stylized {
+            image: result,
+            terms,
+            provider,
+            model,
+            working_size: (work_w, work_h),
+            iterations,
+            evaluations,
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    }
+}
+
+fn validate(content: &Planar, styles: &[(Planar, f32)], settings: &Settings) -> Result<()> {
+    let invalid = |message: String| Err(EngineError::InvalidArgument(message));
+    if styles.is_empty() {
+        return invalid("no style image given".into());
+    }
+    if let Some((_, weight)) = styles.iter().find(|(_, w)| !(w.is_finite() && *w > 0.0)) {
+        return invalid(format!("style image weight {weight} must be positive"));
+    }
+    if !(1..=10_000).contains(&settings.iterations) {
+        return invalid(format!("iterations {} is outside 1..=10000", settings.iterations));
+    }
+    if let Some(size) = settings.size.filter(|s| !(16..=8192).contains(s)) {
+        return invalid(format!("size {size} is outside 16..=8192"));
+    }
+    if !(0.1..=4.0).contains(&settings.style_scale) {
+        return invalid(format!("style scale {} is outside 0.1..=4", settings.style_scale));
+    }
+    if content.width == 0 || content.height == 0 {
+        return invalid("the content image is empty".into());
+    }
+    Ok(())
+}

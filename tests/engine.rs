@@ -1,0 +1,93 @@
+//! The engine end to end at small sizes: a run changes the image, repeats bit for bit, cancels, and reports
+//! what ran and what is missing.
+
+mod support;
+
+use std::path::Path;
+
+use nst::EngineError;
+use nst::image_io::{Planar, read_image};
+use nst::optim::Control;
+use nst::preset::load_preset;
+use nst::runtime::{Provider, SessionOptions, locate_onnxruntime};
+use nst::stylize::{Engine, EngineConfig, Init, Settings};
+use support::{ort_environment, root};
+
+fn engine() -> Engine {
+    ort_environment();
+    Engine::new(&EngineConfig { ort_library: None, provider: Provider::Cpu, threads: 2 }).unwrap()
+}
+
+fn inputs(size: usize, iterations: usize) -> (Planar, Vec<(Planar, f32)>, Settings) {
+    let preset = load_preset("mosaic", Some(&root().join("presets"))).unwrap();
+    let content = read_image(&root().join("presets/samples/astronaut.png")).unwrap();
+    let styles = preset.styles.iter().map(|(p, w)| (read_image(p).unwrap(), *w)).collect();
+    let mut settings = preset.settings;
+    settings.size = Some(size);
+    settings.iterations = iterations;
+    (content, styles, settings)
+}
+
+#[test]
+fn a_run_changes_the_image_and_repeats_bit_for_bit() {
+    let mut engine = engine();
+    let (content, styles, mut settings) = inputs(64, 10);
+    settings.init = Init::Noise;
+    settings.seed = 3;
+    let first = engine.stylize(&content, &styles, &settings, &mut |_| Control::Continue).unwrap();
+    let second = engine.stylize(&content, &styles, &settings, &mut |_| Control::Continue).unwrap();
+    assert_eq!((first.image.width, first.image.height), (64, 64));
+    let bits = |p: &Planar| p.rgb.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert!(bits(&first.image) == bits(&second.image), "same inputs and seed gave different pixels");
+    assert_eq!(first.terms, second.terms);
+
+    settings.seed = 4;
+    let other = engine.stylize(&content, &styles, &settings, &mut |_| Control::Continue).unwrap();
+    assert!(bits(&first.image) != bits(&other.image), "another seed gave the same pixels");
+
+    settings.init = Init::Content;
+    let from_content = engine.stylize(&content, &styles, &settings, &mut |_| Control::Continue).unwrap();
+    let difference = from_content.image.mean_abs_difference(&content.resized(64, 64));
+    println!("64 px run from the content: mean absolute difference to the content {difference:.4}");
+    assert!(difference > 0.02, "the stylized image hardly differs from the content ({difference})");
+    assert!(first.model.contains("random-weight") && first.provider == Provider::Cpu);
+}
+
+#[test]
+fn cancelling_stops_after_the_iteration_that_asked() {
+    let mut engine = engine();
+    let (content, styles, settings) = inputs(32, 50);
+    let mut seen = Vec::new();
+    let result = engine.stylize(&content, &styles, &settings, &mut |progress| {
+        seen.push(progress.iteration);
+        assert_eq!(progress.total, 50);
+        assert!(progress.terms.total() > 0.0);
+        if progress.iteration == 3 { Control::Cancel } else { Control::Continue }
+    });
+    assert!(matches!(result, Err(EngineError::Cancelled)), "{result:?}");
+    assert_eq!(seen, vec![1, 2, 3]);
+}
+
+#[test]
+fn an_unavailable_gpu_provider_is_reported_not_silently_replaced() {
+    let env = ort_environment();
+    let model = nst_onnx::random::random_vgg19(0);
+    let taps = [nst_onnx::Layer::parse("relu1_1").unwrap()];
+    let options = SessionOptions { provider: Provider::Cuda, threads: 1 };
+    match nst::network::Network::new(&env, &model, &taps, nst_onnx::Pooling::Max, options) {
+        Ok(network) => assert_eq!(network.provider(), Provider::Cuda),
+        Err(err) => {
+            let message = err.to_string();
+            println!("{message}");
+            assert!(message.contains("'cuda' is not available"), "{message}");
+        }
+    }
+}
+
+#[test]
+fn a_missing_onnxruntime_is_reported_with_where_it_was_looked_for() {
+    let err = locate_onnxruntime(Some(Path::new("/nonexistent/libonnxruntime.so.1.31.1"))).unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("/nonexistent/libonnxruntime.so.1.31.1 (configured path): no such file"), "{message}");
+    assert!(message.contains("scripts/setup") && message.contains("ORT_DYLIB_PATH"), "{message}");
+}
