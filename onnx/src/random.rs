@@ -35,7 +35,14 @@ impl SplitMix64 {
 
 /// The built-in VGG19 with He-uniform weights drawn from `seed`.
 pub fn random_vgg19(seed: u64) -> Vgg19 {
+    random_vgg19_through(seed, Layer::from_index(15).expect("16 layers"))
+}
+
+/// The built-in VGG19 with the weights of conv1_1 ..= `deepest` only (each layer draws from its own stream, so
+/// these equal the full network's first layers bit for bit); graphs that stop at `deepest` need no more.
+pub fn random_vgg19_through(seed: u64, deepest: Layer) -> Vgg19 {
     let convs = Layer::all()
+        .take_while(|layer| *layer <= deepest)
         .map(|layer| {
             let (cin, cout) = layer.channels();
             let bound = (6.0f64 / (cin * 9) as f64).sqrt() as f32;
@@ -72,6 +79,14 @@ mod tests {
         // The first weights are fixed forever: a change here changes every user's results.
         let first: Vec<u32> = a.convs[0].weight[..3].iter().map(|w| w.to_bits()).collect();
         assert_eq!(first, PINNED_FIRST_WEIGHTS);
+    }
+
+    #[test]
+    fn a_truncated_network_has_the_same_first_layers() {
+        let full = random_vgg19(9);
+        let short = random_vgg19_through(9, Layer::parse("relu2_1").unwrap());
+        assert_eq!(short.convs.len(), 3);
+        assert_eq!(short.convs[..], full.convs[..3]);
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! optimiser step ([`optim`]) -> image out. [`stylize`] runs that loop; [`preset`] reads its settings.
 #![deny(missing_docs)]
 
+pub mod config;
 pub mod error;
+pub mod ffi;
 pub mod image_io;
 pub mod losses;
 pub mod network;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use nst_onnx::import::load_vgg19;
-use nst_onnx::random::{SplitMix64, random_vgg19};
+use nst_onnx::random::{SplitMix64, random_vgg19_through};
 use nst_onnx::{Layer, Pooling, Vgg19};
 use ort::environment::Environment;
 
@@ -121,7 +121,7 @@ pub struct Engine {
     env: Environment,
     ort_library: PathBuf,
     options: SessionOptions,
-    models: HashMap<ModelChoice, Arc<Vgg19>>,
+    models: HashMap<(ModelChoice, Layer), Arc<Vgg19>>,
     networks: HashMap<NetworkKey, Network>,
 }
 
@@ -160,22 +160,29 @@ impl Engine {
         &self.ort_library
     }
 
-    fn model(&mut self, choice: &ModelChoice) -> Result<Arc<Vgg19>> {
-        if let Some(model) = self.models.get(choice) {
+    /// The model's weights through `deepest` (built-in weights are only drawn as deep as the graphs go).
+    fn model(&mut self, choice: &ModelChoice, deepest: Layer) -> Result<Arc<Vgg19>> {
+        let key = (
+            choice.clone(),
+            if matches!(choice, ModelChoice::File(_)) { Layer::from_index(15).expect("16 layers") } else { deepest },
+        );
+        if let Some(model) = self.models.get(&key) {
             return Ok(model.clone());
         }
         let model = Arc::new(match choice {
-            ModelChoice::BuiltIn { seed } => random_vgg19(*seed),
+            ModelChoice::BuiltIn { seed } => random_vgg19_through(*seed, deepest),
             ModelChoice::File(path) => load_vgg19(path)?,
         });
-        self.models.insert(choice.clone(), model.clone());
+        self.models.insert(key, model.clone());
         Ok(model)
     }
 
     fn network(&mut self, settings: &Settings) -> Result<&mut Network> {
         let key = NetworkKey { model: settings.model.clone(), taps: settings.losses.taps(), pooling: settings.pooling };
         if !self.networks.contains_key(&key) {
-            let model = self.model(&settings.model)?;
+            let deepest =
+                *key.taps.iter().max().ok_or_else(|| EngineError::InvalidArgument("no loss layers".into()))?;
+            let model = self.model(&settings.model, deepest)?;
             let network = Network::new(&self.env, &model, &key.taps, key.pooling, self.options)?;
             self.networks.insert(key.clone(), network);
         }

@@ -1,24 +1,29 @@
 //! Ctrl-C asks the run to stop after the current iteration instead of killing it mid-write.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 
-static REQUESTED: AtomicBool = AtomicBool::new(false);
+use nst_host::CancelToken;
 
-/// Whether Ctrl-C was pressed since [`install`].
-pub fn requested() -> bool {
-    REQUESTED.load(Ordering::Relaxed)
+static TOKEN: OnceLock<CancelToken> = OnceLock::new();
+
+/// The token Ctrl-C cancels.
+pub fn token() -> &'static CancelToken {
+    TOKEN.get_or_init(CancelToken::new)
 }
 
 #[cfg(unix)]
 extern "C" fn on_interrupt(_: libc::c_int) {
-    REQUESTED.store(true, Ordering::Relaxed);
+    // Only an atomic store happens here, which is async-signal-safe (the token exists before the handler).
+    if let Some(token) = TOKEN.get() {
+        token.cancel();
+    }
 }
 
 /// Installs the SIGINT handler (a second Ctrl-C still stops the process through the default action).
 pub fn install() {
+    token();
     #[cfg(unix)]
-    // SAFETY: the handler only stores to an atomic, which is async-signal-safe; SA_RESETHAND restores the default
-    // action so a second Ctrl-C terminates at once.
+    // SAFETY: the handler only stores to an atomic; SA_RESETHAND restores the default action afterwards.
     unsafe {
         let mut action: libc::sigaction = std::mem::zeroed();
         action.sa_sigaction = on_interrupt as *const () as libc::sighandler_t;

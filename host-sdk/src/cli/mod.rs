@@ -1,12 +1,16 @@
-//! The `nst` command: argument parsing and dispatch to its subcommands.
+//! The `nst` command: argument parsing and dispatch to its subcommands. It reaches the engine only through the
+//! plugin library and the host SDK, like any other host.
 
+mod batch;
 mod cancel;
+mod common;
 mod stylize;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+
+use common::{CliError, EngineArgs};
 
 /// Neural style transfer (Gatys et al.) with VGG19 on ONNX Runtime.
 #[derive(Parser)]
@@ -20,30 +24,33 @@ struct Cli {
 enum Command {
     /// Stylize one image with a preset.
     Stylize(Box<stylize::StylizeArgs>),
+    /// Stylize many images: files, folders or globs, or a jobs.toml list; resumable and shardable.
+    Batch(Box<batch::BatchArgs>),
     /// List the bundled presets.
     Presets(PresetsArgs),
 }
 
 #[derive(Args)]
 struct PresetsArgs {
-    /// Folder of bundled presets (default: beside the program, or NST_PRESETS_DIR).
-    #[arg(long)]
-    presets_dir: Option<PathBuf>,
+    #[command(flatten)]
+    engine: EngineArgs,
 }
 
-/// Runs the command line and maps errors to exit codes: 1 failure, 2 usage, 130 cancelled.
+/// Runs the command line and maps errors to exit codes: 1 failure, 130 cancelled.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Stylize(args) => stylize::run(*args),
+        Command::Batch(args) => batch::run(*args),
         Command::Presets(args) => list_presets(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(nst::EngineError::Cancelled) => {
+        Err(err) if stylize::is_cancelled(&err) => {
             eprintln!("nst: cancelled; no output written");
             ExitCode::from(130)
         }
+        Err(CliError::BatchFailures(_)) => ExitCode::from(1),
         Err(err) => {
             eprintln!("nst: {err}");
             ExitCode::from(1)
@@ -51,13 +58,12 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn list_presets(args: PresetsArgs) -> nst::Result<()> {
-    let dir = nst::preset::presets_dir(args.presets_dir.as_deref())?;
-    for (name, path) in nst::preset::bundled_presets(&dir) {
-        match nst::preset::load_preset(&path.display().to_string(), None) {
-            Ok(preset) => println!("{name:<12} {}", preset.description),
-            Err(err) => println!("{name:<12} (invalid: {err})"),
-        }
+fn list_presets(args: PresetsArgs) -> Result<(), CliError> {
+    let (_, engine) = args.engine.open()?;
+    let json: serde_json::Value = serde_json::from_str(&engine.describe()?)
+        .map_err(|e| CliError::Usage(format!("the plugin's description is not JSON: {e}")))?;
+    for preset in json["presets"].as_array().into_iter().flatten() {
+        println!("{:<12} {}", preset["name"].as_str().unwrap_or(""), preset["description"].as_str().unwrap_or(""));
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ mod overrides;
 mod schema;
 
 pub use locate::{bundled_presets, presets_dir};
+
 pub use overrides::Overrides;
 
 use std::path::{Path, PathBuf};
@@ -76,6 +77,16 @@ pub fn load_preset(name_or_path: &str, presets: Option<&Path>) -> Result<Preset>
     })
 }
 
+/// A preset given as a bundled name, a `.toml` path, or TOML text (recognised by a newline or `=`; its relative
+/// paths resolve against the current folder).
+pub fn resolve_preset(spec: &str, presets: Option<&Path>) -> Result<Preset> {
+    if spec.contains('\n') || spec.contains('=') {
+        let base = std::env::current_dir().unwrap_or_default();
+        return parse_preset(spec, "inline", "given as text", &base);
+    }
+    load_preset(spec, presets)
+}
+
 /// Parses preset TOML; `origin` names it in errors and relative paths resolve against `base`.
 pub fn parse_preset(text: &str, name: &str, origin: &str, base: &Path) -> Result<Preset> {
     let file: PresetFile = toml::from_str(text)
@@ -124,10 +135,8 @@ pub fn parse_preset(text: &str, name: &str, origin: &str, base: &Path) -> Result
     }
 
     // Style images and their weights.
+    // An empty list is allowed: a host may pass the style images itself.
     let style = &file.style;
-    if style.images.get_ref().is_empty() {
-        return Err(at(style.images.span(), "style.images", "at least one style image is required".into()));
-    }
     let weights: Vec<f32> = match &style.weights {
         None => vec![1.0; style.images.get_ref().len()],
         Some(weights) => {

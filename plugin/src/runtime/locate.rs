@@ -60,7 +60,9 @@ pub(crate) fn own_file() -> Option<PathBuf> {
         }
         let name = std::ffi::CStr::from_ptr(info.dli_fname).to_string_lossy().into_owned();
         let path = PathBuf::from(name);
-        if path.is_absolute() { Some(path) } else { std::env::current_exe().ok() }
+        // A library opened by a relative path reports that path: it was relative to the working directory.
+        let path = if path.is_absolute() { path } else { std::fs::canonicalize(&path).ok()? };
+        Some(path)
     }
 }
 

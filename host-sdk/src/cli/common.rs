@@ -1,0 +1,263 @@
+//! What `nst stylize` and `nst batch` share: opening the plugin, overrides, sizing, and atomic writing.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use image::{DynamicImage, ImageFormat, imageops::FilterType};
+use nst_host::{Engine, HostError, Overrides, Plugin};
+
+/// Exit reasons of the command.
+#[derive(Debug)]
+pub enum CliError {
+    /// The plugin, or the SDK, failed.
+    Host(HostError),
+    /// Bad arguments or files, with the message.
+    Usage(String),
+    /// A batch finished with this many failed images (already reported).
+    BatchFailures(usize),
+}
+
+impl From<HostError> for CliError {
+    fn from(err: HostError) -> Self {
+        CliError::Host(err)
+    }
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CliError::Host(err) => write!(f, "{err}"),
+            CliError::Usage(message) => write!(f, "{message}"),
+            CliError::BatchFailures(count) => write!(f, "{count} image(s) failed"),
+        }
+    }
+}
+
+/// Where the plugin and ONNX Runtime are, and how the engine runs.
+#[derive(Args, Clone)]
+pub struct EngineArgs {
+    /// The plugin library (default: NST_PLUGIN, then libnst beside this program).
+    #[arg(long)]
+    pub plugin: Option<PathBuf>,
+    /// ONNX Runtime library (default: ORT_DYLIB_PATH, then beside the plugin).
+    #[arg(long)]
+    pub ort: Option<PathBuf>,
+    /// Execution provider: auto, cpu, cuda or directml.
+    #[arg(long, default_value = "auto")]
+    pub provider: String,
+    /// Threads (0 = all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: u32,
+    /// Folder of bundled presets.
+    #[arg(long)]
+    pub presets_dir: Option<PathBuf>,
+}
+
+fn toml_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+impl EngineArgs {
+    /// Loads the plugin and creates its engine.
+    pub fn open(&self) -> Result<(Plugin, Engine), CliError> {
+        let plugin = match &self.plugin {
+            Some(path) => Plugin::load(path)?,
+            None => Plugin::load_default()?,
+        };
+        let mut config = format!("provider = {}\nthreads = {}\n", toml_string(&self.provider), self.threads);
+        if let Some(ort) = &self.ort {
+            let absolute = std::path::absolute(ort).unwrap_or_else(|_| ort.clone());
+            config += &format!("ort_library = {}\n", toml_string(&absolute.display().to_string()));
+        }
+        if let Some(dir) = &self.presets_dir {
+            config += &format!("presets_dir = {}\n", toml_string(&dir.display().to_string()));
+        }
+        let engine = Engine::new(&plugin, &config)?;
+        Ok((plugin, engine))
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum PoolingArg {
+    Max,
+    Average,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum InitArg {
+    Content,
+    Noise,
+}
+
+/// Settings that override the preset's.
+#[derive(Args, Clone, Default)]
+pub struct RunArgs {
+    /// Long side of the output in pixels (16..=8192; default: the preset's, else the content's).
+    #[arg(long)]
+    pub size: Option<u32>,
+    /// Optimiser iterations (1..=10000).
+    #[arg(long)]
+    pub iterations: Option<u32>,
+    /// Style image replacing the preset's (repeat for several, blended equally).
+    #[arg(long = "style")]
+    pub styles: Vec<PathBuf>,
+    /// Style weight (beta), 0..=1e12.
+    #[arg(long)]
+    pub style_weight: Option<f64>,
+    /// Seed of the noise start.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// `builtin` (seeded random VGG19) or a VGG19 .onnx file (torchvision features export, model zoo vgg19-7).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Seed of the built-in model's weights.
+    #[arg(long)]
+    pub model_seed: Option<u64>,
+    /// Pooling between VGG blocks.
+    #[arg(long, value_enum)]
+    pub pooling: Option<PoolingArg>,
+    /// Start from the content or from noise.
+    #[arg(long, value_enum)]
+    pub init: Option<InitArg>,
+    /// Write 16 bits per channel (PNG, TIFF).
+    #[arg(long = "16-bit")]
+    pub sixteen_bit: bool,
+}
+
+impl RunArgs {
+    /// The SDK overrides for these flags; `size` is the working long side.
+    pub fn overrides(&self, working_long_side: u32) -> Overrides {
+        let (model_path, model_seed) = match self.model.as_deref() {
+            None => (None, self.model_seed),
+            Some("builtin") => (None, Some(self.model_seed.unwrap_or(0))),
+            Some(path) => (Some(PathBuf::from(path)), None),
+        };
+        Overrides {
+            size: Some(working_long_side),
+            iterations: self.iterations,
+            seed: self.seed,
+            style_weight: self.style_weight,
+            model_seed,
+            model_path,
+            max_pooling: self.pooling.map(|p| matches!(p, PoolingArg::Max)),
+            noise_init: self.init.map(|i| matches!(i, InitArg::Noise)),
+        }
+    }
+}
+
+/// The preset's summary from the plugin.
+pub struct PresetInfo {
+    pub name: String,
+    pub description: String,
+    pub size: Option<u32>,
+    pub styles: Vec<PathBuf>,
+}
+
+pub fn preset_info(engine: &Engine, preset: &str) -> Result<PresetInfo, CliError> {
+    let json: serde_json::Value = serde_json::from_str(&engine.describe_preset(preset)?)
+        .map_err(|e| CliError::Usage(format!("the plugin's preset description is not JSON: {e}")))?;
+    Ok(PresetInfo {
+        name: json["name"].as_str().unwrap_or_default().to_string(),
+        description: json["description"].as_str().unwrap_or_default().to_string(),
+        size: json["size"].as_u64().map(|s| s as u32),
+        styles: json["styles"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s["path"].as_str())
+            .map(PathBuf::from)
+            .collect(),
+    })
+}
+
+pub fn read_image(path: &Path) -> Result<DynamicImage, CliError> {
+    let mut reader = image::ImageReader::open(path)
+        .map_err(|e| CliError::Usage(format!("image {}: cannot open: {e}", path.display())))?
+        .with_guessed_format()
+        .map_err(|e| CliError::Usage(format!("image {}: cannot read: {e}", path.display())))?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(800_000_000);
+    reader.limits(limits);
+    reader.decode().map_err(|e| CliError::Usage(format!("image {}: cannot decode: {e}", path.display())))
+}
+
+/// Output size: the long side from `size` (or the preset's), aspect kept; the content's size when neither.
+pub fn output_dims(content: &DynamicImage, size: Option<u32>) -> (u32, u32) {
+    let (w, h) = (content.width(), content.height());
+    let Some(long) = size else { return (w, h) };
+    let scale = long as f64 / w.max(h) as f64;
+    (((w as f64 * scale).round() as u32).max(1), ((h as f64 * scale).round() as u32).max(1))
+}
+
+/// The content at the output size, widened to 16 bits when a 16-bit output is asked for.
+pub fn prepare_content(content: &DynamicImage, dims: (u32, u32), sixteen_bit: bool) -> DynamicImage {
+    let sized = if (content.width(), content.height()) == dims {
+        content.clone()
+    } else {
+        content.resize_exact(dims.0, dims.1, FilterType::CatmullRom)
+    };
+    match (sixteen_bit, sized.color().has_alpha()) {
+        (true, true) => DynamicImage::ImageRgba16(sized.to_rgba16()),
+        (true, false) => DynamicImage::ImageRgb16(sized.to_rgb16()),
+        (false, _) => sized,
+    }
+}
+
+fn format_of(path: &Path) -> Result<ImageFormat, CliError> {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase().as_str() {
+        "png" => Ok(ImageFormat::Png),
+        "jpg" | "jpeg" => Ok(ImageFormat::Jpeg),
+        "tif" | "tiff" => Ok(ImageFormat::Tiff),
+        other => {
+            Err(CliError::Usage(format!("{}: cannot write '.{other}' files: use .png, .jpg or .tiff", path.display())))
+        }
+    }
+}
+
+/// The temporary name an output is written under before its rename.
+pub fn partial_path(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{name}.partial"))
+}
+
+/// Checks the output's format before any work.
+pub fn check_output_path(path: &Path, sixteen_bit: bool) -> Result<(), CliError> {
+    let format = format_of(path)?;
+    if sixteen_bit && format == ImageFormat::Jpeg {
+        return Err(CliError::Usage(format!("{}: JPEG has no 16-bit mode: write .png or .tiff", path.display())));
+    }
+    Ok(())
+}
+
+/// Writes `image` to a temporary name beside `path`, syncs it, then renames it into place: no partial file is
+/// ever visible under the final name. JPEG drops alpha; 16 bits are kept for PNG and TIFF.
+pub fn save_atomically(image: &DynamicImage, path: &Path, sixteen_bit: bool) -> Result<(), CliError> {
+    let format = format_of(path)?;
+    let image = match (format, sixteen_bit, image.color().has_alpha()) {
+        (ImageFormat::Jpeg, _, _) => DynamicImage::ImageRgb8(image.to_rgb8()),
+        (_, true, true) => DynamicImage::ImageRgba16(image.to_rgba16()),
+        (_, true, false) => DynamicImage::ImageRgb16(image.to_rgb16()),
+        (_, false, true) => DynamicImage::ImageRgba8(image.to_rgba8()),
+        (_, false, false) => DynamicImage::ImageRgb8(image.to_rgb8()),
+    };
+    let temporary = partial_path(path);
+    let fail =
+        |what: &str, e: &dyn std::fmt::Display| CliError::Usage(format!("{}: cannot {what}: {e}", path.display()));
+    let result = (|| {
+        let file = std::fs::File::create(&temporary).map_err(|e| fail("create", &e))?;
+        let mut writer = std::io::BufWriter::new(file);
+        image.write_to(&mut writer, format).map_err(|e| fail("encode", &e))?;
+        let file = writer.into_inner().map_err(|e| fail("write", &e))?;
+        file.sync_all().map_err(|e| fail("write", &e))?;
+        std::fs::rename(&temporary, path).map_err(|e| fail("rename into place", &e))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result
+}
+
+/// Whether two paths name the same existing file.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(a), Ok(b)) if a == b)
+}

@@ -1,0 +1,305 @@
+//! A plugin engine with a safe API: runs with a progress closure and a cancel token.
+
+use std::ffi::{CString, c_void};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
+use std::ptr::NonNull;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use image::DynamicImage;
+
+use crate::abi::{RawImage, RawOverrides, RawReport, STATUS_BUFFER_TOO_SMALL};
+use crate::images::{ImageView, ImageViewMut, bytes_of, to_supported};
+use crate::{HostError, Plugin};
+
+/// Cancels a run from any thread; the run stops after its current iteration.
+#[derive(Debug, Clone, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    /// A fresh token.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Asks the run to stop.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+    /// Whether cancellation was asked for.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Per-run changes to the preset; `None` keeps the preset's value.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overrides {
+    /// Long side of the working image (16..=8192).
+    pub size: Option<u32>,
+    /// Iterations (1..=10000).
+    pub iterations: Option<u32>,
+    /// Seed of the noise start.
+    pub seed: Option<u64>,
+    /// Style weight (0..=1e12).
+    pub style_weight: Option<f64>,
+    /// Built-in model with this weight seed.
+    pub model_seed: Option<u64>,
+    /// A VGG19 .onnx file.
+    pub model_path: Option<PathBuf>,
+    /// `Some(true)` max pooling, `Some(false)` average.
+    pub max_pooling: Option<bool>,
+    /// `Some(true)` start from noise, `Some(false)` from the content.
+    pub noise_init: Option<bool>,
+}
+
+/// Progress after an iteration.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    /// Iterations done (1-based).
+    pub step: u32,
+    /// Iterations in the run.
+    pub total: u32,
+    /// Current objective.
+    pub loss: f64,
+}
+
+/// What a finished run did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// Iterations done.
+    pub iterations: u32,
+    /// Objective evaluations.
+    pub evaluations: u32,
+    /// Working size (width, height).
+    pub working_size: (u32, u32),
+    /// Wall time in seconds.
+    pub seconds: f64,
+    /// Final loss terms: total, content, style, total variation.
+    pub losses: [f64; 4],
+    /// Execution provider that ran.
+    pub provider: String,
+    /// Model that ran.
+    pub model: String,
+}
+
+/// An engine inside the plugin. Runs on one engine are serialised by the plugin; it can be shared across threads.
+pub struct Engine {
+    plugin: Plugin,
+    handle: NonNull<c_void>,
+}
+
+// SAFETY: the plugin documents that an engine may be used from several threads (it serialises runs).
+unsafe impl Send for Engine {}
+// SAFETY: as above.
+unsafe impl Sync for Engine {}
+
+fn c_string(text: &str, what: &str) -> Result<CString, HostError> {
+    CString::new(text).map_err(|_| HostError::Plugin { status: 2, message: format!("{what} contains a NUL byte") })
+}
+
+struct CallbackState<'a> {
+    progress: &'a mut dyn FnMut(Progress) -> bool,
+    cancel: Option<&'a CancelToken>,
+}
+
+unsafe extern "C" fn trampoline(user_data: *mut c_void, step: u32, total: u32, loss: f64) -> i32 {
+    // A panic must not unwind into the plugin: it becomes a cancellation.
+    catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: `user_data` is the CallbackState passed by `Engine::stylize`, alive for the call.
+        let state = unsafe { &mut *user_data.cast::<CallbackState>() };
+        let go_on = (state.progress)(Progress { step, total, loss });
+        i32::from(!go_on || state.cancel.is_some_and(CancelToken::is_cancelled))
+    }))
+    .unwrap_or(1)
+}
+
+fn c_text(raw: &[std::ffi::c_char]) -> String {
+    let bytes: Vec<u8> = raw.iter().take_while(|c| **c != 0).map(|c| *c as u8).collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+impl Engine {
+    /// Creates an engine from configuration TOML (keys: `ort_library`, `provider`, `threads`, `presets_dir`).
+    pub fn new(plugin: &Plugin, config_toml: &str) -> Result<Engine, HostError> {
+        let config = c_string(config_toml, "configuration")?;
+        let mut handle = std::ptr::null_mut();
+        // SAFETY: valid C string and out-pointer.
+        plugin.check(unsafe { (plugin.functions.engine_create)(config.as_ptr(), &mut handle) })?;
+        let handle = NonNull::new(handle)
+            .ok_or_else(|| HostError::Plugin { status: 13, message: "engine handle is NULL".into() })?;
+        Ok(Engine { plugin: plugin.clone(), handle })
+    }
+
+    fn read_json(&self, call: impl Fn(*mut std::ffi::c_char, usize, *mut usize) -> u32) -> Result<String, HostError> {
+        let mut needed = 0usize;
+        let status = call(std::ptr::null_mut(), 0, &mut needed);
+        if status != STATUS_BUFFER_TOO_SMALL {
+            self.plugin.check(status)?;
+        }
+        let mut buffer = vec![0u8; needed];
+        self.plugin.check(call(buffer.as_mut_ptr().cast(), buffer.len(), &mut needed))?;
+        buffer.truncate(needed.saturating_sub(1));
+        String::from_utf8(buffer)
+            .map_err(|_| HostError::Plugin { status: 13, message: "description is not UTF-8".into() })
+    }
+
+    /// The filter description (JSON): parameters with defaults, ranges and help, and the bundled presets.
+    pub fn describe(&self) -> Result<String, HostError> {
+        // SAFETY: live handle; buffers sized as the call asks.
+        self.read_json(|buffer, length, needed| unsafe {
+            (self.plugin.functions.describe)(self.handle.as_ptr(), buffer, length, needed)
+        })
+    }
+
+    /// One resolved preset (name, path or TOML text) as JSON.
+    pub fn describe_preset(&self, preset: &str) -> Result<String, HostError> {
+        let preset = c_string(preset, "preset")?;
+        // SAFETY: live handle; buffers sized as the call asks.
+        self.read_json(|buffer, length, needed| unsafe {
+            (self.plugin.functions.describe_preset)(self.handle.as_ptr(), preset.as_ptr(), buffer, length, needed)
+        })
+    }
+
+    /// Stylizes `content` into `output` (same geometry) with `preset`; `styles` replace the preset's style images
+    /// when not empty. `progress` is called after each iteration; returning false, or cancelling `cancel`,
+    /// stops the run with [`HostError::Cancelled`] and leaves `output` untouched.
+    #[allow(clippy::too_many_arguments)]
+    pub fn stylize(
+        &self,
+        preset: &str,
+        overrides: &Overrides,
+        content: &ImageView,
+        styles: &[ImageView],
+        output: &mut ImageViewMut,
+        mut progress: impl FnMut(Progress) -> bool,
+        cancel: Option<&CancelToken>,
+    ) -> Result<Report, HostError> {
+        let preset = c_string(preset, "preset")?;
+        let model_path =
+            overrides.model_path.as_ref().map(|p| c_string(&p.display().to_string(), "model path")).transpose()?;
+        let mut raw = std::mem::MaybeUninit::<RawOverrides>::uninit();
+        // SAFETY: nst_overrides_init fills the whole struct.
+        let mut raw = unsafe {
+            (self.plugin.functions.overrides_init)(raw.as_mut_ptr());
+            raw.assume_init()
+        };
+        raw.size = overrides.size.unwrap_or(0);
+        raw.iterations = overrides.iterations.unwrap_or(0);
+        raw.seed = overrides.seed.map(|s| s as i64).unwrap_or(-1);
+        raw.style_weight = overrides.style_weight.unwrap_or(-1.0);
+        raw.model_seed = overrides.model_seed.map(|s| s as i64).unwrap_or(-1);
+        raw.model_path = model_path.as_ref().map(|p| p.as_ptr()).unwrap_or(std::ptr::null());
+        raw.pooling = match overrides.max_pooling {
+            None => 0,
+            Some(true) => 1,
+            Some(false) => 2,
+        };
+        raw.init = match overrides.noise_init {
+            None => 0,
+            Some(false) => 1,
+            Some(true) => 2,
+        };
+        let content_raw = content.raw()?;
+        let style_raws = styles.iter().map(ImageView::raw).collect::<Result<Vec<RawImage>, _>>()?;
+        let output_raw = output.raw()?;
+        let mut state = CallbackState { progress: &mut progress, cancel };
+        let mut report = std::mem::MaybeUninit::<RawReport>::zeroed();
+        // SAFETY: every pointer is valid for the call: the views were span-checked above, the strings and
+        // structs live on this frame, and the callback state outlives the call.
+        let status = unsafe {
+            (self.plugin.functions.stylize)(
+                self.handle.as_ptr(),
+                preset.as_ptr(),
+                &raw,
+                &content_raw,
+                if style_raws.is_empty() { std::ptr::null() } else { style_raws.as_ptr() },
+                style_raws.len(),
+                &output_raw,
+                Some(trampoline),
+                (&mut state as *mut CallbackState).cast(),
+                report.as_mut_ptr(),
+            )
+        };
+        self.plugin.check(status)?;
+        // SAFETY: filled by a successful call (and zeroed before).
+        let report = unsafe { report.assume_init() };
+        Ok(Report {
+            iterations: report.iterations,
+            evaluations: report.evaluations,
+            working_size: (report.working_width, report.working_height),
+            seconds: report.seconds,
+            losses: [report.loss_total, report.loss_content, report.loss_style, report.loss_total_variation],
+            provider: c_text(&report.provider),
+            model: c_text(&report.model),
+        })
+    }
+
+    /// [`Engine::stylize`] on `image` crate images: the result has the content's size and pixel type (grey with
+    /// alpha comes back as RGBA; float images as RGBA float).
+    pub fn stylize_image(
+        &self,
+        preset: &str,
+        overrides: &Overrides,
+        content: &DynamicImage,
+        styles: &[DynamicImage],
+        progress: impl FnMut(Progress) -> bool,
+        cancel: Option<&CancelToken>,
+    ) -> Result<(DynamicImage, Report), HostError> {
+        let (content, format) = to_supported(content);
+        let styles: Vec<(DynamicImage, crate::PixelFormat)> = styles.iter().map(to_supported).collect();
+        fn view(image: &DynamicImage, format: crate::PixelFormat) -> ImageView<'_> {
+            ImageView {
+                width: image.width(),
+                height: image.height(),
+                stride: image.width() as usize * format.bytes_per_pixel(),
+                format,
+                pixels: bytes_of(image),
+            }
+        }
+        let style_views: Vec<ImageView> = styles.iter().map(|(image, format)| view(image, *format)).collect();
+        let mut output = content.clone();
+        let report = {
+            let content_view = view(&content, format);
+            let stride = content_view.stride;
+            let mut output_view = ImageViewMut {
+                width: content.width(),
+                height: content.height(),
+                stride,
+                format,
+                pixels: output_bytes(&mut output),
+            };
+            self.stylize(preset, overrides, &content_view, &style_views, &mut output_view, progress, cancel)?
+        };
+        Ok((output, report))
+    }
+}
+
+fn output_bytes(image: &mut DynamicImage) -> &mut [u8] {
+    match image {
+        DynamicImage::ImageLuma8(i) => i.as_mut(),
+        DynamicImage::ImageRgb8(i) => i.as_mut(),
+        DynamicImage::ImageRgba8(i) => i.as_mut(),
+        DynamicImage::ImageRgb16(i) => bytemuck_u16(i.as_mut()),
+        DynamicImage::ImageRgba16(i) => bytemuck_u16(i.as_mut()),
+        DynamicImage::ImageRgba32F(i) => bytemuck_f32(i.as_mut()),
+        _ => unreachable!("to_supported returns only the layouts above"),
+    }
+}
+
+fn bytemuck_u16(values: &mut [u16]) -> &mut [u8] {
+    // SAFETY: u16 has no invalid bit patterns; the byte slice covers exactly the same memory.
+    unsafe { std::slice::from_raw_parts_mut(values.as_mut_ptr().cast(), values.len() * 2) }
+}
+
+fn bytemuck_f32(values: &mut [f32]) -> &mut [u8] {
+    // SAFETY: as above; any bytes the plugin writes are a valid f32.
+    unsafe { std::slice::from_raw_parts_mut(values.as_mut_ptr().cast(), values.len() * 4) }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        // SAFETY: the handle came from nst_engine_create and is freed once.
+        unsafe { (self.plugin.functions.engine_free)(self.handle.as_ptr()) };
+    }
+}

@@ -1,0 +1,25 @@
+//! The host side of nst: load the plugin library, check its ABI, and run it through a safe API.
+//!
+//! ```no_run
+//! use nst_host::{Engine, Overrides, Plugin};
+//! let plugin = Plugin::load_default()?;
+//! let engine = Engine::new(&plugin, "provider = \"cpu\"")?;
+//! let content = image::open("photo.jpg").unwrap();
+//! let (stylized, report) = engine.stylize_image("mosaic", &Overrides::default(), &content, &[], |_| true, None)?;
+//! stylized.save("out.png").unwrap();
+//! println!("ran on {} with {}", report.provider, report.model);
+//! # Ok::<(), nst_host::HostError>(())
+//! ```
+#![deny(missing_docs)]
+
+mod abi;
+mod engine;
+mod error;
+mod images;
+mod plugin;
+
+pub use abi::{ABI_VERSION, PixelFormat};
+pub use engine::{CancelToken, Engine, Overrides, Progress, Report};
+pub use error::HostError;
+pub use images::{ImageView, ImageViewMut};
+pub use plugin::Plugin;

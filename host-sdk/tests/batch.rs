@@ -1,0 +1,195 @@
+//! `nst batch` as a user runs it: folders and globs, skipping and --force, failures that do not stop the batch,
+//! a batch killed mid-run and resumed, shards that split one list without overlap, and a jobs file.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use image::{GenericImageView, ImageBuffer, Rgb};
+use support::{nst, ort_path, quick_preset, scratch, text};
+
+fn make_inputs(dir: &Path, count: usize) -> Vec<PathBuf> {
+    std::fs::create_dir_all(dir).unwrap();
+    (0..count)
+        .map(|i| {
+            let path = dir.join(format!("photo{i}.png"));
+            ImageBuffer::from_fn(40, 28, |x, y| Rgb([(x * 6) as u8, (y * 9) as u8, (i * 40) as u8]))
+                .save(&path)
+                .unwrap();
+            path
+        })
+        .collect()
+}
+
+fn listing(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut names: Vec<String> = entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn folders_and_globs_are_converted_and_existing_outputs_skipped() {
+    let dir = scratch("batch-basic");
+    let preset = quick_preset(&dir);
+    make_inputs(&dir.join("in"), 3);
+    let out = dir.join("out");
+    let glob = dir.join("in/photo*.png");
+    let args =
+        ["batch", glob.to_str().unwrap(), "--preset", preset.to_str().unwrap(), "-o", out.to_str().unwrap(), "-q"];
+    let first = nst(&args);
+    assert!(first.status.success(), "{}", text(&first));
+    assert!(text(&first).contains("3 images (shard 0/1): 3 done, 0 skipped, 0 failed"), "{}", text(&first));
+    assert_eq!(listing(&out), ["photo0.png", "photo1.png", "photo2.png"]);
+    assert_eq!(image::open(out.join("photo1.png")).unwrap().dimensions(), (32, 22));
+
+    let again = nst(&[
+        "batch",
+        dir.join("in").to_str().unwrap(),
+        "--preset",
+        preset.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(text(&again).contains("0 done, 3 skipped"), "{}", text(&again));
+    let forced = nst(&[&args[..], &["--force"]].concat());
+    assert!(text(&forced).contains("3 done, 0 skipped"), "{}", text(&forced));
+}
+
+#[test]
+fn a_failing_input_is_reported_and_the_batch_goes_on() {
+    let dir = scratch("batch-fail");
+    let preset = quick_preset(&dir);
+    let inputs = make_inputs(&dir.join("in"), 2);
+    std::fs::write(dir.join("in/broken.png"), b"not a png").unwrap();
+    let out = dir.join("out");
+    let output = nst(&[
+        "batch",
+        dir.join("in").to_str().unwrap(),
+        "--preset",
+        preset.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    let log = text(&output);
+    println!("{log}");
+    assert_eq!(output.status.code(), Some(1), "{log}");
+    assert!(
+        log.contains("2 done, 0 skipped, 1 failed") && log.contains("FAILED") && log.contains("broken.png"),
+        "{log}"
+    );
+    assert_eq!(listing(&out), ["photo0.png", "photo1.png"]);
+    assert!(inputs.iter().all(|p| p.exists()));
+}
+
+#[test]
+fn a_killed_batch_resumes_and_makes_every_output_exactly_once() {
+    let dir = scratch("batch-kill");
+    // The full-depth bundled preset: slow enough per image to be killed in the middle of the batch.
+    let preset = support::repo().join("presets/mosaic.toml");
+    let inputs = make_inputs(&dir.join("in"), 6);
+    let before: Vec<Vec<u8>> = inputs.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    let out = dir.join("out");
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut args: Vec<String> = [
+            "batch",
+            dir.join("in").to_str().unwrap(),
+            "--preset",
+            preset.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "-q",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nst"))
+        .args(args(&["--iterations", "40", "--size", "64"]))
+        .env("ORT_DYLIB_PATH", ort_path())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while listing(&out).iter().filter(|n| !n.starts_with('.')).count() < 2 {
+        assert!(started.elapsed() < Duration::from_secs(120), "no output appeared");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL: no clean-up runs
+    child.wait().unwrap();
+    let after_kill: Vec<String> = listing(&out).into_iter().filter(|n| !n.starts_with('.')).collect();
+    println!("after the kill: {after_kill:?} (all files: {:?})", listing(&out));
+    assert!(after_kill.len() < 6, "the batch finished before it was killed");
+    for name in &after_kill {
+        image::open(out.join(name)).unwrap_or_else(|e| panic!("{name} is not intact after the kill: {e}"));
+    }
+
+    let resumed = nst(&args(&["--iterations", "40", "--size", "64"]).iter().map(String::as_str).collect::<Vec<_>>());
+    let log = text(&resumed);
+    println!("{log}");
+    assert!(resumed.status.success(), "{log}");
+    assert!(log.contains(&format!("{} skipped", after_kill.len())), "{log}");
+    let names = listing(&out);
+    assert_eq!(names, (0..6).map(|i| format!("photo{i}.png")).collect::<Vec<_>>(), "leftovers or missing outputs");
+    for name in &names {
+        assert_eq!(image::open(out.join(name)).unwrap().dimensions(), (64, 45));
+    }
+    let after: Vec<Vec<u8>> = inputs.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    assert!(before == after, "an input was modified");
+}
+
+#[test]
+fn shards_split_the_list_without_overlap() {
+    let dir = scratch("batch-shard");
+    let preset = quick_preset(&dir);
+    make_inputs(&dir.join("in"), 5);
+    let mut all = Vec::new();
+    for k in 0..2 {
+        let out = dir.join(format!("out{k}"));
+        let shard = format!("{k}/2");
+        let output = nst(&[
+            "batch",
+            dir.join("in").to_str().unwrap(),
+            "--preset",
+            preset.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--shard",
+            &shard,
+            "-q",
+        ]);
+        assert!(output.status.success(), "{}", text(&output));
+        all.extend(listing(&out));
+    }
+    all.sort();
+    assert_eq!(all, (0..5).map(|i| format!("photo{i}.png")).collect::<Vec<_>>());
+    let bad = nst(&["batch", dir.join("in").to_str().unwrap(), "--preset", "mosaic", "-o", "x", "--shard", "2/2"]);
+    assert!(text(&bad).contains("--shard 2/2: expected K/N with 0 <= K < N"), "{}", text(&bad));
+}
+
+#[test]
+fn a_jobs_file_sets_outputs_presets_and_overrides_per_job() {
+    let dir = scratch("batch-jobs");
+    let preset = quick_preset(&dir);
+    make_inputs(&dir.join("in"), 2);
+    std::fs::write(
+        dir.join("jobs.toml"),
+        format!(
+            "[[job]]\ninput = \"in/photo0.png\"\noutput = \"made/first.png\"\npreset = \"{p}\"\nsize = 48\n\n[[job]]\ninput = \"in/photo1.png\"\noutput = \"made/second.tiff\"\npreset = \"{p}\"\niterations = 2\n",
+            p = preset.display()
+        ),
+    )
+    .unwrap();
+    let output = nst(&["batch", "--jobs", dir.join("jobs.toml").to_str().unwrap(), "-q"]);
+    assert!(output.status.success(), "{}", text(&output));
+    assert_eq!(image::open(dir.join("made/first.png")).unwrap().dimensions(), (48, 34));
+    assert_eq!(image::open(dir.join("made/second.tiff")).unwrap().dimensions(), (32, 22));
+    std::fs::write(dir.join("bad.toml"), "[[job]]\ninput = \"a.png\"\noutput = \"b.png\"\ncolour = 3\n").unwrap();
+    let bad = nst(&["batch", "--jobs", dir.join("bad.toml").to_str().unwrap()]);
+    assert!(text(&bad).contains("line 4") && text(&bad).contains("colour"), "{}", text(&bad));
+}

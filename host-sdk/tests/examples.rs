@@ -1,0 +1,66 @@
+//! The C and Python examples, built and run as their users would: the C program under valgrind (no leaks, no
+//! errors), the Python script with ctypes.
+
+mod support;
+
+use std::process::Command;
+
+use support::{build_dir, ort_path, plugin_path, repo, scratch};
+
+/// A preset string the examples accept: shallow layers keep the valgrind run short.
+fn shallow_preset() -> String {
+    format!(
+        "version = 1\n[style]\nimages = [\"{}\"]\n[losses]\ncontent_layer = \"relu1_2\"\nstyle_layers = [\"relu1_1\"]\n",
+        repo().join("presets/images/mosaic.png").display()
+    )
+}
+
+#[test]
+fn the_c_example_runs_under_valgrind_without_leaks_or_errors() {
+    plugin_path();
+    let dir = scratch("c-example");
+    let binary = dir.join("stylize");
+    let build = Command::new("cc")
+        .args(["-Wall", "-Wextra", "-Werror", "-O1", "-g"])
+        .arg(repo().join("host-sdk/examples/stylize.c"))
+        .arg("-I")
+        .arg(repo().join("plugin/include"))
+        .arg("-L")
+        .arg(build_dir())
+        .arg("-lnst")
+        .arg(format!("-Wl,-rpath,{}", build_dir().display()))
+        .arg("-o")
+        .arg(&binary)
+        .output()
+        .unwrap();
+    assert!(build.status.success(), "{}", String::from_utf8_lossy(&build.stderr));
+    let run = Command::new("valgrind")
+        .arg(format!("--suppressions={}", repo().join("host-sdk/examples/valgrind.supp").display()))
+        .args(["--leak-check=full", "--errors-for-leak-kinds=definite", "--error-exitcode=99"])
+        .arg(&binary)
+        .arg(shallow_preset())
+        .env("ORT_DYLIB_PATH", ort_path())
+        .output()
+        .expect("valgrind must be installed (apt-get install valgrind)");
+    let log = format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+    println!("{log}");
+    assert!(run.status.success(), "exit {:?}:\n{log}", run.status.code());
+    assert!(log.contains("ERROR SUMMARY: 0 errors") && log.contains("definitely lost: 0 bytes"), "{log}");
+    assert!(log.contains("alpha kept 1, pixels changed 1") && log.lines().any(|l| l == "ok"), "{log}");
+    assert!(log.contains("failed (status 2): content.stride 3 is smaller than a row"), "{log}");
+}
+
+#[test]
+fn the_python_example_runs_with_ctypes() {
+    let run = Command::new(std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()))
+        .arg(repo().join("host-sdk/examples/stylize.py"))
+        .arg(plugin_path())
+        .arg(shallow_preset())
+        .env("ORT_DYLIB_PATH", ort_path())
+        .output()
+        .unwrap();
+    let log = format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+    println!("{log}");
+    assert!(run.status.success() && log.lines().any(|l| l == "ok"), "{log}");
+    assert!(log.contains("progress steps [1, 2, 3]"), "{log}");
+}

@@ -1,0 +1,160 @@
+//! The filter description a host builds its UI from, and a resolved preset's summary, as JSON.
+
+use std::ffi::c_char;
+
+use super::boundary::{FfiError, boundary, copy_out};
+use super::engine::{NstEngine, engine_ref};
+use super::json::{array, object, string};
+use super::{NST_ABI_VERSION, required_str};
+use crate::preset::{Preset, bundled_presets, presets_dir, resolve_preset};
+use crate::stylize::ModelChoice;
+
+fn parameter(name: &str, kind: &str, default: String, range: Option<(&str, &str)>, help: &str) -> String {
+    let mut fields = vec![("name", string(name)), ("type", string(kind)), ("default", default)];
+    if let Some((min, max)) = range {
+        fields.push(("min", min.to_string()));
+        fields.push(("max", max.to_string()));
+    }
+    fields.push(("help", string(help)));
+    object(&fields)
+}
+
+fn preset_json(preset: &Preset) -> String {
+    let settings = &preset.settings;
+    let styles: Vec<String> = preset
+        .styles
+        .iter()
+        .map(|(p, w)| object(&[("path", string(&p.display().to_string())), ("weight", w.to_string())]))
+        .collect();
+    object(&[
+        ("name", string(&preset.name)),
+        ("description", string(&preset.description)),
+        ("size", settings.size.map(|s| s.to_string()).unwrap_or_else(|| "null".into())),
+        ("iterations", settings.iterations.to_string()),
+        ("style_weight", format!("{:e}", settings.losses.style_weight)),
+        ("styles", array(&styles)),
+        (
+            "model",
+            string(&match &settings.model {
+                ModelChoice::BuiltIn { seed } => format!("builtin (seed {seed})"),
+                ModelChoice::File(path) => path.display().to_string(),
+            }),
+        ),
+    ])
+}
+
+fn description(engine: &NstEngine) -> Result<String, FfiError> {
+    let dir = presets_dir(engine.presets_dir.as_deref())?;
+    let presets: Vec<String> = bundled_presets(&dir)
+        .iter()
+        .filter_map(|(_, path)| crate::preset::load_preset(&path.display().to_string(), None).ok())
+        .map(|preset| preset_json(&preset))
+        .collect();
+    let default_preset = if presets.is_empty() { "null".to_string() } else { string("mosaic") };
+    let parameters = vec![
+        parameter(
+            "preset",
+            "string",
+            default_preset,
+            None,
+            "Bundled preset name, preset file path, or preset TOML text",
+        ),
+        parameter(
+            "size",
+            "int",
+            "0".into(),
+            Some(("16", "8192")),
+            "Long side of the working image in pixels; 0 keeps the preset's",
+        ),
+        parameter("iterations", "int", "0".into(), Some(("1", "10000")), "Optimiser iterations; 0 keeps the preset's"),
+        parameter(
+            "seed",
+            "int",
+            "-1".into(),
+            Some(("0", "9223372036854775807")),
+            "Seed of the noise start; -1 keeps the preset's",
+        ),
+        parameter(
+            "style_weight",
+            "float",
+            "-1".into(),
+            Some(("0", "1e12")),
+            "Style weight (beta); -1 keeps the preset's",
+        ),
+        parameter(
+            "model_seed",
+            "int",
+            "-1".into(),
+            Some(("0", "9223372036854775807")),
+            "Seed of the built-in random VGG19; -1 keeps the preset's",
+        ),
+        parameter(
+            "model_path",
+            "path",
+            "null".into(),
+            None,
+            "VGG19 ONNX file (torchvision features or model zoo vgg19-7); NULL keeps the preset's",
+        ),
+        parameter("pooling", "enum", "0".into(), Some(("0", "2")), "0 preset's, 1 max, 2 average"),
+        parameter("init", "enum", "0".into(), Some(("0", "2")), "0 preset's, 1 content, 2 noise"),
+    ];
+    Ok(object(&[
+        ("abi_version", NST_ABI_VERSION.to_string()),
+        ("version", string(env!("CARGO_PKG_VERSION"))),
+        ("filter", string("Neural style transfer (Gatys et al.)")),
+        ("parameters", array(&parameters)),
+        ("presets", array(&presets)),
+        (
+            "pixel_formats",
+            array(&["gray8", "rgb8", "rgba8", "rgb16", "rgba16", "rgba_f32_linear", "rgba_f32_srgb"].map(string)),
+        ),
+    ]))
+}
+
+/// Writes the filter description as JSON into `buffer`: `abi_version`, `version`, `parameters` (each with
+/// `name`, `type`, `default`, `min`/`max` where ranged, `help`), `presets` (each with `name`, `description`,
+/// `size`, `iterations`, `style_weight`, `styles`, `model`) and `pixel_formats`.
+///
+/// `*needed` (if `needed` is not NULL) receives the size including the NUL. When `buffer` is NULL or `length` is
+/// smaller, returns `NST_BUFFER_TOO_SMALL` and writes nothing: call again with a larger buffer. The caller owns
+/// the buffer.
+///
+/// # Safety
+/// `engine` must be a live handle; `buffer` NULL or `length` writable bytes; `needed` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nst_engine_describe(
+    engine: *const NstEngine,
+    buffer: *mut c_char,
+    length: usize,
+    needed: *mut usize,
+) -> super::NstStatus {
+    boundary(|| {
+        // SAFETY: per the caller's contract.
+        let engine = unsafe { engine_ref(engine)? };
+        copy_out(&description(engine)?, buffer, length, needed)
+    })
+}
+
+/// Writes one resolved preset (bundled name, file path or TOML text) as JSON, with the same fields as the
+/// description's `presets` entries; buffer rules as for `nst_engine_describe`. A bad preset fails with
+/// `NST_PRESET_ERROR` and its message names the file, line and key.
+///
+/// # Safety
+/// As for `nst_engine_describe`; `preset` must be NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nst_engine_describe_preset(
+    engine: *const NstEngine,
+    preset: *const c_char,
+    buffer: *mut c_char,
+    length: usize,
+    needed: *mut usize,
+) -> super::NstStatus {
+    boundary(|| {
+        // SAFETY: per the caller's contract.
+        let engine = unsafe { engine_ref(engine)? };
+        // SAFETY: per the caller's contract.
+        let preset = unsafe { required_str(preset, "preset")? };
+        let resolved = resolve_preset(preset, engine.presets_dir.as_deref())?;
+        copy_out(&preset_json(&resolved), buffer, length, needed)
+    })
+}

@@ -1,0 +1,53 @@
+//! The C ABI (`include/nst.h`, generated from this module by cbindgen). It only checks and converts arguments,
+//! then calls the engine; every export runs inside [`boundary::boundary`], so no panic crosses it.
+//!
+//! Threads: an engine serialises the runs started on it (a second `nst_stylize` on the same engine waits for
+//! the first); use one engine per thread to run in parallel. Failure messages are kept per thread
+//! (`nst_last_error`).
+
+mod boundary;
+mod describe;
+mod engine;
+mod json;
+mod pixels;
+mod run;
+mod status;
+
+pub use boundary::nst_last_error;
+pub use describe::{nst_engine_describe, nst_engine_describe_preset};
+pub use engine::{NstEngine, nst_engine_create, nst_engine_create_from_file, nst_engine_free};
+pub use pixels::{NstImage, NstImageMut, NstPixelFormat};
+pub use run::{NstOverrides, NstProgressCallback, NstRunReport, nst_overrides_init, nst_stylize};
+pub use status::NstStatus;
+
+use std::ffi::{CStr, c_char};
+
+use boundary::FfiError;
+
+/// The version of this C ABI. A host must refuse a library whose `nst_abi_version()` differs from the
+/// `NST_ABI_VERSION` it was compiled with.
+pub const NST_ABI_VERSION: u32 = 1;
+
+/// The C ABI version of this library (compare with `NST_ABI_VERSION` before any other call).
+#[unsafe(no_mangle)]
+pub extern "C" fn nst_abi_version() -> u32 {
+    NST_ABI_VERSION
+}
+
+/// The library's version, e.g. "0.1.0": a static NUL-terminated string owned by the library (never free it).
+#[unsafe(no_mangle)]
+pub extern "C" fn nst_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// A required C string argument as UTF-8.
+///
+/// # Safety
+/// `text` must be NULL or a NUL-terminated string that lives for `'a`.
+pub(crate) unsafe fn required_str<'a>(text: *const c_char, name: &str) -> Result<&'a str, FfiError> {
+    if text.is_null() {
+        return Err(FfiError::null(name));
+    }
+    // SAFETY: non-null and NUL-terminated per the caller's contract.
+    unsafe { CStr::from_ptr(text) }.to_str().map_err(|_| FfiError::invalid(format!("argument `{name}` is not UTF-8")))
+}

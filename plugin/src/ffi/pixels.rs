@@ -1,0 +1,270 @@
+//! Image views from the host: geometry checks, and conversion to and from the engine's planar sRGB floats.
+
+use std::ffi::c_void;
+
+use super::boundary::FfiError;
+use super::status::NstStatus;
+use crate::image_io::{MAX_PIXELS, Planar};
+
+/// Pixel layouts a host can pass. Channels are interleaved; 16-bit and float values are in native byte order.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NstPixelFormat {
+    /// One 8-bit grey channel, sRGB-encoded.
+    NstGray8 = 1,
+    /// 8-bit R, G, B, sRGB-encoded.
+    NstRgb8 = 2,
+    /// 8-bit R, G, B, A (straight alpha), sRGB-encoded.
+    NstRgba8 = 3,
+    /// 16-bit R, G, B, sRGB-encoded.
+    NstRgb16 = 4,
+    /// 16-bit R, G, B, A, sRGB-encoded.
+    NstRgba16 = 5,
+    /// 32-bit float R, G, B, A in linear light (0..1).
+    NstRgbaF32Linear = 6,
+    /// 32-bit float R, G, B, A, sRGB-encoded (0..1).
+    NstRgbaF32Srgb = 7,
+}
+
+impl NstPixelFormat {
+    /// Converts a value from C, which may be anything.
+    pub fn from_raw(value: u32) -> Option<Self> {
+        use NstPixelFormat::*;
+        [NstGray8, NstRgb8, NstRgba8, NstRgb16, NstRgba16, NstRgbaF32Linear, NstRgbaF32Srgb]
+            .into_iter()
+            .find(|f| *f as u32 == value)
+    }
+
+    fn channels(self) -> usize {
+        use NstPixelFormat::*;
+        match self {
+            NstGray8 => 1,
+            NstRgb8 | NstRgb16 => 3,
+            NstRgba8 | NstRgba16 | NstRgbaF32Linear | NstRgbaF32Srgb => 4,
+        }
+    }
+
+    fn bytes_per_channel(self) -> usize {
+        use NstPixelFormat::*;
+        match self {
+            NstGray8 | NstRgb8 | NstRgba8 => 1,
+            NstRgb16 | NstRgba16 => 2,
+            NstRgbaF32Linear | NstRgbaF32Srgb => 4,
+        }
+    }
+
+    fn has_alpha(self) -> bool {
+        self.channels() == 4
+    }
+}
+
+/// A read-only image from the host. The library never keeps the pointer after the call returns.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct NstImage {
+    /// Width in pixels (1..=65535).
+    pub width: u32,
+    /// Height in pixels (1..=65535).
+    pub height: u32,
+    /// Bytes from one row to the next (at least width x bytes per pixel).
+    pub stride: usize,
+    /// An `NstPixelFormat` value.
+    pub format: u32,
+    /// The first row's first byte.
+    pub pixels: *const c_void,
+}
+
+/// A writable image from the host, same layout as `NstImage`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct NstImageMut {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Bytes from one row to the next.
+    pub stride: usize,
+    /// An `NstPixelFormat` value.
+    pub format: u32,
+    /// The first row's first byte.
+    pub pixels: *mut c_void,
+}
+
+/// A checked view: the geometry is valid and `pixels` spans `stride * height` bytes (the host's promise).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Geometry {
+    pub width: usize,
+    pub height: usize,
+    pub stride: usize,
+    pub format: NstPixelFormat,
+}
+
+pub(crate) fn check_geometry(
+    name: &str,
+    width: u32,
+    height: u32,
+    stride: usize,
+    format: u32,
+    null: bool,
+) -> Result<Geometry, FfiError> {
+    if null {
+        return Err(FfiError::null(&format!("{name}.pixels")));
+    }
+    let format = NstPixelFormat::from_raw(format).ok_or_else(|| {
+        FfiError::new(
+            NstStatus::NstUnsupportedFormat,
+            format!("{name}.format {format} is not an NstPixelFormat (1..=7)"),
+        )
+    })?;
+    if width == 0 || height == 0 {
+        return Err(FfiError::invalid(format!("{name} is {width}x{height}: both sides must be at least 1")));
+    }
+    if width as u64 * height as u64 > MAX_PIXELS {
+        return Err(FfiError::new(
+            NstStatus::NstImageTooLarge,
+            format!("{name} is {width}x{height}: more than the {MAX_PIXELS} pixels accepted"),
+        ));
+    }
+    let row = width as usize * format.channels() * format.bytes_per_channel();
+    if stride < row {
+        return Err(FfiError::invalid(format!(
+            "{name}.stride {stride} is smaller than a row ({row} bytes for width {width})"
+        )));
+    }
+    if stride.checked_mul(height as usize).is_none() {
+        return Err(FfiError::new(NstStatus::NstImageTooLarge, format!("{name}: stride x height overflows")));
+    }
+    Ok(Geometry { width: width as usize, height: height as usize, stride, format })
+}
+
+fn srgb_to_linear(v: f32) -> f32 {
+    if v <= 0.04045 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) }
+}
+
+fn linear_to_srgb(v: f32) -> f32 {
+    let v = v.clamp(0.0, 1.0);
+    if v <= 0.003_130_8 { v * 12.92 } else { 1.055 * v.powf(1.0 / 2.4) - 0.055 }
+}
+
+/// Reads channel `c` of pixel `x` in row `y`, as a float in [0, 1] of the view's own encoding.
+///
+/// # Safety
+/// `base` must span `stride * height` bytes of a view with geometry `g`.
+unsafe fn read_channel(base: *const u8, g: &Geometry, x: usize, y: usize, c: usize) -> f32 {
+    let bytes = g.format.bytes_per_channel();
+    let offset = y * g.stride + (x * g.format.channels() + c) * bytes;
+    // SAFETY: the offset is inside the view (x < width, y < height, c < channels); unaligned reads are used
+    // because hosts may pass any alignment.
+    unsafe {
+        let at = base.add(offset);
+        match bytes {
+            1 => *at as f32 / 255.0,
+            2 => at.cast::<u16>().read_unaligned() as f32 / 65535.0,
+            _ => at.cast::<f32>().read_unaligned(),
+        }
+    }
+}
+
+/// # Safety
+/// As [`read_channel`], writable.
+unsafe fn write_channel(base: *mut u8, g: &Geometry, x: usize, y: usize, c: usize, value: f32) {
+    let bytes = g.format.bytes_per_channel();
+    let offset = y * g.stride + (x * g.format.channels() + c) * bytes;
+    // SAFETY: as in read_channel; the host gave a writable buffer.
+    unsafe {
+        let at = base.add(offset);
+        match bytes {
+            1 => *at = (value.clamp(0.0, 1.0) * 255.0).round() as u8,
+            2 => at.cast::<u16>().write_unaligned((value.clamp(0.0, 1.0) * 65535.0).round() as u16),
+            _ => at.cast::<f32>().write_unaligned(value),
+        }
+    }
+}
+
+/// Converts a host image to the engine's planar sRGB floats (grey is spread to R, G, B).
+///
+/// # Safety
+/// `pixels` must span `g.stride * g.height` readable bytes.
+pub(crate) unsafe fn read_view(pixels: *const c_void, g: &Geometry) -> Planar {
+    let base = pixels.cast::<u8>();
+    let plane = g.width * g.height;
+    let mut rgb = vec![0.0f32; 3 * plane];
+    let mut alpha = g.format.has_alpha().then(|| vec![0.0f32; plane]);
+    let linear = g.format == NstPixelFormat::NstRgbaF32Linear;
+    for y in 0..g.height {
+        for x in 0..g.width {
+            let i = y * g.width + x;
+            for c in 0..3 {
+                let source = if g.format.channels() == 1 { 0 } else { c };
+                // SAFETY: forwarded from the caller.
+                let v = unsafe { read_channel(base, g, x, y, source) };
+                rgb[c * plane + i] = if linear { linear_to_srgb(v) } else { v.clamp(0.0, 1.0) };
+            }
+            if let Some(alpha) = alpha.as_mut() {
+                // SAFETY: forwarded from the caller.
+                alpha[i] = unsafe { read_channel(base, g, x, y, 3) };
+            }
+        }
+    }
+    Planar { width: g.width, height: g.height, rgb, alpha }
+}
+
+/// Writes `image` (same size as the view) into a host buffer; the alpha channel is copied unchanged from
+/// `alpha_source` (the content view, same geometry), so it passes through untouched.
+///
+/// # Safety
+/// `out` must span `g.stride * g.height` writable bytes and `alpha_source` as many readable bytes of geometry
+/// `source`.
+pub(crate) unsafe fn write_view(
+    image: &Planar,
+    out: *mut c_void,
+    g: &Geometry,
+    alpha_source: *const c_void,
+    source: &Geometry,
+) {
+    let base = out.cast::<u8>();
+    let plane = g.width * g.height;
+    let linear = g.format == NstPixelFormat::NstRgbaF32Linear;
+    for y in 0..g.height {
+        for x in 0..g.width {
+            let i = y * g.width + x;
+            let [r, g_, b] = [image.rgb[i], image.rgb[plane + i], image.rgb[2 * plane + i]].map(|v| v.clamp(0.0, 1.0));
+            // SAFETY: forwarded from the caller; x, y and c are within the geometry.
+            unsafe {
+                if g.format.channels() == 1 {
+                    write_channel(base, g, x, y, 0, 0.2126 * r + 0.7152 * g_ + 0.0722 * b);
+                    continue;
+                }
+                for (c, v) in [r, g_, b].into_iter().enumerate() {
+                    write_channel(base, g, x, y, c, if linear { srgb_to_linear(v) } else { v });
+                }
+                if g.format.has_alpha() {
+                    let bytes = g.format.bytes_per_channel();
+                    let from = alpha_source.cast::<u8>().add(y * source.stride + (x * 4 + 3) * bytes);
+                    let to = base.add(y * g.stride + (x * 4 + 3) * bytes);
+                    std::ptr::copy_nonoverlapping(from, to, bytes);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn srgb_round_trips() {
+        for i in 0..=100 {
+            let v = i as f32 / 100.0;
+            assert!((linear_to_srgb(srgb_to_linear(v)) - v).abs() < 1e-5);
+        }
+    }
+
+    #[test]
+    fn unknown_formats_are_refused() {
+        assert_eq!(NstPixelFormat::from_raw(0), None);
+        assert_eq!(NstPixelFormat::from_raw(8), None);
+        assert_eq!(NstPixelFormat::from_raw(3), Some(NstPixelFormat::NstRgba8));
+    }
+}

@@ -1,0 +1,295 @@
+//! `nst_stylize`: one run on host pixels, with per-call overrides, progress and cancellation.
+
+use std::ffi::{c_char, c_void};
+use std::path::PathBuf;
+
+use nst_onnx::Pooling;
+
+use super::boundary::{FfiError, boundary};
+use super::engine::{NstEngine, engine_ref};
+use super::pixels::{Geometry, NstImage, NstImageMut, check_geometry, read_view, write_view};
+use super::required_str;
+use super::status::NstStatus;
+use crate::optim::Control;
+use crate::preset::{InitSpec, Overrides, resolve_preset};
+use crate::stylize::{Init, ModelChoice};
+
+/// Per-call changes to the preset. Initialise with `nst_overrides_init`, which sets every field to "keep the
+/// preset's" and `struct_size` to this struct's size (so later library versions can add fields).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct NstOverrides {
+    /// `sizeof(NstOverrides)` as the host knows it.
+    pub struct_size: usize,
+    /// Long side of the working image in pixels, 16..=8192; 0 keeps the preset's.
+    pub size: u32,
+    /// Optimiser iterations, 1..=10000; 0 keeps the preset's.
+    pub iterations: u32,
+    /// Seed of the noise start, >= 0; negative keeps the preset's.
+    pub seed: i64,
+    /// Style weight (beta), 0..=1e12; negative keeps the preset's.
+    pub style_weight: f64,
+    /// Seed of the built-in random VGG19, >= 0 (selects the built-in model); negative keeps the preset's.
+    pub model_seed: i64,
+    /// A VGG19 .onnx file (NUL-terminated path); NULL keeps the preset's.
+    pub model_path: *const c_char,
+    /// 0 keeps the preset's, 1 max, 2 average.
+    pub pooling: u32,
+    /// 0 keeps the preset's, 1 content, 2 noise.
+    pub init: u32,
+}
+
+/// What a finished run did.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct NstRunReport {
+    /// Iterations done.
+    pub iterations: u32,
+    /// Objective evaluations done.
+    pub evaluations: u32,
+    /// Width the optimisation worked at.
+    pub working_width: u32,
+    /// Height the optimisation worked at.
+    pub working_height: u32,
+    /// Wall time of the run in seconds.
+    pub seconds: f64,
+    /// Final objective.
+    pub loss_total: f64,
+    /// Final weighted content loss.
+    pub loss_content: f64,
+    /// Final weighted style loss.
+    pub loss_style: f64,
+    /// Final weighted total-variation loss.
+    pub loss_total_variation: f64,
+    /// The execution provider that ran ("cpu", "cuda", "directml"), NUL-terminated.
+    pub provider: [c_char; 16],
+    /// Which model ran, NUL-terminated (truncated to fit).
+    pub model: [c_char; 256],
+}
+
+/// Progress callback: called after each iteration with the step (1-based), the total and the current
+/// objective. Return 0 to go on, anything else to cancel (the run then returns `NST_CANCELLED` and leaves the
+/// output untouched). Called on the thread that called `nst_stylize`.
+pub type NstProgressCallback =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, step: u32, total: u32, loss: f64) -> i32>;
+
+/// Sets every field of `overrides` to "keep the preset's" and `struct_size` to `sizeof(NstOverrides)`.
+///
+/// # Safety
+/// `overrides` must be NULL (ignored) or point to a writable `NstOverrides`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nst_overrides_init(overrides: *mut NstOverrides) {
+    boundary(|| {
+        if !overrides.is_null() {
+            let value = NstOverrides {
+                struct_size: std::mem::size_of::<NstOverrides>(),
+                size: 0,
+                iterations: 0,
+                seed: -1,
+                style_weight: -1.0,
+                model_seed: -1,
+                model_path: std::ptr::null(),
+                pooling: 0,
+                init: 0,
+            };
+            // SAFETY: checked non-null; the caller gives a writable struct.
+            unsafe { overrides.write(value) };
+        }
+        Ok(())
+    });
+}
+
+fn copy_c_string(text: &str, out: &mut [c_char]) {
+    let bytes = text.as_bytes();
+    let count = bytes.len().min(out.len() - 1);
+    for (slot, byte) in out.iter_mut().zip(&bytes[..count]) {
+        *slot = *byte as c_char;
+    }
+    out[count] = 0;
+}
+
+/// # Safety
+/// `raw` must be a valid `NstOverrides` whose `model_path` is NULL or NUL-terminated.
+unsafe fn convert_overrides(raw: &NstOverrides) -> Result<Overrides, FfiError> {
+    if raw.struct_size < std::mem::size_of::<NstOverrides>() {
+        return Err(FfiError::invalid(format!(
+            "overrides.struct_size {} is smaller than this library's NstOverrides ({}): call nst_overrides_init",
+            raw.struct_size,
+            std::mem::size_of::<NstOverrides>()
+        )));
+    }
+    let mut overrides = Overrides {
+        size: (raw.size != 0).then_some(raw.size as usize),
+        iterations: (raw.iterations != 0).then_some(raw.iterations as usize),
+        seed: (raw.seed >= 0).then_some(raw.seed as u64),
+        style_weight: (raw.style_weight >= 0.0).then_some(raw.style_weight as f32),
+        ..Overrides::default()
+    };
+    if raw.style_weight.is_nan() {
+        return Err(FfiError::invalid("overrides.style_weight is NaN"));
+    }
+    if raw.model_seed >= 0 {
+        overrides.model = Some(ModelChoice::BuiltIn { seed: raw.model_seed as u64 });
+    }
+    if !raw.model_path.is_null() {
+        // SAFETY: per the caller's contract.
+        let path = unsafe { required_str(raw.model_path, "overrides.model_path")? };
+        overrides.model = Some(ModelChoice::File(PathBuf::from(path)));
+    }
+    overrides.pooling = match raw.pooling {
+        0 => None,
+        1 => Some(Pooling::Max),
+        2 => Some(Pooling::Average),
+        other => return Err(FfiError::invalid(format!("overrides.pooling {other} is not 0, 1 or 2"))),
+    };
+    overrides.init = match raw.init {
+        0 => None,
+        1 => Some(InitSpec::Content),
+        2 => Some(InitSpec::Noise),
+        other => return Err(FfiError::invalid(format!("overrides.init {other} is not 0, 1 or 2"))),
+    };
+    Ok(overrides)
+}
+
+/// Stylizes `content` into `output` with a preset.
+///
+/// - `preset`: a bundled preset name, a preset file path, or preset TOML text.
+/// - `overrides`: NULL, or per-call changes (see `NstOverrides`).
+/// - `styles`/`style_count`: style images replacing the preset's (blended equally); NULL and 0 use the
+///   preset's style images.
+/// - `output`: same width, height and format as `content` (its stride may differ). Colour is written; alpha is
+///   copied unchanged from `content`. Written only on success.
+/// - `progress`/`user_data`: optional callback (see `NstProgressCallback`).
+/// - `report`: NULL, or receives what ran (provider, model, time, losses).
+///
+/// Every argument is checked before any work: NULL pointers, zero or huge sizes, a stride smaller than a row,
+/// an output whose geometry differs from the content's, and unknown formats are refused with their own status
+/// and a message naming the argument. All pointers are borrowed for the call only.
+///
+/// # Safety
+/// Every non-NULL pointer must be valid for the access its documentation implies: image pixels must span
+/// `stride * height` bytes (writable for `output`), `styles` must point to `style_count` images.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nst_stylize(
+    engine: *mut NstEngine,
+    preset: *const c_char,
+    overrides: *const NstOverrides,
+    content: *const NstImage,
+    styles: *const NstImage,
+    style_count: usize,
+    output: *const NstImageMut,
+    progress: NstProgressCallback,
+    user_data: *mut c_void,
+    report: *mut NstRunReport,
+) -> NstStatus {
+    boundary(|| {
+        // Check every argument before any work.
+        // SAFETY: per the caller's contract.
+        let engine = unsafe { engine_ref(engine)? };
+        // SAFETY: per the caller's contract.
+        let preset = unsafe { required_str(preset, "preset")? };
+        // SAFETY: per the caller's contract.
+        let content = unsafe { content.as_ref() }.ok_or_else(|| FfiError::null("content"))?;
+        // SAFETY: per the caller's contract.
+        let output = unsafe { output.as_ref() }.ok_or_else(|| FfiError::null("output"))?;
+        let content_geometry = check_geometry(
+            "content",
+            content.width,
+            content.height,
+            content.stride,
+            content.format,
+            content.pixels.is_null(),
+        )?;
+        let output_geometry = check_geometry(
+            "output",
+            output.width,
+            output.height,
+            output.stride,
+            output.format,
+            output.pixels.is_null(),
+        )?;
+        if (output.width, output.height, output.format) != (content.width, content.height, content.format) {
+            return Err(FfiError::invalid(format!(
+                "output is {}x{} in format {}, content is {}x{} in format {}: they must match",
+                output.width, output.height, output.format, content.width, content.height, content.format
+            )));
+        }
+        if styles.is_null() && style_count > 0 {
+            return Err(FfiError::null("styles"));
+        }
+        if style_count > 64 {
+            return Err(FfiError::invalid(format!("style_count {style_count} is more than 64")));
+        }
+        let style_views: &[NstImage] =
+            // SAFETY: non-null with `style_count` elements per the caller's contract.
+            if style_count == 0 { &[] } else { unsafe { std::slice::from_raw_parts(styles, style_count) } };
+        let style_geometries = style_views
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                check_geometry(&format!("styles[{i}]"), s.width, s.height, s.stride, s.format, s.pixels.is_null())
+            })
+            .collect::<Result<Vec<Geometry>, _>>()?;
+        let overrides = match unsafe { overrides.as_ref() } {
+            None => Overrides::default(),
+            // SAFETY: per the caller's contract.
+            Some(raw) => unsafe { convert_overrides(raw)? },
+        };
+
+        // Resolve the preset and its images.
+        let mut resolved = resolve_preset(preset, engine.presets_dir.as_deref())?;
+        overrides.apply(&mut resolved)?;
+        // SAFETY: geometry checked; the host promises the spans.
+        let content_image = unsafe { read_view(content.pixels, &content_geometry) };
+        let style_images = if style_views.is_empty() {
+            resolved
+                .styles
+                .iter()
+                .map(|(path, w)| Ok((crate::image_io::read_image(path)?, *w)))
+                .collect::<crate::Result<Vec<_>>>()?
+        } else {
+            // SAFETY: geometry checked; the host promises the spans.
+            style_views.iter().zip(&style_geometries).map(|(v, g)| (unsafe { read_view(v.pixels, g) }, 1.0)).collect()
+        };
+        if style_images.is_empty() {
+            return Err(FfiError::invalid("no style image: the preset lists none and `styles` is empty"));
+        }
+        let mut settings = resolved.settings.clone();
+        settings.init = match &resolved.init {
+            InitSpec::Content => Init::Content,
+            InitSpec::Noise => Init::Noise,
+            InitSpec::Image(path) => Init::Image(crate::image_io::read_image(path)?),
+        };
+
+        let mut engine = engine.engine.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let stylized = engine.stylize(&content_image, &style_images, &settings, &mut |p| match progress {
+            // SAFETY: the host's callback with its own user data, per the documented contract.
+            Some(callback)
+                if unsafe { callback(user_data, p.iteration as u32, p.total as u32, p.terms.total()) } != 0 =>
+            {
+                Control::Cancel
+            }
+            _ => Control::Continue,
+        })?;
+        let image = stylized.image.resized(content_geometry.width, content_geometry.height);
+        // SAFETY: both geometries checked and equal in size and format; the host promises the spans.
+        unsafe { write_view(&image, output.pixels, &output_geometry, content.pixels, &content_geometry) };
+        // SAFETY: per the caller's contract, NULL or writable.
+        if let Some(report) = unsafe { report.as_mut() } {
+            let terms = stylized.terms;
+            report.iterations = stylized.iterations as u32;
+            report.evaluations = stylized.evaluations as u32;
+            report.working_width = stylized.working_size.0 as u32;
+            report.working_height = stylized.working_size.1 as u32;
+            report.seconds = stylized.seconds;
+            report.loss_total = terms.total();
+            report.loss_content = terms.content;
+            report.loss_style = terms.style;
+            report.loss_total_variation = terms.total_variation;
+            copy_c_string(stylized.provider.name(), &mut report.provider);
+            copy_c_string(&stylized.model, &mut report.model);
+        }
+        let _ = NstStatus::NstOk;
+        Ok(())
+    })
+}

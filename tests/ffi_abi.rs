@@ -1,0 +1,505 @@
+//! The C ABI through its exported functions: every bad argument is refused with its status and a message
+//! naming it, before any work; runs, formats, cancellation and two threads on one engine.
+
+mod support;
+
+use std::ffi::{CString, c_void};
+use std::ptr::{null, null_mut};
+
+use nst::ffi::*;
+use support::root;
+
+fn last_error() -> String {
+    // SAFETY: a NULL buffer of length 0 asks for the length; then a buffer of that size is filled.
+    unsafe {
+        let length = nst_last_error(null_mut(), 0);
+        let mut buffer = vec![0u8; length + 1];
+        nst_last_error(buffer.as_mut_ptr().cast(), buffer.len());
+        String::from_utf8_lossy(&buffer[..length]).into_owned()
+    }
+}
+
+fn config() -> CString {
+    let ort = std::env::var("ORT_DYLIB_PATH")
+        .unwrap_or_else(|_| root().join(".ort/libonnxruntime.so.1.31.1").display().to_string());
+    CString::new(format!(
+        "provider = \"cpu\"\nthreads = 2\nort_library = \"{ort}\"\npresets_dir = \"{}\"\n",
+        root().join("presets").display()
+    ))
+    .unwrap()
+}
+
+struct Engine(*mut NstEngine);
+
+// SAFETY: the engine serialises runs (documented), so its handle may move between threads.
+unsafe impl Send for Engine {}
+// SAFETY: as above.
+unsafe impl Sync for Engine {}
+
+impl Engine {
+    fn new() -> Engine {
+        let mut engine = null_mut();
+        // SAFETY: valid config string and out pointer.
+        let status = unsafe { nst_engine_create(config().as_ptr(), &mut engine) };
+        assert_eq!(status, NstStatus::NstOk, "{}", last_error());
+        Engine(engine)
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        // SAFETY: created by nst_engine_create, freed once.
+        unsafe { nst_engine_free(self.0) };
+    }
+}
+
+/// A shallow preset: quick runs that still go through every part of the ABI.
+fn quick_preset() -> CString {
+    CString::new(format!(
+        "version = 1\n[style]\nimages = [\"{}\"]\n[losses]\ncontent_layer = \"relu2_1\"\nstyle_layers = [\"relu1_1\", \"relu2_1\"]\nstyle_weight = 1e7\n[optimiser]\niterations = 4\n",
+        root().join("presets/images/waves.png").display()
+    ))
+    .unwrap()
+}
+
+struct Buffer {
+    width: u32,
+    height: u32,
+    stride: usize,
+    format: NstPixelFormat,
+    bytes: Vec<u8>,
+}
+
+fn bytes_per_pixel(format: NstPixelFormat) -> usize {
+    match format {
+        NstPixelFormat::NstGray8 => 1,
+        NstPixelFormat::NstRgb8 => 3,
+        NstPixelFormat::NstRgba8 => 4,
+        NstPixelFormat::NstRgb16 => 6,
+        NstPixelFormat::NstRgba16 => 8,
+        _ => 16,
+    }
+}
+
+impl Buffer {
+    /// A gradient with a varying alpha, rows padded by 8 bytes.
+    fn gradient(width: u32, height: u32, format: NstPixelFormat) -> Buffer {
+        let bpp = bytes_per_pixel(format);
+        let stride = width as usize * bpp + 8;
+        let mut bytes = vec![0u8; stride * height as usize];
+        for y in 0..height as usize {
+            for x in 0..width as usize {
+                let values =
+                    [x as f32 / width as f32, y as f32 / height as f32, 0.5, 0.2 + 0.6 * x as f32 / width as f32];
+                let at = y * stride + x * bpp;
+                let channels = bpp
+                    / match format {
+                        NstPixelFormat::NstRgb16 | NstPixelFormat::NstRgba16 => 2,
+                        NstPixelFormat::NstRgbaF32Linear | NstPixelFormat::NstRgbaF32Srgb => 4,
+                        _ => 1,
+                    };
+                for (c, v) in values.iter().take(channels).enumerate() {
+                    match format {
+                        NstPixelFormat::NstRgb16 | NstPixelFormat::NstRgba16 => {
+                            bytes[at + 2 * c..at + 2 * c + 2].copy_from_slice(&((v * 65535.0) as u16).to_ne_bytes())
+                        }
+                        NstPixelFormat::NstRgbaF32Linear | NstPixelFormat::NstRgbaF32Srgb => {
+                            bytes[at + 4 * c..at + 4 * c + 4].copy_from_slice(&v.to_ne_bytes())
+                        }
+                        _ => bytes[at + c] = (v * 255.0) as u8,
+                    }
+                }
+            }
+        }
+        Buffer { width, height, stride, format, bytes }
+    }
+
+    fn filled(like: &Buffer, byte: u8) -> Buffer {
+        Buffer { bytes: vec![byte; like.bytes.len()], ..*like }
+    }
+
+    fn view(&self) -> NstImage {
+        NstImage {
+            width: self.width,
+            height: self.height,
+            stride: self.stride,
+            format: self.format as u32,
+            pixels: self.bytes.as_ptr().cast(),
+        }
+    }
+
+    fn view_mut(&mut self) -> NstImageMut {
+        NstImageMut {
+            width: self.width,
+            height: self.height,
+            stride: self.stride,
+            format: self.format as u32,
+            pixels: self.bytes.as_mut_ptr().cast(),
+        }
+    }
+}
+
+fn overrides() -> NstOverrides {
+    let mut o = std::mem::MaybeUninit::uninit();
+    // SAFETY: nst_overrides_init fills the whole struct.
+    unsafe {
+        nst_overrides_init(o.as_mut_ptr());
+        o.assume_init()
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn stylize(
+    engine: *mut NstEngine,
+    preset: *const std::ffi::c_char,
+    overrides: Option<&NstOverrides>,
+    content: Option<&NstImage>,
+    styles: *const NstImage,
+    count: usize,
+    output: Option<&NstImageMut>,
+    progress: NstProgressCallback,
+    user_data: *mut c_void,
+) -> NstStatus {
+    // SAFETY: the tests pass views of live buffers (or deliberate NULLs and bad geometry, which must be refused).
+    unsafe {
+        nst_stylize(
+            engine,
+            preset,
+            overrides.map_or(null(), |o| o as *const _),
+            content.map_or(null(), |c| c as *const _),
+            styles,
+            count,
+            output.map_or(null(), |o| o as *const _),
+            progress,
+            user_data,
+            null_mut(),
+        )
+    }
+}
+
+#[test]
+fn versions_are_reported() {
+    assert_eq!(nst_abi_version(), NST_ABI_VERSION);
+    // SAFETY: a static NUL-terminated string.
+    let version = unsafe { std::ffi::CStr::from_ptr(nst_version()) }.to_str().unwrap();
+    assert_eq!(version, env!("CARGO_PKG_VERSION"));
+}
+
+#[test]
+fn engine_creation_refuses_bad_configuration_and_null_out() {
+    let mut engine = std::ptr::dangling_mut::<NstEngine>();
+    let bad = CString::new("threads = 999").unwrap();
+    // SAFETY: valid pointers.
+    assert_eq!(unsafe { nst_engine_create(bad.as_ptr(), &mut engine) }, NstStatus::NstInvalidArgument);
+    assert!(engine.is_null(), "the out pointer must be cleared on failure");
+    assert!(last_error().contains("`threads`: 999 is outside 0..=256"), "{}", last_error());
+    let unknown = CString::new("colour = 1").unwrap();
+    // SAFETY: valid pointers.
+    assert_eq!(unsafe { nst_engine_create(unknown.as_ptr(), &mut engine) }, NstStatus::NstInvalidArgument);
+    assert!(last_error().contains("colour"), "{}", last_error());
+    // SAFETY: NULL out pointer is the case under test.
+    assert_eq!(unsafe { nst_engine_create(null(), null_mut()) }, NstStatus::NstNullArgument);
+    assert!(last_error().contains("out_engine"), "{}", last_error());
+    let missing = CString::new("/nonexistent/nst.toml").unwrap();
+    // SAFETY: valid pointers.
+    assert_eq!(unsafe { nst_engine_create_from_file(missing.as_ptr(), &mut engine) }, NstStatus::NstInvalidArgument);
+    assert!(last_error().contains("/nonexistent/nst.toml"), "{}", last_error());
+    // SAFETY: NULL is accepted.
+    unsafe { nst_engine_free(null_mut()) };
+}
+
+#[test]
+fn the_description_lists_parameters_and_presets() {
+    let engine = Engine::new();
+    let mut needed = 0usize;
+    // SAFETY: NULL buffer asks for the size.
+    let status = unsafe { nst_engine_describe(engine.0, null_mut(), 0, &mut needed) };
+    assert_eq!(status, NstStatus::NstBufferTooSmall);
+    let mut buffer = vec![0u8; needed];
+    // SAFETY: a buffer of the size asked for.
+    let status = unsafe { nst_engine_describe(engine.0, buffer.as_mut_ptr().cast(), buffer.len(), &mut needed) };
+    assert_eq!(status, NstStatus::NstOk);
+    let json = String::from_utf8(buffer[..needed - 1].to_vec()).unwrap();
+    for expected in [
+        "\"abi_version\":1",
+        "\"name\":\"iterations\"",
+        "\"min\":1",
+        "\"max\":10000",
+        "\"name\":\"mosaic\"",
+        "\"help\":",
+    ] {
+        assert!(json.contains(expected), "{expected} missing from {json}");
+    }
+    let bad = CString::new("no-such-preset").unwrap();
+    // SAFETY: valid pointers.
+    let status = unsafe {
+        nst_engine_describe_preset(engine.0, bad.as_ptr(), buffer.as_mut_ptr().cast(), buffer.len(), &mut needed)
+    };
+    assert_eq!(status, NstStatus::NstPresetError);
+    assert!(last_error().contains("no preset named 'no-such-preset'"), "{}", last_error());
+}
+
+#[test]
+fn every_bad_argument_is_refused_before_any_work_and_leaves_the_output_alone() {
+    let engine = Engine::new();
+    let preset = quick_preset();
+    let content = Buffer::gradient(32, 16, NstPixelFormat::NstRgba8);
+    let mut output = Buffer::filled(&content, 0xAB);
+    let good = content.view();
+    let out = output.view_mut();
+    let o = overrides();
+
+    type Case<'a> = (&'a str, NstStatus, &'a str, Box<dyn Fn() -> NstStatus + 'a>);
+    let mut cases: Vec<Case> = Vec::new();
+    let (e, p) = (engine.0, preset.as_ptr());
+    cases.push((
+        "null engine",
+        NstStatus::NstNullArgument,
+        "`engine`",
+        Box::new(move || stylize(null_mut(), p, None, Some(&good), null(), 0, Some(&out), None, null_mut())),
+    ));
+    cases.push((
+        "null preset",
+        NstStatus::NstNullArgument,
+        "`preset`",
+        Box::new(move || stylize(e, null(), None, Some(&good), null(), 0, Some(&out), None, null_mut())),
+    ));
+    cases.push((
+        "null content",
+        NstStatus::NstNullArgument,
+        "`content`",
+        Box::new(move || stylize(e, p, None, None, null(), 0, Some(&out), None, null_mut())),
+    ));
+    cases.push((
+        "null output",
+        NstStatus::NstNullArgument,
+        "`output`",
+        Box::new(move || stylize(e, p, None, Some(&good), null(), 0, None, None, null_mut())),
+    ));
+    let no_pixels = NstImage { pixels: null(), ..good };
+    cases.push((
+        "null pixels",
+        NstStatus::NstNullArgument,
+        "content.pixels",
+        Box::new(move || stylize(e, p, None, Some(&no_pixels), null(), 0, Some(&out), None, null_mut())),
+    ));
+    let zero = NstImage { width: 0, ..good };
+    cases.push((
+        "zero width",
+        NstStatus::NstInvalidArgument,
+        "content is 0x16",
+        Box::new(move || stylize(e, p, None, Some(&zero), null(), 0, Some(&out), None, null_mut())),
+    ));
+    let huge = NstImage { width: 60000, height: 60000, stride: 240000, ..good };
+    cases.push((
+        "huge",
+        NstStatus::NstImageTooLarge,
+        "content is 60000x60000",
+        Box::new(move || stylize(e, p, None, Some(&huge), null(), 0, Some(&out), None, null_mut())),
+    ));
+    let narrow = NstImage { stride: 100, ..good };
+    cases.push((
+        "stride too small",
+        NstStatus::NstInvalidArgument,
+        "content.stride 100 is smaller than a row (128 bytes",
+        Box::new(move || stylize(e, p, None, Some(&narrow), null(), 0, Some(&out), None, null_mut())),
+    ));
+    let unknown = NstImage { format: 99, ..good };
+    cases.push((
+        "unknown format",
+        NstStatus::NstUnsupportedFormat,
+        "content.format 99",
+        Box::new(move || stylize(e, p, None, Some(&unknown), null(), 0, Some(&out), None, null_mut())),
+    ));
+    let smaller_out = NstImageMut { width: 31, ..out };
+    cases.push((
+        "output geometry",
+        NstStatus::NstInvalidArgument,
+        "output is 31x16",
+        Box::new(move || stylize(e, p, None, Some(&good), null(), 0, Some(&smaller_out), None, null_mut())),
+    ));
+    let other_format = NstImageMut { format: NstPixelFormat::NstRgb8 as u32, stride: 96, ..out };
+    cases.push((
+        "output format",
+        NstStatus::NstInvalidArgument,
+        "they must match",
+        Box::new(move || stylize(e, p, None, Some(&good), null(), 0, Some(&other_format), None, null_mut())),
+    ));
+    cases.push((
+        "styles null with count",
+        NstStatus::NstNullArgument,
+        "`styles`",
+        Box::new(move || stylize(e, p, None, Some(&good), null(), 2, Some(&out), None, null_mut())),
+    ));
+    let bad_style = NstImage { stride: 1, ..good };
+    cases.push((
+        "bad style view",
+        NstStatus::NstInvalidArgument,
+        "styles[0].stride",
+        Box::new(move || stylize(e, p, None, Some(&good), &bad_style, 1, Some(&out), None, null_mut())),
+    ));
+    let old_struct = NstOverrides { struct_size: 8, ..o };
+    cases.push((
+        "overrides size",
+        NstStatus::NstInvalidArgument,
+        "overrides.struct_size 8",
+        Box::new(move || stylize(e, p, Some(&old_struct), Some(&good), null(), 0, Some(&out), None, null_mut())),
+    ));
+    let pooling = NstOverrides { pooling: 7, ..o };
+    cases.push((
+        "pooling",
+        NstStatus::NstInvalidArgument,
+        "overrides.pooling 7",
+        Box::new(move || stylize(e, p, Some(&pooling), Some(&good), null(), 0, Some(&out), None, null_mut())),
+    ));
+    let iterations = NstOverrides { iterations: 20000, ..o };
+    cases.push((
+        "iterations",
+        NstStatus::NstInvalidArgument,
+        "iterations 20000 is outside 1..=10000",
+        Box::new(move || stylize(e, p, Some(&iterations), Some(&good), null(), 0, Some(&out), None, null_mut())),
+    ));
+    let bad_preset = CString::new("version = 1\n[style]\nimages = []\n[optimiser]\niterations = 0\n").unwrap();
+    let bp = bad_preset.as_ptr();
+    cases.push((
+        "bad preset",
+        NstStatus::NstPresetError,
+        "line 5, key `optimiser.iterations`",
+        Box::new(move || stylize(e, bp, None, Some(&good), null(), 0, Some(&out), None, null_mut())),
+    ));
+    let missing_model = CString::new("/nonexistent/vgg19.onnx").unwrap();
+    let model = NstOverrides { model_path: missing_model.as_ptr(), ..o };
+    cases.push((
+        "missing model",
+        NstStatus::NstModelError,
+        "/nonexistent/vgg19.onnx",
+        Box::new(move || stylize(e, p, Some(&model), Some(&good), null(), 0, Some(&out), None, null_mut())),
+    ));
+
+    for (name, expected, message, call) in &cases {
+        let status = call();
+        let error = last_error();
+        println!("{name}: {status:?}: {error}");
+        assert_eq!(status, *expected, "{name}: {error}");
+        assert!(error.contains(message), "{name}: '{message}' not in '{error}'");
+        assert!(output.bytes.iter().all(|b| *b == 0xAB), "{name}: the output buffer was written");
+    }
+}
+
+unsafe extern "C" fn cancel_at_two(user_data: *mut c_void, step: u32, total: u32, _loss: f64) -> i32 {
+    // SAFETY: the test passes a Vec<u32> as user data.
+    let steps = unsafe { &mut *user_data.cast::<Vec<u32>>() };
+    steps.push(step);
+    assert_eq!(total, 4);
+    i32::from(step == 2)
+}
+
+#[test]
+fn cancelling_from_the_callback_returns_cancelled_and_leaves_the_output_alone() {
+    let engine = Engine::new();
+    let preset = quick_preset();
+    let content = Buffer::gradient(32, 16, NstPixelFormat::NstRgba8);
+    let mut output = Buffer::filled(&content, 0xAB);
+    let mut steps: Vec<u32> = Vec::new();
+    let status = stylize(
+        engine.0,
+        preset.as_ptr(),
+        None,
+        Some(&content.view()),
+        null(),
+        0,
+        Some(&output.view_mut()),
+        Some(cancel_at_two),
+        (&mut steps as *mut Vec<u32>).cast(),
+    );
+    assert_eq!(status, NstStatus::NstCancelled, "{}", last_error());
+    assert_eq!(steps, vec![1, 2]);
+    assert!(output.bytes.iter().all(|b| *b == 0xAB), "a cancelled run wrote the output");
+}
+
+fn alpha_equal(content: &Buffer, output: &Buffer) -> bool {
+    let bpp = bytes_per_pixel(content.format);
+    let alpha_bytes = bpp / 4;
+    (0..content.height as usize).all(|y| {
+        (0..content.width as usize).all(|x| {
+            let at = y * content.stride + x * bpp + 3 * alpha_bytes;
+            content.bytes[at..at + alpha_bytes] == output.bytes[at..at + alpha_bytes]
+        })
+    })
+}
+
+#[test]
+fn every_pixel_format_runs_and_alpha_passes_through_untouched() {
+    let engine = Engine::new();
+    let preset = quick_preset();
+    let mut o = overrides();
+    o.iterations = 2;
+    use NstPixelFormat::*;
+    for format in [NstGray8, NstRgb8, NstRgba8, NstRgb16, NstRgba16, NstRgbaF32Linear, NstRgbaF32Srgb] {
+        let content = Buffer::gradient(20, 12, format);
+        let mut output = Buffer::filled(&content, 0);
+        let mut report = std::mem::MaybeUninit::<NstRunReport>::zeroed();
+        // SAFETY: views of live buffers, a report to fill.
+        let status = unsafe {
+            nst_stylize(
+                engine.0,
+                preset.as_ptr(),
+                &o,
+                &content.view(),
+                null(),
+                0,
+                &output.view_mut(),
+                None,
+                null_mut(),
+                report.as_mut_ptr(),
+            )
+        };
+        assert_eq!(status, NstStatus::NstOk, "{format:?}: {}", last_error());
+        // SAFETY: filled by the successful call.
+        let report = unsafe { report.assume_init() };
+        assert_eq!(report.iterations, 2);
+        let provider: Vec<u8> = report.provider.iter().take_while(|c| **c != 0).map(|c| *c as u8).collect();
+        assert_eq!(provider, b"cpu");
+        assert!(output.bytes != content.bytes, "{format:?}: nothing changed");
+        if matches!(format, NstRgba8 | NstRgba16 | NstRgbaF32Linear | NstRgbaF32Srgb) {
+            assert!(alpha_equal(&content, &output), "{format:?}: alpha changed");
+        }
+        // Row padding belongs to the host and is left alone.
+        let row = 20 * bytes_per_pixel(format);
+        assert!(output.bytes[row..row + 8].iter().all(|b| *b == 0), "{format:?}: padding written");
+    }
+}
+
+#[test]
+fn two_threads_can_run_on_one_engine() {
+    let engine = Engine::new();
+    let preset = quick_preset();
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..2)
+            .map(|seed| {
+                let (engine, preset) = (&engine, &preset);
+                scope.spawn(move || {
+                    let content = Buffer::gradient(24 + 8 * seed, 16, NstPixelFormat::NstRgb8);
+                    let mut output = Buffer::filled(&content, 0);
+                    let status = stylize(
+                        engine.0,
+                        preset.as_ptr(),
+                        None,
+                        Some(&content.view()),
+                        null(),
+                        0,
+                        Some(&output.view_mut()),
+                        None,
+                        null_mut(),
+                    );
+                    (status, last_error(), output.bytes != content.bytes)
+                })
+            })
+            .collect();
+        for run in runs {
+            let (status, error, changed) = run.join().unwrap();
+            assert_eq!(status, NstStatus::NstOk, "{error}");
+            assert!(changed);
+        }
+    });
+}
