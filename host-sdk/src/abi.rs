@@ -99,6 +99,8 @@ pub(crate) type EngineFreeFn = unsafe extern "C" fn(*mut c_void);
 pub(crate) type DescribeFn = unsafe extern "C" fn(*const c_void, *mut c_char, usize, *mut usize) -> u32;
 pub(crate) type DescribePresetFn =
     unsafe extern "C" fn(*const c_void, *const c_char, *mut c_char, usize, *mut usize) -> u32;
+pub(crate) type BenchmarkFn =
+    unsafe extern "C" fn(*mut c_void, *const c_char, u32, u32, *mut c_char, usize, *mut usize) -> u32;
 pub(crate) type OverridesInitFn = unsafe extern "C" fn(*mut RawOverrides);
 pub(crate) type StylizeFn = unsafe extern "C" fn(
     *mut c_void,

@@ -161,6 +161,23 @@ impl Engine {
         })
     }
 
+    /// Measures an evaluation of `preset`'s objective at `size` x `size` (JSON; see `nst_engine_benchmark`).
+    pub fn benchmark(&self, preset: &str, size: u32, evaluations: u32) -> Result<String, HostError> {
+        let preset = c_string(preset, "preset")?;
+        // SAFETY: live handle; buffers sized as the call asks.
+        self.read_json(|buffer, length, needed| unsafe {
+            (self.plugin.functions.benchmark)(
+                self.handle.as_ptr(),
+                preset.as_ptr(),
+                size,
+                evaluations,
+                buffer,
+                length,
+                needed,
+            )
+        })
+    }
+
     /// Stylizes `content` into `output` (same geometry) with `preset`; `styles` replace the preset's style images
     /// when not empty. `progress` is called after each iteration; returning false, or cancelling `cancel`,
     /// stops the run with [`HostError::Cancelled`] and leaves `output` untouched.

@@ -20,6 +20,7 @@ pub(crate) struct Functions {
     pub describe: DescribeFn,
     pub describe_preset: DescribePresetFn,
     pub overrides_init: OverridesInitFn,
+    pub benchmark: BenchmarkFn,
     pub stylize: StylizeFn,
 }
 
@@ -75,6 +76,7 @@ impl Plugin {
                 )?),
                 overrides_init: std::mem::transmute::<*const (), OverridesInitFn>(symbol(b"nst_overrides_init\0")?),
                 stylize: std::mem::transmute::<*const (), StylizeFn>(symbol(b"nst_stylize\0")?),
+                benchmark: std::mem::transmute::<*const (), BenchmarkFn>(symbol(b"nst_engine_benchmark\0")?),
             };
             Ok(Plugin { functions: Arc::new(functions) })
         }

@@ -142,3 +142,20 @@ fn bad_input_fails_with_a_message_and_writes_nothing() {
     let same = nst(&["stylize", content.to_str().unwrap(), "--preset", "mosaic", "-o", content.to_str().unwrap()]);
     assert!(text(&same).contains("is one of the inputs"), "{}", text(&same));
 }
+
+#[test]
+fn bench_reports_every_field_per_size_as_json() {
+    let output = nst(&["bench", "--size", "32", "--size", "48", "--evaluations", "1", "--json", "--provider", "cpu"]);
+    assert!(output.status.success(), "{}", text(&output));
+    let rows: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    for (row, size) in rows.iter().zip([32.0, 48.0]) {
+        assert_eq!(row["size"].as_f64(), Some(size));
+        for field in ["seconds_per_evaluation", "conv_gflop", "achieved_gflops", "peak_gflops", "ratio_to_floor", "peak_rss_mb"] {
+            assert!(row[field].as_f64().is_some_and(|v| v > 0.0), "{field} in {row}");
+        }
+        let share = row["rust_share"].as_f64().unwrap();
+        assert!((0.0..1.0).contains(&share), "{row}");
+    }
+}

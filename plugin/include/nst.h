@@ -188,6 +188,23 @@ uint32_t nst_abi_version(void);
 // The library's version, e.g. "0.1.0": a static NUL-terminated string owned by the library (never free it).
 const char *nst_version(void);
 
+// Measures one evaluation (forward graph, Rust losses, backward graph) of `preset`'s objective on
+// `size` x `size` noise images (16..=4096, rounded to a multiple of 16): the median of `evaluations` timed runs
+// (1..=1000) after two warm-up runs. Writes a JSON object with `size`, `seconds_per_evaluation`, `conv_gflop`,
+// `achieved_gflops`, `peak_gflops` (this machine's fp32 matrix-product peak, measured in the same call),
+// `ratio_to_floor`, `rust_share` and `peak_rss_mb`; buffer rules as for `nst_engine_describe`.
+//
+// # Safety
+// `engine` must be a live handle; `preset` NUL-terminated; `buffer` NULL or `length` writable bytes; `needed`
+// NULL or writable.
+NstStatus nst_engine_benchmark(struct NstEngine *engine,
+                               const char *preset,
+                               uint32_t size,
+                               uint32_t evaluations,
+                               char *buffer,
+                               size_t length,
+                               size_t *needed);
+
 // Copies the message of the calling thread's last failed call into `buffer` (NUL-terminated, truncated to
 // `length` bytes) and returns the message's full length in bytes without the NUL. An empty message means the
 // last call succeeded. `buffer` may be NULL when `length` is 0, to ask for the length.

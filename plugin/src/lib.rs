@@ -5,6 +5,7 @@
 //! optimiser step ([`optim`]) -> image out. [`stylize`] runs that loop; [`preset`] reads its settings.
 #![deny(missing_docs)]
 
+pub mod bench;
 pub mod config;
 pub mod error;
 pub mod ffi;

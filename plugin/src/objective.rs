@@ -2,6 +2,7 @@
 
 use std::cell::Cell;
 use std::rc::Rc;
+use std::time::Instant;
 
 use nst_onnx::Layer;
 
@@ -110,13 +111,38 @@ pub struct StyleObjective<'a> {
     targets: Targets,
     gram_scratch: Vec<Vec<f32>>,
     latest_terms: Rc<Cell<LossTerms>>,
+    phase_times: PhaseTimes,
+}
+
+/// Where evaluation time went, accumulated over evaluations.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PhaseTimes {
+    /// Evaluations counted.
+    pub evaluations: usize,
+    /// Seconds in ONNX Runtime (forward and backward graphs).
+    pub graphs: f64,
+    /// Seconds in the Rust-side losses, gradients and copies.
+    pub rust: f64,
 }
 
 impl<'a> StyleObjective<'a> {
     /// An objective over `pass`'s image size.
     pub fn new(network: &'a mut Network, pass: Pass, settings: LossSettings, targets: Targets) -> Self {
         let gram_scratch = targets.style.iter().map(|t| vec![0.0; t.channels * t.channels]).collect();
-        StyleObjective { network, pass, settings, targets, gram_scratch, latest_terms: Rc::default() }
+        StyleObjective {
+            network,
+            pass,
+            settings,
+            targets,
+            gram_scratch,
+            latest_terms: Rc::default(),
+            phase_times: PhaseTimes::default(),
+        }
+    }
+
+    /// Where the time of the evaluations so far went.
+    pub fn phase_times(&self) -> PhaseTimes {
+        self.phase_times
     }
 
     /// A handle that always holds the terms of the latest evaluation (readable while the optimiser runs).
@@ -126,8 +152,11 @@ impl<'a> StyleObjective<'a> {
 
     /// Evaluates and returns the separate terms, writing the gradient.
     pub fn evaluate_terms(&mut self, image: &[f32], gradient: &mut [f32]) -> Result<LossTerms> {
+        let start = Instant::now();
         self.pass.image_mut().copy_from_slice(image);
+        let forward_start = Instant::now();
         self.network.forward(&mut self.pass)?;
+        let forward_end = Instant::now();
         let mut terms = LossTerms::default();
         {
             let (features, mut gradients) = self.pass.taps_and_gradients();
@@ -152,11 +181,17 @@ impl<'a> StyleObjective<'a> {
                 }
             }
         }
+        let backward_start = Instant::now();
         self.network.backward(&mut self.pass)?;
+        let backward_end = Instant::now();
         gradient.copy_from_slice(self.pass.image_gradient());
         let (height, width) = (self.pass.height(), self.pass.width());
         terms.total_variation = total_variation(image, 3, height, width, self.settings.tv_weight, gradient);
         self.latest_terms.set(terms);
+        let graphs = (forward_end - forward_start) + (backward_end - backward_start);
+        self.phase_times.evaluations += 1;
+        self.phase_times.graphs += graphs.as_secs_f64();
+        self.phase_times.rust += (start.elapsed() - graphs).as_secs_f64();
         Ok(terms)
     }
 }

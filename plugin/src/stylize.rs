@@ -177,7 +177,8 @@ impl Engine {
         Ok(model)
     }
 
-    fn network(&mut self, settings: &Settings) -> Result<&mut Network> {
+    /// The network for `settings`, built on first use and cached.
+    pub fn network_for(&mut self, settings: &Settings) -> Result<&mut Network> {
         let key = NetworkKey { model: settings.model.clone(), taps: settings.losses.taps(), pooling: settings.pooling };
         if !self.networks.contains_key(&key) {
             let deepest =
@@ -212,7 +213,7 @@ impl Engine {
             .collect();
         let content_sized = content.resized(work_w, work_h);
 
-        let network = self.network(settings)?;
+        let network = self.network_for(settings)?;
         let provider = network.provider();
         let model = network.model_description().to_string();
         let mut pass = network.pass(work_h, work_w)?;

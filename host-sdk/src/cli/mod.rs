@@ -2,6 +2,7 @@
 //! plugin library and the host SDK, like any other host.
 
 mod batch;
+mod bench;
 mod cancel;
 mod common;
 mod stylize;
@@ -26,6 +27,8 @@ enum Command {
     Stylize(Box<stylize::StylizeArgs>),
     /// Stylize many images: files, folders or globs, or a jobs.toml list; resumable and shardable.
     Batch(Box<batch::BatchArgs>),
+    /// Measure seconds per evaluation against this machine's matrix-product peak.
+    Bench(Box<bench::BenchArgs>),
     /// List the bundled presets.
     Presets(PresetsArgs),
 }
@@ -42,6 +45,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Stylize(args) => stylize::run(*args),
         Command::Batch(args) => batch::run(*args),
+        Command::Bench(args) => bench::run(*args),
         Command::Presets(args) => list_presets(args),
     };
     match result {

@@ -5,6 +5,7 @@
 //! the first); use one engine per thread to run in parallel. Failure messages are kept per thread
 //! (`nst_last_error`).
 
+mod bench;
 mod boundary;
 mod describe;
 mod engine;
@@ -13,6 +14,7 @@ mod pixels;
 mod run;
 mod status;
 
+pub use bench::nst_engine_benchmark;
 pub use boundary::nst_last_error;
 pub use describe::{nst_engine_describe, nst_engine_describe_preset};
 pub use engine::{NstEngine, nst_engine_create, nst_engine_create_from_file, nst_engine_free};
