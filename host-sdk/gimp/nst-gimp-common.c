@@ -1,0 +1,124 @@
+/* Shared by the GIMP 2.10 and GIMP 3 plug-ins: see nst-gimp-common.h. */
+#include "nst-gimp-common.h"
+
+#include <glib.h>
+#include <stdlib.h>
+#include <string.h>
+
+void nst_gimp_default_settings(NstGimpSettings *settings) {
+  memset(settings, 0, sizeof *settings);
+  g_strlcpy(settings->preset, "mosaic", sizeof settings->preset);
+  settings->style_drawable = -1;
+  settings->strength = 1.0;
+  settings->seed = -1;
+}
+
+static char *last_error(const char *what) {
+  size_t length = nst_last_error(NULL, 0);
+  char *message = g_malloc(length + 1);
+  nst_last_error(message, length + 1);
+  char *text = g_strdup_printf("Neural style: %s: %s", what, message);
+  g_free(message);
+  return text;
+}
+
+/* One engine per plug-in process: ONNX Runtime and the graphs load once. */
+static NstEngine *engine(char **error) {
+  static NstEngine *shared = NULL;
+  if (shared) return shared;
+  if (nst_abi_version() != NST_ABI_VERSION) {
+    *error = g_strdup_printf("Neural style: the nst library has ABI %u, this plug-in needs %u", nst_abi_version(),
+                             NST_ABI_VERSION);
+    return NULL;
+  }
+  NstStatus status = nst_engine_create(NULL, &shared);
+  if (status != NST_OK) *error = last_error("cannot start the engine");
+  return shared;
+}
+
+/* The preset's style weight, read from its JSON summary ("style_weight":1e7). */
+static int preset_style_weight(NstEngine *handle, const char *preset, double *weight, char **error) {
+  size_t needed = 0;
+  nst_engine_describe_preset(handle, preset, NULL, 0, &needed);
+  char *json = g_malloc(needed + 1);
+  NstStatus status = nst_engine_describe_preset(handle, preset, json, needed + 1, &needed);
+  if (status != NST_OK) {
+    g_free(json);
+    *error = last_error("bad preset");
+    return 0;
+  }
+  const char *at = strstr(json, "\"style_weight\":");
+  *weight = at ? g_ascii_strtod(at + strlen("\"style_weight\":"), NULL) : -1.0;
+  g_free(json);
+  return 1;
+}
+
+typedef struct {
+  NstGimpProgress progress;
+  void *user_data;
+  int cancelled;
+} Relay;
+
+static int32_t relay_progress(void *user_data, uint32_t step, uint32_t total, double loss) {
+  (void)loss;
+  Relay *relay = user_data;
+  if (relay->progress && relay->progress(relay->user_data, step, total)) {
+    relay->cancelled = 1;
+    return 1;
+  }
+  return 0;
+}
+
+char *nst_gimp_stylize(const NstGimpSettings *settings, const NstImage *content, const NstImage *style,
+                       NstImageMut *output, NstGimpProgress progress, void *user_data, int *cancelled) {
+  char *error = NULL;
+  *cancelled = 0;
+  NstEngine *handle = engine(&error);
+  if (!handle) return error;
+
+  NstOverrides overrides;
+  nst_overrides_init(&overrides);
+  if (settings->size != 0 && (settings->size < 16 || settings->size > 8192))
+    return g_strdup_printf("Neural style: size %d is outside 16..8192 (0 keeps the preset's)", settings->size);
+  if (settings->strength <= 0.0 || settings->strength > 100.0)
+    return g_strdup_printf("Neural style: strength %g is outside (0, 100]", settings->strength);
+  overrides.size = (uint32_t)settings->size;
+  overrides.iterations = settings->iterations > 0 ? (uint32_t)settings->iterations : 0;
+  overrides.seed = settings->seed;
+  if (settings->strength != 1.0) {
+    double weight = -1.0;
+    if (!preset_style_weight(handle, settings->preset, &weight, &error)) return error;
+    if (weight >= 0.0) overrides.style_weight = weight * settings->strength;
+  }
+
+  Relay relay = {progress, user_data, 0};
+  NstStatus status = nst_stylize(handle, settings->preset, &overrides, content, style, style ? 1 : 0, output,
+                                 relay_progress, &relay, NULL);
+  *cancelled = status == NST_CANCELLED;
+  if (status == NST_OK || status == NST_CANCELLED) return NULL;
+  return last_error("failed");
+}
+
+char **nst_gimp_preset_names(void) {
+  char *error = NULL;
+  NstEngine *handle = engine(&error);
+  GPtrArray *names = g_ptr_array_new();
+  if (handle) {
+    size_t needed = 0;
+    nst_engine_describe(handle, NULL, 0, &needed);
+    char *json = g_malloc(needed + 1);
+    if (nst_engine_describe(handle, json, needed + 1, &needed) == NST_OK) {
+      const char *presets = strstr(json, "\"presets\":[");
+      for (const char *at = presets; at && (at = strstr(at, "{\"name\":\"")); ) {
+        at += strlen("{\"name\":\"");
+        const char *end = strchr(at, '"');
+        if (!end) break;
+        g_ptr_array_add(names, g_strndup(at, (gsize)(end - at)));
+      }
+    }
+    g_free(json);
+  }
+  g_free(error);
+  g_ptr_array_add(names, NULL);
+  return (char **)g_ptr_array_free(names, FALSE);
+}

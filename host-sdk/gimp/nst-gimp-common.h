@@ -1,0 +1,40 @@
+/*
+ * What every GIMP version's nst plug-in shares: calling the nst C ABI on a region of pixels, with progress and
+ * cancellation glue, and reading a preset's summary. The version-specific files only register the procedure,
+ * read its arguments, move pixels between GEGL buffers and these functions, and show the dialog.
+ */
+#ifndef NST_GIMP_COMMON_H
+#define NST_GIMP_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nst.h"
+
+/* The procedure's settings, kept between runs (plain data: GIMP stores it as bytes). */
+typedef struct {
+  char preset[1024];   /* bundled name, .toml path, or TOML text */
+  int32_t style_drawable; /* a layer used as the style, or -1 */
+  int32_t size;        /* working long side, 16..8192; 0 keeps the preset's */
+  int32_t iterations;  /* 1..10000; 0 keeps the preset's */
+  double strength;     /* multiplies the preset's style weight; 1 keeps it */
+  int32_t seed;        /* noise seed; -1 keeps the preset's */
+} NstGimpSettings;
+
+void nst_gimp_default_settings(NstGimpSettings *settings);
+
+/* Called after each iteration; returns non-zero to cancel. */
+typedef int (*NstGimpProgress)(void *user_data, uint32_t step, uint32_t total);
+
+/*
+ * Stylizes `content` into `output` (same geometry) with `settings`; `style` may be NULL (the preset's images).
+ * Returns NULL on success, else a message owned by the caller (free with g_free) that carries the plug-in
+ * library's text. `cancelled` is set when the progress function asked to stop.
+ */
+char *nst_gimp_stylize(const NstGimpSettings *settings, const NstImage *content, const NstImage *style,
+                       NstImageMut *output, NstGimpProgress progress, void *user_data, int *cancelled);
+
+/* The names of the bundled presets, NULL-terminated; free with g_strfreev. */
+char **nst_gimp_preset_names(void);
+
+#endif

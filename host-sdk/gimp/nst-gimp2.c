@@ -1,0 +1,224 @@
+/*
+ * GIMP 2.10 plug-in: Filters > Artistic > Neural Style, procedure plug-in-nst-style.
+ *
+ * Works on the selection's bounding box through the shadow buffer (so the change is undoable and limited to
+ * the selection), keeps alpha, and handles RGB, RGBA and grey images at 8-bit, 16-bit and float precision by
+ * asking GEGL for RGBA pixels in a matching precision. The nst library, ONNX Runtime and the presets sit
+ * beside this executable.
+ */
+#include <libgimp/gimp.h>
+#include <libgimp/gimpui.h>
+#include <string.h>
+
+#include "nst-gimp-common.h"
+
+#define PROCEDURE "plug-in-nst-style"
+#define BINARY "nst"
+
+static void query(void);
+static void run(const gchar *name, gint nparams, const GimpParam *param, gint *nreturn_vals, GimpParam **return_vals);
+
+const GimpPlugInInfo PLUG_IN_INFO = {NULL, NULL, query, run};
+
+MAIN()
+
+static void query(void) {
+  static const GimpParamDef args[] = {
+      {GIMP_PDB_INT32, "run-mode", "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1) }"},
+      {GIMP_PDB_IMAGE, "image", "Input image"},
+      {GIMP_PDB_DRAWABLE, "drawable", "Input drawable"},
+      {GIMP_PDB_STRING, "preset", "Preset: a bundled name (mosaic, waves, strokes, auvers), a .toml path, or TOML text"},
+      {GIMP_PDB_DRAWABLE, "style-drawable", "A layer of any open image used as the style instead of the preset's images; -1 for none"},
+      {GIMP_PDB_INT32, "size", "Long side of the working image in pixels (16..8192); 0 keeps the preset's"},
+      {GIMP_PDB_INT32, "iterations", "Optimiser iterations (1..10000); 0 keeps the preset's"},
+      {GIMP_PDB_FLOAT, "strength", "Multiplies the preset's style weight (0..100]; 1 keeps it"},
+      {GIMP_PDB_INT32, "seed", "Seed of the noise start; -1 keeps the preset's"},
+  };
+  static const GimpParamDef return_values[] = {
+      {GIMP_PDB_STRING, "message", "What went wrong, when the procedure fails"},
+  };
+  gimp_install_procedure(PROCEDURE, "Neural style transfer (Gatys et al.) with a style preset",
+                         "Optimises the selection so that its VGG19 features keep the content and take the style "
+                         "of the preset's (or a layer's) image.",
+                         "nst developers", "nst developers", "2026", "Neural _Style...", "RGB*, GRAY*",
+                         GIMP_PLUGIN, G_N_ELEMENTS(args), 0, args, NULL);
+  (void)return_values;
+  gimp_plugin_menu_register(PROCEDURE, "<Image>/Filters/Artistic");
+}
+
+/* Pixels in a layout the nst library reads, matching the image's precision. */
+typedef struct {
+  const Babl *format;
+  NstPixelFormat nst_format;
+  size_t bytes_per_pixel;
+} Layout;
+
+static Layout layout_for(gint32 image) {
+  switch (gimp_image_get_precision(image)) {
+    case GIMP_PRECISION_U8_GAMMA:
+    case GIMP_PRECISION_U8_LINEAR:
+      return (Layout){babl_format("R'G'B'A u8"), NST_RGBA8, 4};
+    case GIMP_PRECISION_U16_GAMMA:
+    case GIMP_PRECISION_U16_LINEAR:
+      return (Layout){babl_format("R'G'B'A u16"), NST_RGBA16, 8};
+    default: /* 32-bit integer, half, float, double */
+      return (Layout){babl_format("RGBA float"), NST_RGBA_F32_LINEAR, 16};
+  }
+}
+
+static guchar *read_region(gint32 drawable, const Layout *layout, gint x, gint y, gint w, gint h) {
+  GeglBuffer *buffer = gimp_drawable_get_buffer(drawable);
+  guchar *pixels = g_malloc((gsize)w * h * layout->bytes_per_pixel);
+  gegl_buffer_get(buffer, GEGL_RECTANGLE(x, y, w, h), 1.0, layout->format, pixels, GEGL_AUTO_ROWSTRIDE,
+                  GEGL_ABYSS_NONE);
+  g_object_unref(buffer);
+  return pixels;
+}
+
+static int on_progress(void *user_data, uint32_t step, uint32_t total) {
+  (void)user_data;
+  gimp_progress_set_text_printf("Neural style: iteration %u of %u", step, total);
+  /* GIMP 2.10 ends the plug-in when its progress is cancelled; a failed update means the same. */
+  return !gimp_progress_update((gdouble)step / total);
+}
+
+static gchar *stylize_drawable(gint32 image, gint32 drawable, const NstGimpSettings *settings) {
+  gint x, y, w, h;
+  if (!gimp_drawable_mask_intersect(drawable, &x, &y, &w, &h))
+    return g_strdup("Neural style: the selection does not touch the layer");
+  Layout layout = layout_for(image);
+  guchar *content = read_region(drawable, &layout, x, y, w, h);
+  guchar *output = g_malloc((gsize)w * h * layout.bytes_per_pixel);
+  NstImage content_view = {(uint32_t)w, (uint32_t)h, (size_t)w * layout.bytes_per_pixel, layout.nst_format, content};
+  NstImageMut output_view = {(uint32_t)w, (uint32_t)h, (size_t)w * layout.bytes_per_pixel, layout.nst_format, output};
+
+  guchar *style = NULL;
+  NstImage style_view;
+  if (settings->style_drawable > 0) {
+    if (!gimp_item_is_valid(settings->style_drawable) || !gimp_item_is_drawable(settings->style_drawable)) {
+      g_free(content);
+      g_free(output);
+      return g_strdup_printf("Neural style: style-drawable %d is not an open layer", settings->style_drawable);
+    }
+    gint sw = gimp_drawable_width(settings->style_drawable), sh = gimp_drawable_height(settings->style_drawable);
+    style = read_region(settings->style_drawable, &layout, 0, 0, sw, sh);
+    style_view = (NstImage){(uint32_t)sw, (uint32_t)sh, (size_t)sw * layout.bytes_per_pixel, layout.nst_format, style};
+  }
+
+  gimp_progress_init("Neural style");
+  int cancelled = 0;
+  gchar *error = nst_gimp_stylize(settings, &content_view, style ? &style_view : NULL, &output_view, on_progress,
+                                  NULL, &cancelled);
+  if (!error && !cancelled) {
+    GeglBuffer *shadow = gimp_drawable_get_shadow_buffer(drawable);
+    gegl_buffer_set(shadow, GEGL_RECTANGLE(x, y, w, h), 0, layout.format, output, GEGL_AUTO_ROWSTRIDE);
+    gegl_buffer_flush(shadow);
+    g_object_unref(shadow);
+    gimp_drawable_merge_shadow(drawable, TRUE);
+    gimp_drawable_update(drawable, x, y, w, h);
+  }
+  gimp_progress_end();
+  g_free(content);
+  g_free(output);
+  g_free(style);
+  return error;
+}
+
+/* The interactive dialog: preset, style layer and the overrides; returns FALSE when cancelled. */
+static gboolean dialog(gint32 image, NstGimpSettings *settings) {
+  gimp_ui_init(BINARY, FALSE);
+  GtkWidget *window = gimp_dialog_new("Neural Style", BINARY, NULL, 0, gimp_standard_help_func, PROCEDURE,
+                                      "_Cancel", GTK_RESPONSE_CANCEL, "_OK", GTK_RESPONSE_OK, NULL);
+  GtkWidget *grid = gtk_table_new(6, 2, FALSE);
+  gtk_table_set_row_spacings(GTK_TABLE(grid), 6);
+  gtk_table_set_col_spacings(GTK_TABLE(grid), 6);
+  gtk_container_set_border_width(GTK_CONTAINER(grid), 12);
+  gtk_box_pack_start(GTK_BOX(gtk_dialog_get_content_area(GTK_DIALOG(window))), grid, TRUE, TRUE, 0);
+
+  GtkWidget *presets = gtk_combo_box_text_new_with_entry();
+  gchar **names = nst_gimp_preset_names();
+  for (gchar **name = names; *name; ++name) gtk_combo_box_text_append_text(GTK_COMBO_BOX_TEXT(presets), *name);
+  g_strfreev(names);
+  gtk_entry_set_text(GTK_ENTRY(gtk_bin_get_child(GTK_BIN(presets))), settings->preset);
+  gimp_table_attach_aligned(GTK_TABLE(grid), 0, 0, "_Preset:", 0.0, 0.5, presets, 1, FALSE);
+
+  GtkWidget *style = gimp_layer_combo_box_new(NULL, NULL);
+  gimp_int_combo_box_prepend(GIMP_INT_COMBO_BOX(style), GIMP_INT_STORE_VALUE, -1, GIMP_INT_STORE_LABEL,
+                             "(the preset's images)", -1);
+  gimp_int_combo_box_set_active(GIMP_INT_COMBO_BOX(style), settings->style_drawable);
+  gimp_table_attach_aligned(GTK_TABLE(grid), 0, 1, "St_yle layer:", 0.0, 0.5, style, 1, FALSE);
+
+  GtkObject *size = gimp_scale_entry_new(GTK_TABLE(grid), 0, 2, "_Size (0: preset's):", 200, 6, settings->size, 0,
+                                         8192, 16, 128, 0, TRUE, 0, 0, NULL, NULL);
+  GtkObject *iterations = gimp_scale_entry_new(GTK_TABLE(grid), 0, 3, "_Iterations (0: preset's):", 200, 6,
+                                               settings->iterations, 0, 10000, 1, 10, 0, TRUE, 0, 0, NULL, NULL);
+  GtkObject *strength = gimp_scale_entry_new(GTK_TABLE(grid), 0, 4, "S_trength:", 200, 6, settings->strength, 0.01,
+                                             100, 0.1, 1, 2, TRUE, 0, 0, NULL, NULL);
+  GtkObject *seed = gimp_scale_entry_new(GTK_TABLE(grid), 0, 5, "S_eed (-1: preset's):", 200, 6, settings->seed, -1,
+                                         1000000, 1, 10, 0, TRUE, 0, 0, NULL, NULL);
+  gtk_widget_show_all(window);
+  gboolean ok = gimp_dialog_run(GIMP_DIALOG(window)) == GTK_RESPONSE_OK;
+  if (ok) {
+    g_strlcpy(settings->preset, gtk_entry_get_text(GTK_ENTRY(gtk_bin_get_child(GTK_BIN(presets)))),
+              sizeof settings->preset);
+    gint layer = -1;
+    gimp_int_combo_box_get_active(GIMP_INT_COMBO_BOX(style), &layer);
+    settings->style_drawable = layer;
+    settings->size = (int32_t)gtk_adjustment_get_value(GTK_ADJUSTMENT(size));
+    settings->iterations = (int32_t)gtk_adjustment_get_value(GTK_ADJUSTMENT(iterations));
+    settings->strength = gtk_adjustment_get_value(GTK_ADJUSTMENT(strength));
+    settings->seed = (int32_t)gtk_adjustment_get_value(GTK_ADJUSTMENT(seed));
+  }
+  gtk_widget_destroy(window);
+  (void)image;
+  return ok;
+}
+
+static void run(const gchar *name, gint nparams, const GimpParam *param, gint *nreturn_vals, GimpParam **return_vals) {
+  static GimpParam values[2];
+  GimpRunMode run_mode = param[0].data.d_int32;
+  gint32 image = param[1].data.d_image;
+  gint32 drawable = param[2].data.d_drawable;
+  NstGimpSettings settings;
+  (void)name;
+
+  *nreturn_vals = 1;
+  *return_vals = values;
+  values[0].type = GIMP_PDB_STATUS;
+  values[0].data.d_status = GIMP_PDB_SUCCESS;
+
+  nst_gimp_default_settings(&settings);
+  gimp_get_data(PROCEDURE, &settings);
+  if (run_mode == GIMP_RUN_NONINTERACTIVE) {
+    if (nparams != 9 || !param[3].data.d_string) {
+      values[0].data.d_status = GIMP_PDB_CALLING_ERROR;
+      return;
+    }
+    g_strlcpy(settings.preset, param[3].data.d_string, sizeof settings.preset);
+    settings.style_drawable = param[4].data.d_drawable;
+    settings.size = param[5].data.d_int32;
+    settings.iterations = param[6].data.d_int32;
+    settings.strength = param[7].data.d_float;
+    settings.seed = param[8].data.d_int32;
+  } else if (run_mode == GIMP_RUN_INTERACTIVE && !dialog(image, &settings)) {
+    values[0].data.d_status = GIMP_PDB_CANCEL;
+    return;
+  }
+
+  gegl_init(NULL, NULL);
+  gimp_image_undo_group_start(image);
+  gchar *error = stylize_drawable(image, drawable, &settings);
+  gimp_image_undo_group_end(image);
+  if (error) {
+    static gchar message[4096];
+    g_strlcpy(message, error, sizeof message);
+    g_free(error);
+    values[0].data.d_status = GIMP_PDB_EXECUTION_ERROR;
+    values[1].type = GIMP_PDB_STRING;
+    values[1].data.d_string = message;
+    *nreturn_vals = 2;
+    return;
+  }
+  if (run_mode != GIMP_RUN_NONINTERACTIVE) gimp_displays_flush();
+  if (run_mode == GIMP_RUN_INTERACTIVE) gimp_set_data(PROCEDURE, &settings, sizeof settings);
+}
