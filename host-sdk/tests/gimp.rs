@@ -59,6 +59,8 @@ fn the_filter_changes_the_selection_only_keeps_alpha_uses_a_style_layer_and_repo
     let install = Command::new(repo().join("scripts/gimp-install"))
         .arg("--dest")
         .arg(dir.join("plug-ins"))
+        .arg("--gegl-dest")
+        .arg(dir.join("gegl"))
         .arg("--library-dir")
         .arg(build_dir())
         .output()
@@ -187,11 +189,68 @@ fn the_filter_changes_the_selection_only_keeps_alpha_uses_a_style_layer_and_repo
         "grey image lost its mode"
     );
 
+    // The GEGL operation, through the gegl command-line tool.
+    let gegl_path = format!("{}:/usr/lib/x86_64-linux-gnu/gegl-0.4", dir.join("gegl/nst").display());
+    let gegl = |args: &[&str]| {
+        let output = Command::new("gegl")
+            .args(args)
+            .env("GEGL_PATH", &gegl_path)
+            .current_dir(&dir)
+            .output()
+            .expect("gegl must be installed (apt-get install gegl)");
+        (
+            output.status.success(),
+            format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)),
+        )
+    };
+    let (exists, log) = gegl(&["--exists", "nst:style"]);
+    assert!(exists, "nst:style is not found: {log}");
+    assert!(!log.contains("load error"), "{log}");
+    let input_path = dir.join("in.png").display().to_string();
+    let chain = |preset: &str, out: &str| {
+        let (load, preset, save) = (format!("path={input_path}"), format!("preset={preset}"), format!("path={out}"));
+        gegl(&[
+            "--",
+            "gegl:load",
+            &load,
+            "nst:style",
+            &preset,
+            "size=48",
+            "iterations=8",
+            "gegl:png-save",
+            &save,
+            "bitdepth=8",
+        ])
+    };
+    let (ok, log) = chain(&preset.display().to_string(), "gegl.png");
+    assert!(ok, "{log}");
+    let through_gegl = image::open(dir.join("gegl.png")).unwrap();
+    assert_eq!(through_gegl.dimensions(), (64, 48));
+    let gegl_change = through_gegl
+        .to_rgb8()
+        .pixels()
+        .zip(original.to_rgb8().pixels())
+        .map(|(a, b)| (0..3).map(|c| (a[c] as f64 - b[c] as f64).abs()).sum::<f64>() / 3.0)
+        .sum::<f64>()
+        / (64.0 * 48.0 * 255.0);
+    println!("gegl nst:style: mean change {gegl_change:.4}");
+    assert!(gegl_change > 0.02, "nst:style hardly changed the image");
+    let (_, log) = chain("no-such-preset", "gegl-bad.png");
+    assert!(log.contains("nst:style: Neural style: failed: no preset named 'no-such-preset'"), "{log}");
+    let unchanged = image::open(dir.join("gegl-bad.png")).unwrap().to_rgba8();
+    let largest = unchanged
+        .pixels()
+        .zip(input.pixels())
+        .flat_map(|(a, b)| (0..4).map(move |c| (a[c] as i32 - b[c] as i32).abs()))
+        .max();
+    assert!(largest <= Some(1), "a failed nst:style changed the image by up to {largest:?}");
+
     let uninstall = Command::new(repo().join("scripts/gimp-install"))
-        .arg("--uninstall")
-        .arg("--dest")
+        .args(["--uninstall", "--dest"])
         .arg(dir.join("plug-ins"))
+        .arg("--gegl-dest")
+        .arg(dir.join("gegl"))
         .output()
         .unwrap();
-    assert!(uninstall.status.success() && !dir.join("plug-ins/nst").exists());
+    assert!(uninstall.status.success() && !dir.join("plug-ins/nst").exists() && !dir.join("gegl/nst").exists());
 }
