@@ -471,6 +471,40 @@ fn every_pixel_format_runs_and_alpha_passes_through_untouched() {
 }
 
 #[test]
+fn a_model_in_the_engine_configuration_applies_to_runs_that_name_none() {
+    let config = CString::new(format!("{}model_seed = 5\n", config().to_str().unwrap())).unwrap();
+    let mut engine = null_mut();
+    // SAFETY: valid config and out pointer.
+    assert_eq!(unsafe { nst_engine_create(config.as_ptr(), &mut engine) }, NstStatus::NstOk, "{}", last_error());
+    let engine = Engine(engine);
+    let content = Buffer::gradient(16, 16, NstPixelFormat::NstRgb8);
+    let mut output = Buffer::filled(&content, 0);
+    let mut report = std::mem::MaybeUninit::<NstRunReport>::zeroed();
+    let preset = quick_preset();
+    // SAFETY: views of live buffers and a report to fill.
+    let status = unsafe {
+        nst_stylize(
+            engine.0,
+            preset.as_ptr(),
+            null(),
+            &content.view(),
+            null(),
+            0,
+            &output.view_mut(),
+            None,
+            null_mut(),
+            report.as_mut_ptr(),
+        )
+    };
+    assert_eq!(status, NstStatus::NstOk, "{}", last_error());
+    // SAFETY: filled by the successful call.
+    let model: Vec<u8> =
+        unsafe { report.assume_init() }.model.iter().take_while(|c| **c != 0).map(|c| *c as u8).collect();
+    let model = String::from_utf8(model).unwrap();
+    assert!(model.contains("seed 5"), "{model}");
+}
+
+#[test]
 fn two_threads_can_run_on_one_engine() {
     let engine = Engine::new();
     let preset = quick_preset();

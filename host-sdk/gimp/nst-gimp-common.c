@@ -1,6 +1,8 @@
 /* Shared by the GIMP 2.10 and GIMP 3 plug-ins: see nst-gimp-common.h. */
+#define _GNU_SOURCE /* dladdr */
 #include "nst-gimp-common.h"
 
+#include <dlfcn.h>
 #include <glib.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,18 @@ static char *last_error(const char *what) {
   return text;
 }
 
+/* nst.toml beside this plug-in (or GEGL module), if the user keeps one there. */
+static char *configuration_file(void) {
+  Dl_info info;
+  if (!dladdr((void *)configuration_file, &info) || !info.dli_fname) return NULL;
+  char *folder = g_path_get_dirname(info.dli_fname);
+  char *path = g_build_filename(folder, "nst.toml", NULL);
+  g_free(folder);
+  if (g_file_test(path, G_FILE_TEST_IS_REGULAR)) return path;
+  g_free(path);
+  return NULL;
+}
+
 /* One engine per plug-in process: ONNX Runtime and the graphs load once. */
 static NstEngine *engine(char **error) {
   static NstEngine *shared = NULL;
@@ -31,7 +45,9 @@ static NstEngine *engine(char **error) {
                              NST_ABI_VERSION);
     return NULL;
   }
-  NstStatus status = nst_engine_create(NULL, &shared);
+  char *config = configuration_file();
+  NstStatus status = config ? nst_engine_create_from_file(config, &shared) : nst_engine_create(NULL, &shared);
+  g_free(config);
   if (status != NST_OK) *error = last_error("cannot start the engine");
   return shared;
 }

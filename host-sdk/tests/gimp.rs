@@ -72,6 +72,10 @@ fn the_filter_changes_the_selection_only_keeps_alpha_uses_a_style_layer_and_repo
         String::from_utf8_lossy(&install.stderr)
     );
 
+    // The installed folder carries a commented configuration; a model set there is used.
+    let config = std::fs::read_to_string(dir.join("plug-ins/nst/nst.toml")).unwrap();
+    assert!(config.contains("# model ="), "{config}");
+
     let input = ImageBuffer::from_fn(64, 48, |x, y| Rgba([(x * 4) as u8, (y * 5) as u8, 120, (60 + x * 3) as u8]));
     input.save(dir.join("in.png")).unwrap();
     ImageBuffer::from_fn(32, 32, |_, _| Rgb([230u8, 20, 20])).save(dir.join("red.png")).unwrap();
@@ -188,6 +192,12 @@ fn the_filter_changes_the_selection_only_keeps_alpha_uses_a_style_layer_and_repo
         matches!(image::open(dir.join("grey.png")).unwrap(), DynamicImage::ImageLumaA8(_)),
         "grey image lost its mode"
     );
+
+    // nst.toml beside the plug-in configures its engine: a model named there is the one loaded.
+    std::fs::write(dir.join("plug-ins/nst/nst.toml"), "model = \"missing-vgg19.onnx\"\n").unwrap();
+    let log = run_gimp(&dir, &[script_case(&dir, &format!("(catch #f {})", call("-1")))]);
+    let expected = format!("cannot read model file {}/plug-ins/nst/missing-vgg19.onnx", dir.display());
+    assert!(log.contains(&expected), "the configuration beside the plug-in was not used:\n{log}");
 
     // The GEGL operation, through the gegl command-line tool.
     let gegl_path = format!("{}:/usr/lib/x86_64-linux-gnu/gegl-0.4", dir.join("gegl/nst").display());

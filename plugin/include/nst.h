@@ -243,7 +243,9 @@ NstStatus nst_engine_describe_preset(const struct NstEngine *engine,
 
 // Creates an engine from configuration TOML text (NULL or "" for defaults). Keys, all optional:
 // `ort_library` (absolute path of libonnxruntime), `provider` ("auto", "cpu", "cuda", "directml"),
-// `threads` (0..=256, 0 = every core), `presets_dir`.
+// `threads` (0..=256, 0 = every core), `presets_dir`, `model` ("builtin" or a VGG19 .onnx path: the model
+// of every run whose call does not name one) and `model_seed` (the built-in model's seed). Relative paths are
+// relative to the current folder (for `nst_engine_create_from_file`: to the file's folder).
 //
 // On success `*out_engine` receives a handle the caller owns and must release with `nst_engine_free`. On
 // failure `*out_engine` is set to NULL and `nst_last_error` has the message (e.g. where ONNX Runtime was

@@ -1,12 +1,12 @@
 //! Engine configuration as TOML text (the C ABI's `nst_engine_create`, the command line's `--config`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use crate::error::{EngineError, Result};
 use crate::runtime::Provider;
-use crate::stylize::EngineConfig;
+use crate::stylize::{EngineConfig, ModelChoice};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -15,6 +15,8 @@ struct ConfigFile {
     provider: Option<String>,
     threads: Option<i64>,
     presets_dir: Option<PathBuf>,
+    model: Option<String>,
+    model_seed: Option<i64>,
 }
 
 /// An engine configuration with the presets folder it names.
@@ -24,11 +26,15 @@ pub struct Config {
     pub engine: EngineConfig,
     /// Folder of bundled presets (`None`: the default search).
     pub presets_dir: Option<PathBuf>,
+    /// The model every run uses unless the call names one (`None`: each preset's own).
+    pub model: Option<ModelChoice>,
 }
 
 /// Parses configuration TOML. Keys (all optional): `ort_library` (absolute path of libonnxruntime),
-/// `provider` (auto, cpu, cuda, directml), `threads` (0..=256, 0 = every core), `presets_dir`.
-pub fn parse_config(text: &str, origin: &str) -> Result<Config> {
+/// `provider` (auto, cpu, cuda, directml), `threads` (0..=256, 0 = every core), `presets_dir`, `model`
+/// ("builtin" or a VGG19 .onnx path, relative to `base`; replaces the presets' model) and `model_seed` (the
+/// built-in model's seed).
+pub fn parse_config(text: &str, origin: &str, base: &Path) -> Result<Config> {
     let file: ConfigFile = toml::from_str(text)
         .map_err(|e| EngineError::InvalidArgument(format!("configuration {origin}: {}", e.to_string().trim_end())))?;
     let provider = match file.provider.as_deref() {
@@ -46,9 +52,24 @@ pub fn parse_config(text: &str, origin: &str) -> Result<Config> {
             )));
         }
     };
+    let seed = match file.model_seed {
+        None => None,
+        Some(n) if n >= 0 => Some(n as u64),
+        Some(n) => {
+            return Err(EngineError::InvalidArgument(format!(
+                "configuration {origin}, key `model_seed`: {n} is negative"
+            )));
+        }
+    };
+    let model = match (file.model.as_deref(), seed) {
+        (None, None) => None,
+        (None | Some("builtin"), seed) => Some(ModelChoice::BuiltIn { seed: seed.unwrap_or(0) }),
+        (Some(path), _) => Some(ModelChoice::File(base.join(path))),
+    };
     Ok(Config {
-        engine: EngineConfig { ort_library: file.ort_library, provider, threads },
-        presets_dir: file.presets_dir,
+        engine: EngineConfig { ort_library: file.ort_library.map(|p| base.join(p)), provider, threads },
+        presets_dir: file.presets_dir.map(|p| base.join(p)),
+        model,
     })
 }
 
@@ -58,12 +79,15 @@ mod tests {
 
     #[test]
     fn reads_keys_and_refuses_unknown_ones() {
-        let config = parse_config("provider = \"cpu\"\nthreads = 2\n", "test").unwrap();
+        let config =
+            parse_config("provider = \"cpu\"\nthreads = 2\nmodel = \"vgg.onnx\"\n", "test", Path::new("/base"))
+                .unwrap();
         assert_eq!(config.engine.provider, Provider::Cpu);
         assert_eq!(config.engine.threads, 2);
-        let err = parse_config("thread = 2\n", "test").unwrap_err().to_string();
+        assert_eq!(config.model, Some(ModelChoice::File(PathBuf::from("/base/vgg.onnx"))));
+        let err = parse_config("thread = 2\n", "test", Path::new("")).unwrap_err().to_string();
         assert!(err.contains("line 1") && err.contains("thread"), "{err}");
-        let err = parse_config("threads = 999\n", "test").unwrap_err().to_string();
+        let err = parse_config("threads = 999\n", "test", Path::new("")).unwrap_err().to_string();
         assert!(err.contains("`threads`: 999 is outside 0..=256"), "{err}");
     }
 }

@@ -8,17 +8,19 @@ use super::boundary::{FfiError, boundary};
 use super::required_str;
 use super::status::NstStatus;
 use crate::config::{Config, parse_config};
-use crate::stylize::Engine;
+use crate::stylize::{Engine, ModelChoice};
 
 /// An engine: ONNX Runtime loaded, models and graphs cached. Opaque to C.
 pub struct NstEngine {
     pub(crate) engine: Mutex<Engine>,
     pub(crate) presets_dir: Option<PathBuf>,
+    pub(crate) model: Option<ModelChoice>,
 }
 
 fn create(config: Config, out: *mut *mut NstEngine) -> Result<(), FfiError> {
     let engine = Engine::new(&config.engine)?;
-    let handle = Box::new(NstEngine { engine: Mutex::new(engine), presets_dir: config.presets_dir });
+    let handle =
+        Box::new(NstEngine { engine: Mutex::new(engine), presets_dir: config.presets_dir, model: config.model });
     // SAFETY: `out` was checked non-null by the caller of this helper.
     unsafe { *out = Box::into_raw(handle) };
     Ok(())
@@ -26,7 +28,9 @@ fn create(config: Config, out: *mut *mut NstEngine) -> Result<(), FfiError> {
 
 /// Creates an engine from configuration TOML text (NULL or "" for defaults). Keys, all optional:
 /// `ort_library` (absolute path of libonnxruntime), `provider` ("auto", "cpu", "cuda", "directml"),
-/// `threads` (0..=256, 0 = every core), `presets_dir`.
+/// `threads` (0..=256, 0 = every core), `presets_dir`, `model` ("builtin" or a VGG19 .onnx path: the model
+/// of every run whose call does not name one) and `model_seed` (the built-in model's seed). Relative paths are
+/// relative to the current folder (for `nst_engine_create_from_file`: to the file's folder).
 ///
 /// On success `*out_engine` receives a handle the caller owns and must release with `nst_engine_free`. On
 /// failure `*out_engine` is set to NULL and `nst_last_error` has the message (e.g. where ONNX Runtime was
@@ -43,7 +47,8 @@ pub unsafe extern "C" fn nst_engine_create(config: *const c_char, out_engine: *m
         // SAFETY: checked non-null.
         unsafe { *out_engine = std::ptr::null_mut() };
         let text = if config.is_null() { "" } else { unsafe { required_str(config, "config")? } };
-        create(parse_config(text, "text")?, out_engine)
+        let cwd = std::env::current_dir().unwrap_or_default();
+        create(parse_config(text, "text", &cwd)?, out_engine)
     })
 }
 
@@ -67,7 +72,8 @@ pub unsafe extern "C" fn nst_engine_create_from_file(
         let text = std::fs::read_to_string(path).map_err(|e| {
             FfiError::new(NstStatus::NstInvalidArgument, format!("configuration {path}: cannot read: {e}"))
         })?;
-        create(parse_config(&text, path)?, out_engine)
+        let base = std::path::Path::new(path).parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+        create(parse_config(&text, path, &base)?, out_engine)
     })
 }
 

@@ -230,11 +230,15 @@ pub unsafe extern "C" fn nst_stylize(
                 check_geometry(&format!("styles[{i}]"), s.width, s.height, s.stride, s.format, s.pixels.is_null())
             })
             .collect::<Result<Vec<Geometry>, _>>()?;
-        let overrides = match unsafe { overrides.as_ref() } {
+        let mut overrides = match unsafe { overrides.as_ref() } {
             None => Overrides::default(),
             // SAFETY: per the caller's contract.
             Some(raw) => unsafe { convert_overrides(raw)? },
         };
+        // The engine's configured model applies unless the call names one.
+        if overrides.model.is_none() {
+            overrides.model = engine.model.clone();
+        }
 
         // Resolve the preset and its images.
         let mut resolved = resolve_preset(preset, engine.presets_dir.as_deref())?;
