@@ -138,3 +138,55 @@ char **nst_gimp_preset_names(void) {
   g_ptr_array_add(names, NULL);
   return (char **)g_ptr_array_free(names, FALSE);
 }
+
+/* RGBA pixels in a precision matching the buffer's own. */
+typedef struct {
+  const Babl *format;
+  NstPixelFormat nst_format;
+  size_t bytes_per_pixel;
+} Layout;
+
+static Layout layout_for(GeglBuffer *buffer) {
+  const Babl *type = babl_format_get_type(gegl_buffer_get_format(buffer), 0);
+  if (type == babl_type("u8")) return (Layout){babl_format("R'G'B'A u8"), NST_RGBA8, 4};
+  if (type == babl_type("u16")) return (Layout){babl_format("R'G'B'A u16"), NST_RGBA16, 8};
+  return (Layout){babl_format("RGBA float"), NST_RGBA_F32_LINEAR, 16};
+}
+
+static void *read_area(GeglBuffer *buffer, const Layout *layout, const GeglRectangle *area) {
+  void *pixels = g_malloc((gsize)area->width * area->height * layout->bytes_per_pixel);
+  gegl_buffer_get(buffer, area, 1.0, layout->format, pixels, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+  return pixels;
+}
+
+static NstImage view_of(void *pixels, const Layout *layout, const GeglRectangle *area) {
+  return (NstImage){(uint32_t)area->width, (uint32_t)area->height, (size_t)area->width * layout->bytes_per_pixel,
+                    layout->nst_format, pixels};
+}
+
+char *nst_gimp_stylize_buffers(const NstGimpSettings *settings, GeglBuffer *source, GeglBuffer *shadow,
+                               const GeglRectangle *area, GeglBuffer *style, NstGimpProgress progress,
+                               void *user_data, int *cancelled) {
+  Layout layout = layout_for(source);
+  void *content = read_area(source, &layout, area);
+  void *output = g_malloc((gsize)area->width * area->height * layout.bytes_per_pixel);
+  NstImage content_view = view_of(content, &layout, area);
+  NstImageMut output_view = {content_view.width, content_view.height, content_view.stride, layout.nst_format, output};
+  void *style_pixels = NULL;
+  NstImage style_view;
+  if (style) {
+    const GeglRectangle *extent = gegl_buffer_get_extent(style);
+    style_pixels = read_area(style, &layout, extent);
+    style_view = view_of(style_pixels, &layout, extent);
+  }
+  char *error = nst_gimp_stylize(settings, &content_view, style ? &style_view : NULL, &output_view, progress,
+                                 user_data, cancelled);
+  if (!error && !*cancelled) {
+    gegl_buffer_set(shadow, area, 0, layout.format, output, GEGL_AUTO_ROWSTRIDE);
+    gegl_buffer_flush(shadow);
+  }
+  g_free(content);
+  g_free(output);
+  g_free(style_pixels);
+  return error;
+}

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <gegl.h>
+
 #include "nst.h"
 
 /* The procedure's settings, kept between runs (plain data: GIMP stores it as bytes). */
@@ -33,6 +35,16 @@ typedef int (*NstGimpProgress)(void *user_data, uint32_t step, uint32_t total);
  */
 char *nst_gimp_stylize(const NstGimpSettings *settings, const NstImage *content, const NstImage *style,
                        NstImageMut *output, NstGimpProgress progress, void *user_data, int *cancelled);
+
+/*
+ * Stylizes `area` of `source` into `shadow` (GIMP's shadow buffer, or a GEGL operation's output) with
+ * `settings`; `style` (may be NULL) is used whole. Pixels travel as RGBA in the source's precision: 8-bit,
+ * 16-bit, or float (linear) for anything wider, so 16-bit and float images keep their precision. `shadow` is
+ * written only on success. Returns NULL on success, else a message (free with g_free).
+ */
+char *nst_gimp_stylize_buffers(const NstGimpSettings *settings, GeglBuffer *source, GeglBuffer *shadow,
+                               const GeglRectangle *area, GeglBuffer *style, NstGimpProgress progress,
+                               void *user_data, int *cancelled);
 
 /* The names of the bundled presets, NULL-terminated; free with g_strfreev. */
 char **nst_gimp_preset_names(void);

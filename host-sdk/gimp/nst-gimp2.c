@@ -2,9 +2,9 @@
  * GIMP 2.10 plug-in: Filters > Artistic > Neural Style, procedure plug-in-nst-style.
  *
  * Works on the selection's bounding box through the shadow buffer (so the change is undoable and limited to
- * the selection), keeps alpha, and handles RGB, RGBA and grey images at 8-bit, 16-bit and float precision by
- * asking GEGL for RGBA pixels in a matching precision. The nst library, ONNX Runtime and the presets sit
- * beside this executable.
+ * the selection), keeps alpha, and handles RGB, RGBA and grey images at 8-bit, 16-bit and float precision (the
+ * pixel work is shared with the GIMP 3 plug-in in nst-gimp-common.c). The nst library, ONNX Runtime, the
+ * presets and nst.toml sit beside this executable.
  */
 #include <libgimp/gimp.h>
 #include <libgimp/gimpui.h>
@@ -46,35 +46,6 @@ static void query(void) {
   gimp_plugin_menu_register(PROCEDURE, "<Image>/Filters/Artistic");
 }
 
-/* Pixels in a layout the nst library reads, matching the image's precision. */
-typedef struct {
-  const Babl *format;
-  NstPixelFormat nst_format;
-  size_t bytes_per_pixel;
-} Layout;
-
-static Layout layout_for(gint32 image) {
-  switch (gimp_image_get_precision(image)) {
-    case GIMP_PRECISION_U8_GAMMA:
-    case GIMP_PRECISION_U8_LINEAR:
-      return (Layout){babl_format("R'G'B'A u8"), NST_RGBA8, 4};
-    case GIMP_PRECISION_U16_GAMMA:
-    case GIMP_PRECISION_U16_LINEAR:
-      return (Layout){babl_format("R'G'B'A u16"), NST_RGBA16, 8};
-    default: /* 32-bit integer, half, float, double */
-      return (Layout){babl_format("RGBA float"), NST_RGBA_F32_LINEAR, 16};
-  }
-}
-
-static guchar *read_region(gint32 drawable, const Layout *layout, gint x, gint y, gint w, gint h) {
-  GeglBuffer *buffer = gimp_drawable_get_buffer(drawable);
-  guchar *pixels = g_malloc((gsize)w * h * layout->bytes_per_pixel);
-  gegl_buffer_get(buffer, GEGL_RECTANGLE(x, y, w, h), 1.0, layout->format, pixels, GEGL_AUTO_ROWSTRIDE,
-                  GEGL_ABYSS_NONE);
-  g_object_unref(buffer);
-  return pixels;
-}
-
 static int on_progress(void *user_data, uint32_t step, uint32_t total) {
   (void)user_data;
   gimp_progress_set_text_printf("Neural style: iteration %u of %u", step, total);
@@ -82,45 +53,30 @@ static int on_progress(void *user_data, uint32_t step, uint32_t total) {
   return !gimp_progress_update((gdouble)step / total);
 }
 
-static gchar *stylize_drawable(gint32 image, gint32 drawable, const NstGimpSettings *settings) {
+static gchar *stylize_drawable(gint32 drawable, const NstGimpSettings *settings) {
   gint x, y, w, h;
   if (!gimp_drawable_mask_intersect(drawable, &x, &y, &w, &h))
     return g_strdup("Neural style: the selection does not touch the layer");
-  Layout layout = layout_for(image);
-  guchar *content = read_region(drawable, &layout, x, y, w, h);
-  guchar *output = g_malloc((gsize)w * h * layout.bytes_per_pixel);
-  NstImage content_view = {(uint32_t)w, (uint32_t)h, (size_t)w * layout.bytes_per_pixel, layout.nst_format, content};
-  NstImageMut output_view = {(uint32_t)w, (uint32_t)h, (size_t)w * layout.bytes_per_pixel, layout.nst_format, output};
-
-  guchar *style = NULL;
-  NstImage style_view;
+  GeglBuffer *style = NULL;
   if (settings->style_drawable > 0) {
-    if (!gimp_item_is_valid(settings->style_drawable) || !gimp_item_is_drawable(settings->style_drawable)) {
-      g_free(content);
-      g_free(output);
+    if (!gimp_item_is_valid(settings->style_drawable) || !gimp_item_is_drawable(settings->style_drawable))
       return g_strdup_printf("Neural style: style-drawable %d is not an open layer", settings->style_drawable);
-    }
-    gint sw = gimp_drawable_width(settings->style_drawable), sh = gimp_drawable_height(settings->style_drawable);
-    style = read_region(settings->style_drawable, &layout, 0, 0, sw, sh);
-    style_view = (NstImage){(uint32_t)sw, (uint32_t)sh, (size_t)sw * layout.bytes_per_pixel, layout.nst_format, style};
+    style = gimp_drawable_get_buffer(settings->style_drawable);
   }
-
+  GeglBuffer *source = gimp_drawable_get_buffer(drawable);
+  GeglBuffer *shadow = gimp_drawable_get_shadow_buffer(drawable);
   gimp_progress_init("Neural style");
   int cancelled = 0;
-  gchar *error = nst_gimp_stylize(settings, &content_view, style ? &style_view : NULL, &output_view, on_progress,
-                                  NULL, &cancelled);
+  gchar *error = nst_gimp_stylize_buffers(settings, source, shadow, GEGL_RECTANGLE(x, y, w, h), style, on_progress,
+                                          NULL, &cancelled);
+  g_object_unref(shadow);
+  g_object_unref(source);
+  if (style) g_object_unref(style);
   if (!error && !cancelled) {
-    GeglBuffer *shadow = gimp_drawable_get_shadow_buffer(drawable);
-    gegl_buffer_set(shadow, GEGL_RECTANGLE(x, y, w, h), 0, layout.format, output, GEGL_AUTO_ROWSTRIDE);
-    gegl_buffer_flush(shadow);
-    g_object_unref(shadow);
     gimp_drawable_merge_shadow(drawable, TRUE);
     gimp_drawable_update(drawable, x, y, w, h);
   }
   gimp_progress_end();
-  g_free(content);
-  g_free(output);
-  g_free(style);
   return error;
 }
 
@@ -207,7 +163,7 @@ static void run(const gchar *name, gint nparams, const GimpParam *param, gint *n
 
   gegl_init(NULL, NULL);
   gimp_image_undo_group_start(image);
-  gchar *error = stylize_drawable(image, drawable, &settings);
+  gchar *error = stylize_drawable(drawable, &settings);
   gimp_image_undo_group_end(image);
   if (error) {
     static gchar message[4096];
