@@ -36,6 +36,29 @@ static char *configuration_file(void) {
   return NULL;
 }
 
+static int compare_names(const void *a, const void *b) {
+  return g_strcmp0(*(char *const *)a, *(char *const *)b);
+}
+
+char **nst_gimp_bundled_preset_names(void) {
+  GPtrArray *names = g_ptr_array_new();
+  Dl_info info;
+  if (dladdr((void *)nst_gimp_bundled_preset_names, &info) && info.dli_fname) {
+    char *folder = g_path_get_dirname(info.dli_fname);
+    char *presets = g_build_filename(folder, "presets", NULL);
+    GDir *dir = g_dir_open(presets, 0, NULL);
+    for (const char *entry; dir && (entry = g_dir_read_name(dir));) {
+      if (g_str_has_suffix(entry, ".toml")) g_ptr_array_add(names, g_strndup(entry, strlen(entry) - 5));
+    }
+    if (dir) g_dir_close(dir);
+    g_free(presets);
+    g_free(folder);
+  }
+  g_ptr_array_sort(names, compare_names);
+  g_ptr_array_add(names, NULL);
+  return (char **)g_ptr_array_free(names, FALSE);
+}
+
 /* One engine per plug-in process: ONNX Runtime and the graphs load once. */
 static NstEngine *engine(char **error) {
   static NstEngine *shared = NULL;

@@ -46,6 +46,10 @@ char *nst_gimp_stylize_buffers(const NstGimpSettings *settings, GeglBuffer *sour
                                const GeglRectangle *area, GeglBuffer *style, NstGimpProgress progress,
                                void *user_data, int *cancelled);
 
+/* The bundled preset names from the presets folder beside this plug-in, without loading the engine (for
+ * menus built at registration); NULL-terminated, free with g_strfreev. */
+char **nst_gimp_bundled_preset_names(void);
+
 /* The names of the bundled presets, NULL-terminated; free with g_strfreev. */
 char **nst_gimp_preset_names(void);
 

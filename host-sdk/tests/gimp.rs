@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 use image::{DynamicImage, GenericImageView, ImageBuffer, Rgb, Rgba};
-use support::{build_dir, plugin_path, repo, scratch};
+use support::{build_dir, checks, plugin_path, repo, scratch};
 
 const SELECTION: (u32, u32, u32, u32) = (8, 8, 32, 24); // x, y, width, height
 
@@ -45,11 +45,6 @@ fn run_gimp(dir: &Path, commands: &[String]) -> String {
         .output()
         .expect("gimp-console-2.10 must be installed (apt-get install gimp libgimp2.0-dev)");
     format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
-}
-
-fn inside(x: u32, y: u32) -> bool {
-    let (sx, sy, sw, sh) = SELECTION;
-    x >= sx && x < sx + sw && y >= sy && y < sy + sh
 }
 
 #[test]
@@ -137,26 +132,12 @@ fn the_filter_changes_the_selection_only_keeps_alpha_uses_a_style_layer_and_repo
 
     // The selection changed, nothing outside it did, and alpha is untouched everywhere.
     let selection = image::open(dir.join("selection.png")).unwrap().to_rgba8();
-    let (mut changed, mut count) = (0.0, 0);
-    for (x, y, after) in selection.enumerate_pixels() {
-        let before = input.get_pixel(x, y);
-        assert_eq!(after[3], before[3], "alpha changed at {x},{y}");
-        if inside(x, y) {
-            changed += (0..3).map(|c| (after[c] as f64 - before[c] as f64).abs()).sum::<f64>() / 3.0;
-            count += 1;
-        } else {
-            assert_eq!(after, before, "pixel {x},{y} outside the selection changed");
-        }
-    }
-    let mean_change = changed / count as f64 / 255.0;
+    let mean_change = checks::change_inside_only(&input, &selection, SELECTION);
     println!("mean change inside the selection: {mean_change:.4}");
     assert!(mean_change > 0.02, "the selection hardly changed ({mean_change})");
 
     // A red style layer pulls the colours towards red, compared with the same run on the preset's style image.
-    let redness = |image: &DynamicImage| {
-        let rgb = image.to_rgb8();
-        rgb.pixels().map(|p| p[0] as f64 - p[1] as f64).sum::<f64>() / rgb.pixels().len() as f64
-    };
+    let redness = checks::redness;
     let styled = image::open(dir.join("styled.png")).unwrap();
     let control = image::open(dir.join("control.png")).unwrap();
     let original = DynamicImage::ImageRgba8(input.clone());
@@ -177,14 +158,7 @@ fn the_filter_changes_the_selection_only_keeps_alpha_uses_a_style_layer_and_repo
     for name in ["sixteen.png", "float.png", "grey.png"] {
         let result = image::open(dir.join(name)).unwrap();
         assert_eq!(result.dimensions(), (64, 48), "{name}");
-        let before = original.to_luma8();
-        let diff: f64 = result
-            .to_luma8()
-            .pixels()
-            .zip(before.pixels())
-            .map(|(a, b)| (a[0] as f64 - b[0] as f64).abs())
-            .sum::<f64>()
-            / (64.0 * 48.0 * 255.0);
+        let diff = checks::luma_change(&result, &original);
         println!("{name}: mean luma change {diff:.4}");
         assert!(diff > 0.01, "{name} hardly changed");
     }

@@ -53,3 +53,39 @@ pub fn quick_preset(dir: &Path) -> PathBuf {
     .unwrap();
     path
 }
+
+/// Checks of a GIMP filter's results, shared by the GIMP 2.10 and GIMP 3 tests.
+pub mod checks {
+    use image::{DynamicImage, RgbaImage};
+
+    /// Asserts that nothing outside `rect` (x, y, w, h) changed and alpha is untouched everywhere; returns the
+    /// mean colour change inside, in [0, 1].
+    pub fn change_inside_only(input: &RgbaImage, output: &RgbaImage, rect: (u32, u32, u32, u32)) -> f64 {
+        let (sx, sy, sw, sh) = rect;
+        let (mut changed, mut count) = (0.0, 0);
+        for (x, y, after) in output.enumerate_pixels() {
+            let before = input.get_pixel(x, y);
+            assert_eq!(after[3], before[3], "alpha changed at {x},{y}");
+            if x >= sx && x < sx + sw && y >= sy && y < sy + sh {
+                changed += (0..3).map(|c| (after[c] as f64 - before[c] as f64).abs()).sum::<f64>() / 3.0;
+                count += 1;
+            } else {
+                assert_eq!(after, before, "pixel {x},{y} outside the selection changed");
+            }
+        }
+        changed / count as f64 / 255.0
+    }
+
+    /// Mean of red minus green, in 8-bit units.
+    pub fn redness(image: &DynamicImage) -> f64 {
+        let rgb = image.to_rgb8();
+        rgb.pixels().map(|p| p[0] as f64 - p[1] as f64).sum::<f64>() / rgb.pixels().len() as f64
+    }
+
+    /// Mean absolute luma change, in [0, 1].
+    pub fn luma_change(a: &DynamicImage, b: &DynamicImage) -> f64 {
+        let (a, b) = (a.to_luma8(), b.to_luma8());
+        a.pixels().zip(b.pixels()).map(|(p, q)| (p[0] as f64 - q[0] as f64).abs()).sum::<f64>()
+            / (a.len() as f64 * 255.0)
+    }
+}

@@ -1,0 +1,157 @@
+/*
+ * GIMP 3 plug-in: Filters > Artistic > Neural Style, procedure plug-in-nst-style, with the same arguments and
+ * behaviour as the GIMP 2.10 filter. Only registration, arguments, progress and the dialog live here; the pixel
+ * work and the library calls are shared (nst-gimp-common.c).
+ */
+#include <libgimp/gimp.h>
+#include <libgimp/gimpui.h>
+#include <string.h>
+
+#include "nst-gimp-common.h"
+
+#define PROCEDURE "plug-in-nst-style"
+#define BINARY "nst"
+
+typedef struct {
+  GimpPlugIn parent_instance;
+} Nst;
+typedef struct {
+  GimpPlugInClass parent_class;
+} NstClass;
+
+GType nst_get_type(void) G_GNUC_CONST;
+G_DEFINE_TYPE(Nst, nst, GIMP_TYPE_PLUG_IN)
+GIMP_MAIN(nst_get_type())
+
+static GList *query_procedures(GimpPlugIn *plug_in) {
+  (void)plug_in;
+  return g_list_append(NULL, g_strdup(PROCEDURE));
+}
+
+static int on_progress(void *user_data, uint32_t step, uint32_t total) {
+  (void)user_data;
+  gimp_progress_set_text_printf("Neural style: iteration %u of %u", step, total);
+  /* GIMP ends the plug-in when its progress is cancelled; a failed update means the same. */
+  return !gimp_progress_update((gdouble)step / total);
+}
+
+static GimpValueArray *failure(GimpProcedure *procedure, gchar *message) {
+  GError *error = g_error_new_literal(g_quark_from_static_string("nst"), 0, message);
+  g_free(message);
+  return gimp_procedure_new_return_values(procedure, GIMP_PDB_EXECUTION_ERROR, error);
+}
+
+static GimpValueArray *run(GimpProcedure *procedure, GimpRunMode run_mode, GimpImage *image, GimpDrawable **drawables,
+                           GimpProcedureConfig *config, gpointer run_data) {
+  (void)run_data;
+  if (!drawables || !drawables[0] || drawables[1])
+    return failure(procedure, g_strdup("Neural style: select exactly one layer"));
+  GimpDrawable *drawable = drawables[0];
+
+  if (run_mode == GIMP_RUN_INTERACTIVE) {
+    gimp_ui_init(BINARY);
+    GtkWidget *dialog = gimp_procedure_dialog_new(procedure, config, "Neural Style");
+    gimp_procedure_dialog_fill(GIMP_PROCEDURE_DIALOG(dialog), "preset-list", "style-drawable", "size", "iterations",
+                               "strength", "seed", NULL);
+    gboolean ok = gimp_procedure_dialog_run(GIMP_PROCEDURE_DIALOG(dialog));
+    gtk_widget_destroy(dialog);
+    if (!ok) return gimp_procedure_new_return_values(procedure, GIMP_PDB_CANCEL, NULL);
+    gchar *chosen = NULL;
+    g_object_get(config, "preset-list", &chosen, NULL);
+    if (chosen && *chosen) g_object_set(config, "preset", chosen, NULL);
+    g_free(chosen);
+  }
+
+  NstGimpSettings settings;
+  nst_gimp_default_settings(&settings);
+  gchar *preset = NULL;
+  GimpDrawable *style_drawable = NULL;
+  g_object_get(config, "preset", &preset, "style-drawable", &style_drawable, "size", &settings.size, "iterations",
+               &settings.iterations, "strength", &settings.strength, "seed", &settings.seed, NULL);
+  g_strlcpy(settings.preset, preset ? preset : "mosaic", sizeof settings.preset);
+  g_free(preset);
+
+  gint x, y, w, h;
+  if (!gimp_drawable_mask_intersect(drawable, &x, &y, &w, &h)) {
+    g_clear_object(&style_drawable);
+    return failure(procedure, g_strdup("Neural style: the selection does not touch the layer"));
+  }
+  GeglBuffer *style = style_drawable ? gimp_drawable_get_buffer(style_drawable) : NULL;
+  GeglBuffer *source = gimp_drawable_get_buffer(drawable);
+  GeglBuffer *shadow = gimp_drawable_get_shadow_buffer(drawable);
+  gimp_image_undo_group_start(image);
+  gimp_progress_init("Neural style");
+  int cancelled = 0;
+  gchar *error = nst_gimp_stylize_buffers(&settings, source, shadow, GEGL_RECTANGLE(x, y, w, h), style, on_progress,
+                                          NULL, &cancelled);
+  g_object_unref(shadow);
+  g_object_unref(source);
+  if (style) g_object_unref(style);
+  g_clear_object(&style_drawable);
+  if (!error && !cancelled) {
+    gimp_drawable_merge_shadow(drawable, TRUE);
+    gimp_drawable_update(drawable, x, y, w, h);
+  }
+  gimp_progress_end();
+  gimp_image_undo_group_end(image);
+  if (error) return failure(procedure, error);
+  if (cancelled) return gimp_procedure_new_return_values(procedure, GIMP_PDB_CANCEL, NULL);
+  if (run_mode != GIMP_RUN_NONINTERACTIVE) gimp_displays_flush();
+  return gimp_procedure_new_return_values(procedure, GIMP_PDB_SUCCESS, NULL);
+}
+
+static GimpProcedure *create_procedure(GimpPlugIn *plug_in, const gchar *name) {
+  if (strcmp(name, PROCEDURE) != 0) return NULL;
+  GimpProcedure *procedure = gimp_image_procedure_new(plug_in, name, GIMP_PDB_PROC_TYPE_PLUGIN, run, NULL, NULL);
+  gimp_procedure_set_image_types(procedure, "RGB*, GRAY*");
+  gimp_procedure_set_sensitivity_mask(procedure, GIMP_PROCEDURE_SENSITIVE_DRAWABLE);
+  gimp_procedure_set_menu_label(procedure, "Neural _Style...");
+  gimp_procedure_add_menu_path(procedure, "<Image>/Filters/Artistic");
+  gimp_procedure_set_documentation(procedure, "Neural style transfer (Gatys et al.) with a style preset",
+                                   "Optimises the selection so that its VGG19 features keep the content and take the "
+                                   "style of the preset's (or a layer's) image.",
+                                   name);
+  gimp_procedure_set_attribution(procedure, "nst developers", "nst developers", "2026");
+
+  gimp_procedure_add_string_argument(procedure, "preset", "Preset",
+                                     "A bundled name (mosaic, waves, strokes, auvers), a .toml path, or TOML text",
+                                     "mosaic", G_PARAM_READWRITE);
+  gimp_procedure_add_drawable_argument(procedure, "style-drawable", "Style layer",
+                                       "A layer used as the style instead of the preset's images (none: the preset's)",
+                                       TRUE, G_PARAM_READWRITE);
+  gimp_procedure_add_int_argument(procedure, "size", "Size", "Long side of the working image (16..8192); 0 keeps the preset's",
+                                  0, 8192, 0, G_PARAM_READWRITE);
+  gimp_procedure_add_int_argument(procedure, "iterations", "Iterations", "Optimiser iterations; 0 keeps the preset's",
+                                  0, 10000, 0, G_PARAM_READWRITE);
+  gimp_procedure_add_double_argument(procedure, "strength", "Strength", "Multiplies the preset's style weight", 0.01,
+                                     100.0, 1.0, G_PARAM_READWRITE);
+  gimp_procedure_add_int_argument(procedure, "seed", "Seed", "Seed of the noise start; -1 keeps the preset's", -1,
+                                  G_MAXINT, -1, G_PARAM_READWRITE);
+
+  /* The dialog's preset list: the bundled presets by name. */
+  GimpChoice *choice = gimp_choice_new();
+  gchar **names = nst_gimp_bundled_preset_names();
+  for (gint i = 0; names[i]; ++i) gimp_choice_add(choice, names[i], i, names[i], NULL);
+  gimp_procedure_add_choice_aux_argument(procedure, "preset-list", "Preset", "A bundled preset", choice,
+                                         names[0] ? names[0] : "mosaic", G_PARAM_READWRITE);
+  g_strfreev(names);
+  return procedure;
+}
+
+/* The plug-in has no translations. */
+static gboolean set_i18n(GimpPlugIn *plug_in, const gchar *procedure, gchar **domain, gchar **catalog) {
+  (void)plug_in;
+  (void)procedure;
+  (void)domain;
+  (void)catalog;
+  return FALSE;
+}
+
+static void nst_class_init(NstClass *klass) {
+  GimpPlugInClass *plug_in_class = GIMP_PLUG_IN_CLASS(klass);
+  plug_in_class->set_i18n = set_i18n;
+  plug_in_class->query_procedures = query_procedures;
+  plug_in_class->create_procedure = create_procedure;
+}
+
+static void nst_init(Nst *nst) { (void)nst; }

@@ -1,0 +1,100 @@
+//! The GIMP 3 filter in a real, headless GIMP 3 inside a Debian 13 root filesystem (scripts/gimp3-root):
+//! the plug-in is built and installed there with scripts/gimp-install, driven by Python through
+//! python-fu-eval, and its results are checked in the log and in the saved pixels.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+use image::{DynamicImage, GenericImageView, ImageBuffer, Rgb, Rgba};
+use support::{build_dir, checks, plugin_path, repo};
+
+fn copy_tree(from: &Path, to: &Path) {
+    let status = Command::new("cp").arg("-r").arg(from).arg(to).status().unwrap();
+    assert!(status.success(), "cp {} {}", from.display(), to.display());
+}
+
+fn inside_root(root: &Path, command: &str) -> (bool, String) {
+    let output = Command::new(repo().join("scripts/gimp3-root"))
+        .args(["--run", "bash", "-c", command])
+        .env("NST_GIMP3_ROOT", root)
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)),
+    )
+}
+
+#[test]
+fn the_gimp3_filter_changes_the_selection_only_keeps_alpha_and_precision_uses_a_style_layer_and_reports_errors() {
+    plugin_path();
+    // Build the root once (reused while it exists), from nothing on a fresh machine.
+    let made = Command::new(repo().join("scripts/gimp3-root")).output().expect("scripts/gimp3-root");
+    let root_text = String::from_utf8_lossy(&made.stdout).trim().to_string();
+    assert!(made.status.success(), "the GIMP 3 root could not be made:\n{}", String::from_utf8_lossy(&made.stderr));
+    let root = Path::new(&root_text).to_path_buf();
+
+    // A fresh /job: sources, the library built here, the test's images and cases.
+    let job = root.join("job");
+    let _ = std::fs::remove_dir_all(&job);
+    for dir in ["src/host-sdk", "src/plugin", "src/.ort", "lib", "work", "home"] {
+        std::fs::create_dir_all(job.join(dir)).unwrap();
+    }
+    copy_tree(&repo().join("scripts"), &job.join("src"));
+    copy_tree(&repo().join("presets"), &job.join("src"));
+    copy_tree(&repo().join("host-sdk/gimp"), &job.join("src/host-sdk"));
+    copy_tree(&repo().join("plugin/include"), &job.join("src/plugin"));
+    std::fs::copy(support::ort_path(), job.join("src/.ort/libonnxruntime.so.1.31.1")).unwrap();
+    std::fs::copy(build_dir().join("libnst.so"), job.join("lib/libnst.so")).unwrap();
+    let work = job.join("work");
+    let input = ImageBuffer::from_fn(64, 48, |x, y| Rgba([(x * 4) as u8, (y * 5) as u8, 120, (60 + x * 3) as u8]));
+    input.save(work.join("in.png")).unwrap();
+    ImageBuffer::from_fn(32, 32, |_, _| Rgb([230u8, 20, 20])).save(work.join("red.png")).unwrap();
+    std::fs::write(
+        work.join("quick.toml"),
+        "version = 1\n[style]\nimages = [\"/job/src/presets/images/mosaic.png\"]\n[losses]\ncontent_layer = \"relu2_1\"\nstyle_layers = [\"relu1_1\", \"relu2_1\"]\nstyle_weight = 1e7\n[output]\nsize = 32\n",
+    )
+    .unwrap();
+    std::fs::copy(repo().join("host-sdk/tests/python/gimp3_cases.py"), work.join("cases.py")).unwrap();
+
+    let (installed, log) = inside_root(
+        &root,
+        "cd /job/src && scripts/gimp-install --dest /job/gimpdir/plug-ins --gegl-dest /job/gegl --library-dir /job/lib",
+    );
+    assert!(installed, "{log}");
+    assert!(log.contains("(GIMP 3)"), "the installer did not pick GIMP 3: {log}");
+
+    let (ran, log) = inside_root(
+        &root,
+        "GIMP3_DIRECTORY=/job/gimpdir timeout 600 gimp-console-3.0 -i --batch-interpreter=python-fu-eval --quit -b \"exec(open('/job/work/cases.py').read())\"",
+    );
+    println!("{log}");
+    assert!(ran && log.contains("all cases ran"), "GIMP 3 cases failed:\n{log}");
+    assert!(log.contains("Neural style: failed: no preset named 'no-such-preset'"), "{log}");
+
+    let original = DynamicImage::ImageRgba8(input.clone());
+    let selection = image::open(work.join("selection.png")).unwrap().to_rgba8();
+    let change = checks::change_inside_only(&input, &selection, (8, 8, 32, 24));
+    println!("mean change inside the selection: {change:.4}");
+    assert!(change > 0.02, "the selection hardly changed");
+    let (control, styled) =
+        (image::open(work.join("control.png")).unwrap(), image::open(work.join("styled.png")).unwrap());
+    println!(
+        "red minus green: preset's style {:.1}, red style layer {:.1}",
+        checks::redness(&control),
+        checks::redness(&styled)
+    );
+    assert!(checks::redness(&styled) > checks::redness(&control) + 10.0, "the style layer was not used");
+    assert_eq!(image::open(work.join("unchanged.png")).unwrap().to_rgba8(), input, "a failed run changed the image");
+    let sixteen = image::open(work.join("sixteen.png")).unwrap();
+    assert!(matches!(sixteen, DynamicImage::ImageRgba16(_)), "16-bit became {:?}", sixteen.color());
+    for name in ["sixteen.png", "float.png", "grey.png"] {
+        let result = image::open(work.join(name)).unwrap();
+        assert_eq!(result.dimensions(), (64, 48));
+        let change = checks::luma_change(&result, &original);
+        println!("{name}: mean luma change {change:.4}");
+        assert!(change > 0.01, "{name} hardly changed");
+    }
+}

@@ -1,0 +1,73 @@
+"""Cases of the GIMP 3 filter, run inside GIMP 3 by python-fu-eval from /job/work. Raises (GIMP exits 64) when
+a case does not end as expected; the caller then checks the saved pixels."""
+from gi.repository import Gimp, Gio
+
+W = '/job/work/'
+proc = Gimp.get_pdb().lookup_procedure('plug-in-nst-style')
+if proc is None:
+    raise Exception('plug-in-nst-style is not registered')
+
+
+def load(name):
+    return Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(W + name))
+
+
+def save(image, name):
+    Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, image, Gio.File.new_for_path(W + name), None)
+
+
+def run(image, preset, style=None, expect=Gimp.PDBStatusType.SUCCESS):
+    config = proc.create_config()
+    config.set_property('run-mode', Gimp.RunMode.NONINTERACTIVE)
+    config.set_property('image', image)
+    config.set_core_object_array('drawables', image.get_selected_drawables())
+    config.set_property('preset', preset)
+    config.set_property('iterations', 8)
+    if style is not None:
+        config.set_property('style-drawable', style)
+    result = proc.run(config)
+    status = result.index(0)
+    message = result.index(1) if result.length() > 1 else ''
+    print('case', preset.rsplit('/', 1)[-1], status.value_nick, message)
+    if status != expect:
+        raise Exception('plug-in-nst-style ended with %s: %s' % (status.value_nick, message))
+    return message
+
+
+quick = W + 'quick.toml'
+
+image = load('in.png')
+image.select_rectangle(Gimp.ChannelOps.REPLACE, 8, 8, 32, 24)
+run(image, quick)
+save(image, 'selection.png')
+
+image = load('in.png')
+run(image, quick)
+save(image, 'control.png')
+
+red = load('red.png')
+image = load('in.png')
+run(image, quick, style=red.get_selected_drawables()[0])
+save(image, 'styled.png')
+
+image = load('in.png')
+message = run(image, 'no-such-preset', expect=Gimp.PDBStatusType.EXECUTION_ERROR)
+print('bad preset message:', message)
+save(image, 'unchanged.png')
+
+image = load('in.png')
+image.convert_precision(Gimp.Precision.U16_NON_LINEAR)
+run(image, quick)
+print('sixteen precision', image.get_precision().value_nick)
+save(image, 'sixteen.png')
+
+image = load('in.png')
+image.convert_precision(Gimp.Precision.FLOAT_LINEAR)
+run(image, quick)
+save(image, 'float.png')
+
+image = load('in.png')
+image.convert_grayscale()
+run(image, quick)
+save(image, 'grey.png')
+print('all cases ran')
