@@ -50,7 +50,7 @@ fn gram_and_style_gradient(c: &mut Criterion) {
         let mut gradient = vec![0.0; channels * positions];
         group.throughput(Throughput::Elements((4 * channels * channels * positions) as u64));
         group.bench_with_input(BenchmarkId::new("style_loss_and_gradient", name), &(), |b, _| {
-            b.iter(|| style_loss(&features, positions, &target, 1.0, &mut out, &mut gradient))
+            b.iter(|| style_loss(&features, positions, &target, 1.0, &mut out, false, &mut gradient))
         });
     }
     group.finish();

@@ -152,9 +152,15 @@ fn bench_reports_every_field_per_size_as_json() {
     assert_eq!(rows.len(), 2);
     for (row, size) in rows.iter().zip([32.0, 48.0]) {
         assert_eq!(row["size"].as_f64(), Some(size));
-        for field in
-            ["seconds_per_evaluation", "conv_gflop", "achieved_gflops", "peak_gflops", "ratio_to_floor", "peak_rss_mb"]
-        {
+        for field in [
+            "seconds_per_evaluation",
+            "conv_gflop",
+            "achieved_gflops",
+            "peak_gflops",
+            "ratio_to_floor",
+            "peak_rss_mb",
+            "saved_activations_mb",
+        ] {
             assert!(row[field].as_f64().is_some_and(|v| v > 0.0), "{field} in {row}");
         }
         let share = row["rust_share"].as_f64().unwrap();

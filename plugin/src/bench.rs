@@ -34,13 +34,15 @@ pub struct Benchmark {
     pub rust_share: f64,
     /// The process's peak resident memory so far, MiB.
     pub peak_rss_mb: f64,
+    /// Size of the feature maps the forward graph saves for the backward one, MiB.
+    pub saved_activations_mb: f64,
 }
 
 impl Benchmark {
     /// The measurement as a JSON object with the field names above.
     pub fn to_json(&self) -> String {
         format!(
-            "{{\"size\":{},\"seconds_per_evaluation\":{:.6},\"conv_gflop\":{:.3},\"achieved_gflops\":{:.2},\"peak_gflops\":{:.2},\"ratio_to_floor\":{:.4},\"rust_share\":{:.4},\"peak_rss_mb\":{:.1}}}",
+            "{{\"size\":{},\"seconds_per_evaluation\":{:.6},\"conv_gflop\":{:.3},\"achieved_gflops\":{:.2},\"peak_gflops\":{:.2},\"ratio_to_floor\":{:.4},\"rust_share\":{:.4},\"peak_rss_mb\":{:.1},\"saved_activations_mb\":{:.1}}}",
             self.size,
             self.seconds_per_evaluation,
             self.conv_gflop,
@@ -48,7 +50,8 @@ impl Benchmark {
             self.peak_gflops,
             self.ratio_to_floor,
             self.rust_share,
-            self.peak_rss_mb
+            self.peak_rss_mb,
+            self.saved_activations_mb
         )
     }
 }
@@ -129,8 +132,19 @@ impl Engine {
             ratio_to_floor: median / (conv_gflop / peak_gflops),
             rust_share: rust / (rust + graphs),
             peak_rss_mb: peak_rss_mb(),
+            saved_activations_mb: saved_activations_bytes(deepest, size) as f64 / (1024.0 * 1024.0),
         })
     }
+}
+
+/// Bytes of the ReLU outputs through `deepest` at `size` x `size` (f32), which the backward graph reads.
+pub fn saved_activations_bytes(deepest: Layer, size: usize) -> usize {
+    nst_onnx::forward::layers_through(deepest)
+        .map(|layer| {
+            let side = size >> layer.downsampling();
+            layer.channels().1 * side * side * 4
+        })
+        .sum()
 }
 
 /// The layers whose FLOPs a benchmark counts, for reports.

@@ -161,23 +161,28 @@ impl<'a> StyleObjective<'a> {
         {
             let (features, mut gradients) = self.pass.taps_and_gradients();
             for (map, tap_gradient) in features.iter().zip(gradients.iter_mut()) {
-                tap_gradient.fill(0.0);
-                if map.layer == self.settings.content_layer {
-                    terms.content +=
-                        content_loss(map.values, &self.targets.content, self.settings.content_weight, tap_gradient);
-                }
+                // The first loss on a tap writes its gradient; later ones add (no clearing pass).
+                let mut written = false;
                 for (i, (layer, layer_weight)) in self.settings.style_layers.iter().enumerate() {
                     if *layer == map.layer {
-                        let layer_loss = style_loss(
+                        terms.style += style_loss(
                             map.values,
                             map.positions,
                             &self.targets.style[i],
                             self.settings.style_weight * layer_weight,
                             &mut self.gram_scratch[i],
+                            written,
                             tap_gradient,
                         );
-                        terms.style += layer_loss;
+                        written = true;
                     }
+                }
+                if !written {
+                    tap_gradient.fill(0.0);
+                }
+                if map.layer == self.settings.content_layer {
+                    terms.content +=
+                        content_loss(map.values, &self.targets.content, self.settings.content_weight, tap_gradient);
                 }
             }
         }

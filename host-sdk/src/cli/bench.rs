@@ -41,7 +41,7 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
         if !args.json {
             let f = |key: &str| row[key].as_f64().unwrap_or(f64::NAN);
             println!(
-                "{:>6} {:>10.3} {:>10.1} {:>10.1} {:>10.1} {:>8.2} {:>6.1}% {:>9.0}",
+                "{:>6} {:>10.3} {:>10.1} {:>10.1} {:>10.1} {:>8.2} {:>6.1}% {:>9.0} {:>10.0}",
                 f("size"),
                 f("seconds_per_evaluation"),
                 f("conv_gflop"),
@@ -49,7 +49,8 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
                 f("peak_gflops"),
                 f("ratio_to_floor"),
                 100.0 * f("rust_share"),
-                f("peak_rss_mb")
+                f("peak_rss_mb"),
+                f("saved_activations_mb")
             );
         }
         rows.push(row);

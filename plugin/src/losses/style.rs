@@ -1,6 +1,6 @@
 //! Style loss of one layer: `E = sum (G - A)^2 / (4 N^2 M^2)`, `dE/dF = (G - A) F / (N^2 M^2)`.
 
-use super::gram::{add_scaled_product, gram};
+use super::gram::{gram, scaled_product};
 
 /// The style target of one layer: the Gram matrix `A` of the style image, rescaled to the output's `M`.
 #[derive(Debug, Clone)]
@@ -36,7 +36,8 @@ impl StyleTarget {
     }
 }
 
-/// Returns `weight * E` for `features` (`channels x positions`) and adds `weight * dE/dF` to `gradient`.
+/// Returns `weight * E` for `features` (`channels x positions`) and adds `weight * dE/dF` to `gradient`
+/// (`accumulate` true) or writes it there (false, sparing the caller a clear).
 ///
 /// `scratch` is a `channels x channels` buffer reused across evaluations (it ends up holding `G - A`).
 pub fn style_loss(
@@ -45,6 +46,7 @@ pub fn style_loss(
     target: &StyleTarget,
     weight: f32,
     scratch: &mut [f32],
+    accumulate: bool,
     gradient: &mut [f32],
 ) -> f64 {
     let channels = target.channels;
@@ -55,7 +57,7 @@ pub fn style_loss(
         sum += (*g as f64) * (*g as f64);
     }
     let nm2 = (channels as f64 * positions as f64).powi(2);
-    add_scaled_product(scratch, features, channels, positions, (weight as f64 / nm2) as f32, gradient);
+    scaled_product(scratch, features, channels, positions, (weight as f64 / nm2) as f32, accumulate, gradient);
     weight as f64 * sum / (4.0 * nm2)
 }
 
@@ -85,7 +87,7 @@ mod tests {
 
         let mut scratch = vec![0.0; channels * channels];
         let mut gradient = vec![0.0; features.len()];
-        let loss = style_loss(&features, positions, &target, 3.0, &mut scratch, &mut gradient);
+        let loss = style_loss(&features, positions, &target, 3.0, &mut scratch, true, &mut gradient);
         let exact = 3.0 * reference_loss(&f64s, &a64, channels, positions);
         assert!((loss - exact).abs() < 1e-5 * exact, "{loss} vs {exact}");
 

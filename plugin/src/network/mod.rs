@@ -71,12 +71,24 @@ impl Network {
 
     /// Allocates the buffers for `height` x `width` images (multiples of 16, at least 16).
     pub fn pass(&self, height: usize, width: usize) -> Result<Pass> {
-        Pass::new(&self.forward, &self.backward, &self.layers, &self.taps, height, width)
+        let on_gpu = self.provider == Provider::Cuda;
+        Pass::new(&self.forward, &self.backward, &self.layers, &self.taps, on_gpu, height, width)
     }
 
     /// Runs the forward graph on the pass's image, filling its feature maps.
     pub fn forward(&mut self, pass: &mut Pass) -> Result<()> {
-        self.forward.run_binding(pass.forward_binding()).map_err(ort_context("running the forward graph"))?;
+        let mut outputs =
+            self.forward.run_binding(pass.forward_binding()).map_err(ort_context("running the forward graph"))?;
+        // Feature maps kept on the GPU go straight from the forward outputs to the backward inputs.
+        let on_device: Vec<(String, ort::value::DynValue)> = pass
+            .device_resident()
+            .iter()
+            .filter_map(|layer| outputs.remove(layer.relu_name()).map(|value| (layer.relu_name(), value)))
+            .collect();
+        drop(outputs);
+        for (name, value) in on_device {
+            pass.backward_binding_mut().bind_input(name, &value).map_err(ort_context("passing a GPU feature map"))?;
+        }
         Ok(())
     }
 

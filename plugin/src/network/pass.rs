@@ -6,7 +6,7 @@
 use nst_onnx::Layer;
 use nst_onnx::backward::{IMAGE_GRADIENT, gradient_input};
 use nst_onnx::forward::IMAGE_INPUT;
-use ort::memory::Allocator;
+use ort::memory::{AllocationDevice, Allocator, AllocatorType, MemoryInfo, MemoryType};
 use ort::session::{IoBinding, Session};
 use ort::value::Tensor;
 
@@ -26,6 +26,9 @@ pub struct FeatureMap<'a> {
 }
 
 /// The buffers of one image size.
+///
+/// On a GPU provider, the feature maps no loss reads stay on the device: the forward graph writes them to device
+/// memory and the backward graph reads them there; only the loss taps cross to the host.
 pub struct Pass {
     height: usize,
     width: usize,
@@ -33,6 +36,7 @@ pub struct Pass {
     relus: Vec<(Layer, Tensor<f32>)>,
     gradients: Vec<(Layer, Tensor<f32>)>,
     image_gradient: Tensor<f32>,
+    device_resident: Vec<Layer>,
     forward_binding: IoBinding,
     backward_binding: IoBinding,
 }
@@ -48,6 +52,7 @@ impl Pass {
         backward: &Session,
         layers: &[Layer],
         taps: &[Layer],
+        on_gpu: bool,
         height: usize,
         width: usize,
     ) -> Result<Self> {
@@ -66,7 +71,9 @@ impl Pass {
         };
         let image = new_tensor([1, 3, height, width])?;
         let image_gradient = new_tensor([1, 3, height, width])?;
-        let relus = layers
+        let (host_layers, device_resident): (Vec<Layer>, Vec<Layer>) =
+            layers.iter().partition(|layer| !on_gpu || taps.contains(layer));
+        let relus = host_layers
             .iter()
             .map(|&layer| Ok((layer, new_tensor(feature_shape(layer, height, width))?)))
             .collect::<Result<Vec<_>>>()?;
@@ -82,6 +89,7 @@ impl Pass {
             relus,
             gradients,
             image_gradient,
+            device_resident,
             forward_binding: forward.create_binding().map_err(ort_context("binding the forward graph"))?,
             backward_binding: backward.create_binding().map_err(ort_context("binding the backward graph"))?,
         };
@@ -89,6 +97,14 @@ impl Pass {
         fb.bind_input(IMAGE_INPUT, &pass.image).map_err(ort_context("binding the image"))?;
         for (layer, tensor) in &mut pass.relus {
             fb.bind_output(layer.relu_name(), &mut *tensor).map_err(ort_context("binding a feature map"))?;
+        }
+        if !pass.device_resident.is_empty() {
+            let device = MemoryInfo::new(AllocationDevice::CUDA, 0, AllocatorType::Device, MemoryType::Default)
+                .map_err(ort_context("describing GPU memory"))?;
+            for layer in &pass.device_resident {
+                fb.bind_output_to_device(layer.relu_name(), &device)
+                    .map_err(ort_context("binding a GPU feature map"))?;
+            }
         }
         let bb = &mut pass.backward_binding;
         for (layer, tensor) in &pass.relus {
@@ -147,6 +163,14 @@ impl Pass {
 
     pub(super) fn backward_binding(&self) -> &IoBinding {
         &self.backward_binding
+    }
+
+    pub(super) fn backward_binding_mut(&mut self) -> &mut IoBinding {
+        &mut self.backward_binding
+    }
+
+    pub(super) fn device_resident(&self) -> &[Layer] {
+        &self.device_resident
     }
 }
 
