@@ -91,3 +91,37 @@ fn a_missing_onnxruntime_is_reported_with_where_it_was_looked_for() {
     assert!(message.contains("/nonexistent/libonnxruntime.so.1.31.1 (configured path): no such file"), "{message}");
     assert!(message.contains("scripts/setup") && message.contains("ORT_DYLIB_PATH"), "{message}");
 }
+
+fn mean_chroma_difference(a: &Planar, b: &Planar) -> f64 {
+    let (ca, cb) = (nst::colour::chroma(a), nst::colour::chroma(b));
+    ca.iter().zip(&cb).map(|(x, y)| ((x[0] - y[0]).abs() + (x[1] - y[1]).abs()) as f64 / 2.0).sum::<f64>()
+        / ca.len() as f64
+}
+
+#[test]
+fn keeping_the_content_colours_keeps_its_chroma_and_matching_moves_the_palette_to_the_content() {
+    let mut engine = engine();
+    let (content, styles, mut settings) = inputs(64, 12);
+    let reference = content.resized(64, 64);
+    let plain = engine.stylize(&content, &styles, &settings, &mut |_| Control::Continue).unwrap();
+    settings.colour.keep_content_colours = true;
+    let kept = engine.stylize(&content, &styles, &settings, &mut |_| Control::Continue).unwrap();
+    let (plain_shift, kept_shift) =
+        (mean_chroma_difference(&plain.image, &reference), mean_chroma_difference(&kept.image, &reference));
+    println!("mean chroma difference to the content: plain {plain_shift:.4}, luminance-only {kept_shift:.4}");
+    assert!(kept_shift < 0.005, "luminance-only transfer changed the chroma by {kept_shift}");
+    assert!(plain_shift > 4.0 * kept_shift.max(0.001), "the plain run should move the chroma ({plain_shift})");
+    assert!(kept.image.mean_abs_difference(&reference) > 0.01, "luminance-only transfer changed nothing");
+
+    settings.colour.keep_content_colours = false;
+    settings.colour.match_style_colours = true;
+    let matched = engine.stylize(&content, &styles, &settings, &mut |_| Control::Continue).unwrap();
+    let mean = |p: &Planar| nst::colour::colour_statistics(p).0;
+    let distance = |a: [f64; 3], b: [f64; 3]| (0..3).map(|c| (a[c] - b[c]).abs()).sum::<f64>();
+    let (plain_distance, matched_distance) =
+        (distance(mean(&plain.image), mean(&reference)), distance(mean(&matched.image), mean(&reference)));
+    println!(
+        "distance of the mean colour to the content's: plain {plain_distance:.4}, colour-matched style {matched_distance:.4}"
+    );
+    assert!(matched_distance < plain_distance, "matching the style's colours did not bring the palette closer");
+}

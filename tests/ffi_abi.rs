@@ -352,6 +352,13 @@ fn every_bad_argument_is_refused_before_any_work_and_leaves_the_output_alone() {
         "overrides.pooling 7",
         Box::new(move || stylize(e, p, Some(&pooling), Some(&good), null(), 0, Some(&out), None, null_mut())),
     ));
+    let colours = NstOverrides { keep_colours: 5, ..o };
+    cases.push((
+        "keep_colours",
+        NstStatus::NstInvalidArgument,
+        "overrides.keep_colours 5 is not -1, 0 or 1",
+        Box::new(move || stylize(e, p, Some(&colours), Some(&good), null(), 0, Some(&out), None, null_mut())),
+    ));
     let iterations = NstOverrides { iterations: 20000, ..o };
     cases.push((
         "iterations",

@@ -71,6 +71,8 @@ pub(crate) struct RawOverrides {
     pub model_path: *const c_char,
     pub pooling: u32,
     pub init: u32,
+    pub keep_colours: i32,
+    pub match_colours: i32,
 }
 
 #[repr(C)]

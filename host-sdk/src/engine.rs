@@ -51,6 +51,10 @@ pub struct Overrides {
     pub max_pooling: Option<bool>,
     /// `Some(true)` start from noise, `Some(false)` from the content.
     pub noise_init: Option<bool>,
+    /// Keep the content's colours (luminance-only transfer).
+    pub keep_colours: Option<bool>,
+    /// Match the style's colours to the content's.
+    pub match_colours: Option<bool>,
 }
 
 /// Progress after an iteration.
@@ -212,6 +216,9 @@ impl Engine {
             Some(true) => 1,
             Some(false) => 2,
         };
+        let flag = |value: Option<bool>| value.map_or(-1, i32::from);
+        raw.keep_colours = flag(overrides.keep_colours);
+        raw.match_colours = flag(overrides.match_colours);
         raw.init = match overrides.noise_init {
             None => 0,
             Some(false) => 1,

@@ -117,6 +117,10 @@ typedef struct NstOverrides {
   uint32_t pooling;
   // 0 keeps the preset's, 1 content, 2 noise.
   uint32_t init;
+  // Keep the content's colours (luminance-only transfer): 1 yes, 0 no, negative keeps the preset's.
+  int32_t keep_colours;
+  // Map the style's colour mean and covariance onto the content's: 1 yes, 0 no, negative keeps the preset's.
+  int32_t match_colours;
 } NstOverrides;
 
 // A read-only image from the host. The library never keeps the pointer after the call returns.

@@ -10,6 +10,7 @@ use nst_onnx::random::{SplitMix64, random_vgg19_through};
 use nst_onnx::{Layer, Pooling, Vgg19};
 use ort::environment::Environment;
 
+use crate::colour::{ColourControl, join_luminance_with_chroma, luminance_image, match_colours};
 use crate::error::{EngineError, Result};
 use crate::image_io::Planar;
 use crate::losses::LossTerms;
@@ -62,6 +63,8 @@ pub struct Settings {
     pub seed: u64,
     /// The network's weights.
     pub model: ModelChoice,
+    /// Colour control (luminance-only transfer, style colour matching).
+    pub colour: ColourControl,
 }
 
 /// How the engine is set up (once, for many runs).
@@ -204,26 +207,38 @@ impl Engine {
         let (out_w, out_h) = output_size(content.width, content.height, settings.size);
         let (work_w, work_h) = (working_side(out_w), working_side(out_h));
         let style_long = (work_w.max(work_h) as f32 * settings.style_scale).round() as usize;
+        let colour = settings.colour;
+        let content_sized = content.resized(work_w, work_h);
         let styles_sized: Vec<(Planar, f32)> = styles
             .iter()
             .map(|(style, weight)| {
                 let (w, h) = output_size(style.width, style.height, Some(style_long));
-                (style.resized(working_side(w), working_side(h)), *weight)
+                let mut sized = style.resized(working_side(w), working_side(h));
+                if colour.match_style_colours {
+                    sized = match_colours(&sized, &content_sized);
+                }
+                if colour.keep_content_colours {
+                    sized = luminance_image(&sized);
+                }
+                (sized, *weight)
             })
             .collect();
-        let content_sized = content.resized(work_w, work_h);
+        // Luminance-only transfer optimises a grey image; the content's chroma is joined back at the end.
+        let optimised_content =
+            if colour.keep_content_colours { luminance_image(&content_sized) } else { content_sized.clone() };
 
         let network = self.network_for(settings)?;
         let provider = network.provider();
         let model = network.model_description().to_string();
         let mut pass = network.pass(work_h, work_w)?;
-        let targets = Targets::compute(network, &mut pass, &settings.losses, &content_sized, &styles_sized)?;
+        let targets = Targets::compute(network, &mut pass, &settings.losses, &optimised_content, &styles_sized)?;
         let mut x = match &settings.init {
-            Init::Content => content_sized.rgb.clone(),
+            Init::Content => optimised_content.rgb.clone(),
             Init::Noise => {
                 let mut rng = SplitMix64(settings.seed);
                 (0..3 * work_w * work_h).map(|_| rng.unit()).collect()
             }
+            Init::Image(image) if colour.keep_content_colours => luminance_image(&image.resized(work_w, work_h)).rgb,
             Init::Image(image) => image.resized(work_w, work_h).rgb,
         };
         let mut objective = StyleObjective::new(network, pass, settings.losses.clone(), targets);
@@ -240,7 +255,11 @@ impl Engine {
             })
         })?;
         let terms = latest_terms.get();
-        let mut result = Planar { width: work_w, height: work_h, rgb: x, alpha: None }.resized(out_w, out_h);
+        let mut result = Planar { width: work_w, height: work_h, rgb: x, alpha: None };
+        if colour.keep_content_colours {
+            result = join_luminance_with_chroma(&result, &content_sized);
+        }
+        let mut result = result.resized(out_w, out_h);
         result.alpha = content.alpha.as_ref().map(|_| content.resized(out_w, out_h).alpha.expect("has alpha"));
         Ok(Stylized {
             image: result,

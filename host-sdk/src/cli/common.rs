@@ -122,6 +122,12 @@ pub struct RunArgs {
     /// Write 16 bits per channel (PNG, TIFF).
     #[arg(long = "16-bit")]
     pub sixteen_bit: bool,
+    /// Keep the content's colours: transfer luminance only.
+    #[arg(long)]
+    pub keep_colours: bool,
+    /// Map the style's colour mean and covariance onto the content's first.
+    #[arg(long)]
+    pub match_colours: bool,
 }
 
 impl RunArgs {
@@ -141,6 +147,8 @@ impl RunArgs {
             model_path,
             max_pooling: self.pooling.map(|p| matches!(p, PoolingArg::Max)),
             noise_init: self.init.map(|i| matches!(i, InitArg::Noise)),
+            keep_colours: self.keep_colours.then_some(true),
+            match_colours: self.match_colours.then_some(true),
         }
     }
 }

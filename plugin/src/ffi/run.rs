@@ -37,6 +37,10 @@ pub struct NstOverrides {
     pub pooling: u32,
     /// 0 keeps the preset's, 1 content, 2 noise.
     pub init: u32,
+    /// Keep the content's colours (luminance-only transfer): 1 yes, 0 no, negative keeps the preset's.
+    pub keep_colours: i32,
+    /// Map the style's colour mean and covariance onto the content's: 1 yes, 0 no, negative keeps the preset's.
+    pub match_colours: i32,
 }
 
 /// What a finished run did.
@@ -91,6 +95,8 @@ pub unsafe extern "C" fn nst_overrides_init(overrides: *mut NstOverrides) {
                 model_path: std::ptr::null(),
                 pooling: 0,
                 init: 0,
+                keep_colours: -1,
+                match_colours: -1,
             };
             // SAFETY: checked non-null; the caller gives a writable struct.
             unsafe { overrides.write(value) };
@@ -142,6 +148,14 @@ unsafe fn convert_overrides(raw: &NstOverrides) -> Result<Overrides, FfiError> {
         2 => Some(Pooling::Average),
         other => return Err(FfiError::invalid(format!("overrides.pooling {other} is not 0, 1 or 2"))),
     };
+    let flag = |value: i32, name: &str| match value {
+        v if v < 0 => Ok(None),
+        0 => Ok(Some(false)),
+        1 => Ok(Some(true)),
+        other => Err(FfiError::invalid(format!("overrides.{name} {other} is not -1, 0 or 1"))),
+    };
+    overrides.keep_colours = flag(raw.keep_colours, "keep_colours")?;
+    overrides.match_colours = flag(raw.match_colours, "match_colours")?;
     overrides.init = match raw.init {
         0 => None,
         1 => Some(InitSpec::Content),

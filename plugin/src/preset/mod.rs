@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use nst_onnx::{Layer, Pooling};
 use toml::Spanned;
 
+use crate::colour::ColourControl;
 use crate::error::{EngineError, Result};
 use crate::objective::LossSettings;
 use crate::optim::{Adam, Lbfgs, Optimiser};
@@ -285,6 +286,10 @@ pub fn parse_preset(text: &str, name: &str, origin: &str, base: &Path) -> Result
             init: crate::stylize::Init::Content,
             seed,
             model,
+            colour: ColourControl {
+                keep_content_colours: file.colour.keep_content_colours.map(|v| v.into_inner()).unwrap_or(false),
+                match_style_colours: file.colour.match_style_colours.map(|v| v.into_inner()).unwrap_or(false),
+            },
         },
         init,
     })

@@ -27,6 +27,10 @@ pub struct Overrides {
     pub init: Option<InitSpec>,
     /// Style weight (beta), 0..=1e12.
     pub style_weight: Option<f32>,
+    /// Keep the content's colours (luminance-only transfer).
+    pub keep_colours: Option<bool>,
+    /// Match the style's colours to the content's.
+    pub match_colours: Option<bool>,
 }
 
 impl Overrides {
@@ -59,6 +63,12 @@ impl Overrides {
         }
         if let Some(init) = &self.init {
             preset.init = init.clone();
+        }
+        if let Some(keep) = self.keep_colours {
+            preset.settings.colour.keep_content_colours = keep;
+        }
+        if let Some(matched) = self.match_colours {
+            preset.settings.colour.match_style_colours = matched;
         }
         if let Some(weight) = self.style_weight {
             if !(0.0..=1e12).contains(&weight) {

@@ -23,6 +23,15 @@ pub struct PresetFile {
     pub network: NetworkSection,
     #[serde(default)]
     pub init: InitSection,
+    #[serde(default)]
+    pub colour: ColourSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColourSection {
+    pub keep_content_colours: Option<Spanned<bool>>,
+    pub match_style_colours: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Deserialize)]
