@@ -125,3 +125,41 @@ fn keeping_the_content_colours_keeps_its_chroma_and_matching_moves_the_palette_t
     );
     assert!(matched_distance < plain_distance, "matching the style's colours did not bring the palette closer");
 }
+
+#[test]
+fn coarse_to_fine_runs_its_schedule_and_warm_starts_each_scale() {
+    let mut engine = engine();
+    let (content, styles, mut settings) = inputs(128, 40);
+    settings.init = Init::Noise;
+    let mut single_first = None;
+    let single = engine
+        .stylize(&content, &styles, &settings, &mut |p| {
+            single_first.get_or_insert(p.terms.total());
+            Control::Continue
+        })
+        .unwrap();
+
+    settings.multiscale =
+        nst::stylize::Multiscale { scales: 3, factor: std::f32::consts::SQRT_2, iterations: vec![20, 10, 40] };
+    let schedule = settings.multiscale.schedule(128, 128, settings.iterations);
+    assert_eq!(schedule, vec![(64, 64, 20), (96, 96, 10), (128, 128, 40)]);
+    let fine_start: usize = schedule[..2].iter().map(|(_, _, its)| its).sum();
+    let mut fine_first = None;
+    let multi = engine
+        .stylize(&content, &styles, &settings, &mut |p| {
+            assert_eq!(p.total, 70);
+            if p.iteration > fine_start {
+                fine_first.get_or_insert(p.terms.total());
+            }
+            Control::Continue
+        })
+        .unwrap();
+    assert_eq!((multi.iterations, multi.working_size), (70, (128, 128)));
+    let (single_first, fine_first) = (single_first.unwrap(), fine_first.unwrap());
+    println!(
+        "first full-size loss: from noise {single_first:.4e}, warm-started from the coarse scales {fine_first:.4e}; final: single {:.4e}, coarse-to-fine {:.4e}",
+        single.terms.total(),
+        multi.terms.total()
+    );
+    assert!(fine_first < 0.5 * single_first, "the full-size scale did not start from the coarse result");
+}

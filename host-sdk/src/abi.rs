@@ -73,6 +73,7 @@ pub(crate) struct RawOverrides {
     pub init: u32,
     pub keep_colours: i32,
     pub match_colours: i32,
+    pub scales: u32,
 }
 
 #[repr(C)]

@@ -55,6 +55,8 @@ pub struct Overrides {
     pub keep_colours: Option<bool>,
     /// Match the style's colours to the content's.
     pub match_colours: Option<bool>,
+    /// Coarse-to-fine scales (1..=8).
+    pub scales: Option<u32>,
 }
 
 /// Progress after an iteration.
@@ -219,6 +221,7 @@ impl Engine {
         let flag = |value: Option<bool>| value.map_or(-1, i32::from);
         raw.keep_colours = flag(overrides.keep_colours);
         raw.match_colours = flag(overrides.match_colours);
+        raw.scales = overrides.scales.unwrap_or(0);
         raw.init = match overrides.noise_init {
             None => 0,
             Some(false) => 1,

@@ -121,6 +121,8 @@ typedef struct NstOverrides {
   int32_t keep_colours;
   // Map the style's colour mean and covariance onto the content's: 1 yes, 0 no, negative keeps the preset's.
   int32_t match_colours;
+  // Coarse-to-fine scales, 1..=8 (1: output size only); 0 keeps the preset's.
+  uint32_t scales;
 } NstOverrides;
 
 // A read-only image from the host. The library never keeps the pointer after the call returns.

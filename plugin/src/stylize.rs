@@ -65,6 +65,47 @@ pub struct Settings {
     pub model: ModelChoice,
     /// Colour control (luminance-only transfer, style colour matching).
     pub colour: ColourControl,
+    /// Coarse-to-fine schedule (one scale: off).
+    pub multiscale: Multiscale,
+}
+
+/// Coarse-to-fine optimisation: start small, grow by `factor` up to the output size, each scale starting from
+/// the previous result upsampled. Coarse scales are cheap and settle the large structures, so the full-size scale
+/// needs fewer iterations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Multiscale {
+    /// Number of scales (1..=8); 1 optimises at the output size only.
+    pub scales: usize,
+    /// Size ratio between neighbouring scales (1.1..=4; about sqrt 2 by default).
+    pub factor: f32,
+    /// Iterations per scale, coarse to fine; missing entries repeat the last; empty: `Settings::iterations` each.
+    pub iterations: Vec<usize>,
+}
+
+impl Default for Multiscale {
+    fn default() -> Self {
+        Multiscale { scales: 1, factor: std::f32::consts::SQRT_2, iterations: Vec::new() }
+    }
+}
+
+impl Multiscale {
+    /// (working width, working height, iterations) of each scale, coarse to fine, for an output of `out_w` x
+    /// `out_h` optimised with `iterations` when no per-scale list is given.
+    pub fn schedule(&self, out_w: usize, out_h: usize, iterations: usize) -> Vec<(usize, usize, usize)> {
+        (0..self.scales)
+            .map(|k| {
+                let shrink = (self.factor as f64).powi((self.scales - 1 - k) as i32);
+                let long = ((out_w.max(out_h) as f64 / shrink).round() as usize).max(32);
+                let (w, h) = output_size(out_w, out_h, Some(long));
+                let its = if self.iterations.is_empty() {
+                    iterations
+                } else {
+                    *self.iterations.get(k).or(self.iterations.last()).expect("not empty")
+                };
+                (working_side(w), working_side(h), its)
+            })
+            .collect()
+    }
 }
 
 /// How the engine is set up (once, for many runs).
@@ -205,59 +246,72 @@ impl Engine {
         validate(content, styles, settings)?;
         let started = Instant::now();
         let (out_w, out_h) = output_size(content.width, content.height, settings.size);
-        let (work_w, work_h) = (working_side(out_w), working_side(out_h));
-        let style_long = (work_w.max(work_h) as f32 * settings.style_scale).round() as usize;
         let colour = settings.colour;
-        let content_sized = content.resized(work_w, work_h);
-        let styles_sized: Vec<(Planar, f32)> = styles
-            .iter()
-            .map(|(style, weight)| {
-                let (w, h) = output_size(style.width, style.height, Some(style_long));
-                let mut sized = style.resized(working_side(w), working_side(h));
-                if colour.match_style_colours {
-                    sized = match_colours(&sized, &content_sized);
-                }
-                if colour.keep_content_colours {
-                    sized = luminance_image(&sized);
-                }
-                (sized, *weight)
-            })
-            .collect();
-        // Luminance-only transfer optimises a grey image; the content's chroma is joined back at the end.
-        let optimised_content =
-            if colour.keep_content_colours { luminance_image(&content_sized) } else { content_sized.clone() };
+        let schedule = settings.multiscale.schedule(out_w, out_h, settings.iterations);
+        let total: usize = schedule.iter().map(|(_, _, its)| its).sum();
+        let (mut done, mut evaluations) = (0, 0);
+        let mut previous: Option<Planar> = None;
+        let mut terms = LossTerms::default();
+        let (mut provider, mut model) = (Provider::Cpu, String::new());
+        for &(work_w, work_h, scale_iterations) in &schedule {
+            let content_sized = content.resized(work_w, work_h);
+            let style_long = (work_w.max(work_h) as f32 * settings.style_scale).round() as usize;
+            let styles_sized: Vec<(Planar, f32)> = styles
+                .iter()
+                .map(|(style, weight)| {
+                    let (w, h) = output_size(style.width, style.height, Some(style_long));
+                    let mut sized = style.resized(working_side(w), working_side(h));
+                    if colour.match_style_colours {
+                        sized = match_colours(&sized, &content_sized);
+                    }
+                    if colour.keep_content_colours {
+                        sized = luminance_image(&sized);
+                    }
+                    (sized, *weight)
+                })
+                .collect();
+            // Luminance-only transfer optimises a grey image; the content's chroma is joined back at the end.
+            let optimised_content =
+                if colour.keep_content_colours { luminance_image(&content_sized) } else { content_sized.clone() };
 
-        let network = self.network_for(settings)?;
-        let provider = network.provider();
-        let model = network.model_description().to_string();
-        let mut pass = network.pass(work_h, work_w)?;
-        let targets = Targets::compute(network, &mut pass, &settings.losses, &optimised_content, &styles_sized)?;
-        let mut x = match &settings.init {
-            Init::Content => optimised_content.rgb.clone(),
-            Init::Noise => {
-                let mut rng = SplitMix64(settings.seed);
-                (0..3 * work_w * work_h).map(|_| rng.unit()).collect()
-            }
-            Init::Image(image) if colour.keep_content_colours => luminance_image(&image.resized(work_w, work_h)).rgb,
-            Init::Image(image) => image.resized(work_w, work_h).rgb,
-        };
-        let mut objective = StyleObjective::new(network, pass, settings.losses.clone(), targets);
-        let latest_terms = objective.latest_terms();
-        let total = settings.iterations;
-        let mut iterations = 0;
-        let evaluations = settings.optimiser.minimise(&mut x, total, &mut objective, &mut |step: Step| {
-            iterations = step.iteration;
-            observe(&Progress {
-                iteration: step.iteration,
-                total,
-                terms: latest_terms.get(),
-                evaluations: step.evaluations,
-            })
-        })?;
-        let terms = latest_terms.get();
-        let mut result = Planar { width: work_w, height: work_h, rgb: x, alpha: None };
+            let network = self.network_for(settings)?;
+            provider = network.provider();
+            model = network.model_description().to_string();
+            let mut pass = network.pass(work_h, work_w)?;
+            let targets = Targets::compute(network, &mut pass, &settings.losses, &optimised_content, &styles_sized)?;
+            let mut x = match (&previous, &settings.init) {
+                (Some(coarser), _) => coarser.resized(work_w, work_h).rgb,
+                (None, Init::Content) => optimised_content.rgb.clone(),
+                (None, Init::Noise) => {
+                    let mut rng = SplitMix64(settings.seed);
+                    (0..3 * work_w * work_h).map(|_| rng.unit()).collect()
+                }
+                (None, Init::Image(image)) if colour.keep_content_colours => {
+                    luminance_image(&image.resized(work_w, work_h)).rgb
+                }
+                (None, Init::Image(image)) => image.resized(work_w, work_h).rgb,
+            };
+            let mut objective = StyleObjective::new(network, pass, settings.losses.clone(), targets);
+            let latest_terms = objective.latest_terms();
+            let offset = (done, evaluations);
+            evaluations +=
+                settings.optimiser.minimise(&mut x, scale_iterations, &mut objective, &mut |step: Step| {
+                    done = offset.0 + step.iteration;
+                    observe(&Progress {
+                        iteration: done,
+                        total,
+                        terms: latest_terms.get(),
+                        evaluations: offset.1 + step.evaluations,
+                    })
+                })?;
+            terms = latest_terms.get();
+            previous = Some(Planar { width: work_w, height: work_h, rgb: x, alpha: None });
+        }
+        let (work_w, work_h, _) = *schedule.last().expect("at least one scale");
+        let iterations = done;
+        let mut result = previous.expect("at least one scale");
         if colour.keep_content_colours {
-            result = join_luminance_with_chroma(&result, &content_sized);
+            result = join_luminance_with_chroma(&result, &content.resized(work_w, work_h));
         }
         let mut result = result.resized(out_w, out_h);
         result.alpha = content.alpha.as_ref().map(|_| content.resized(out_w, out_h).alpha.expect("has alpha"));
@@ -287,6 +341,16 @@ fn validate(content: &Planar, styles: &[(Planar, f32)], settings: &Settings) -> 
     }
     if let Some(size) = settings.size.filter(|s| !(16..=8192).contains(s)) {
         return invalid(format!("size {size} is outside 16..=8192"));
+    }
+    let multiscale = &settings.multiscale;
+    if !(1..=8).contains(&multiscale.scales) {
+        return invalid(format!("multiscale scales {} is outside 1..=8", multiscale.scales));
+    }
+    if !(1.1..=4.0).contains(&multiscale.factor) {
+        return invalid(format!("multiscale factor {} is outside 1.1..=4", multiscale.factor));
+    }
+    if let Some(bad) = multiscale.iterations.iter().find(|i| !(1..=10_000).contains(*i)) {
+        return invalid(format!("multiscale iterations {bad} is outside 1..=10000"));
     }
     if !(0.1..=4.0).contains(&settings.style_scale) {
         return invalid(format!("style scale {} is outside 0.1..=4", settings.style_scale));

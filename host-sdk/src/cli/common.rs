@@ -128,6 +128,9 @@ pub struct RunArgs {
     /// Map the style's colour mean and covariance onto the content's first.
     #[arg(long)]
     pub match_colours: bool,
+    /// Coarse-to-fine: optimise at N sizes growing by about sqrt 2 up to the output (1..=8; 1: output size only).
+    #[arg(long)]
+    pub scales: Option<u32>,
 }
 
 impl RunArgs {
@@ -149,6 +152,7 @@ impl RunArgs {
             noise_init: self.init.map(|i| matches!(i, InitArg::Noise)),
             keep_colours: self.keep_colours.then_some(true),
             match_colours: self.match_colours.then_some(true),
+            scales: self.scales,
         }
     }
 }

@@ -41,6 +41,8 @@ pub struct NstOverrides {
     pub keep_colours: i32,
     /// Map the style's colour mean and covariance onto the content's: 1 yes, 0 no, negative keeps the preset's.
     pub match_colours: i32,
+    /// Coarse-to-fine scales, 1..=8 (1: output size only); 0 keeps the preset's.
+    pub scales: u32,
 }
 
 /// What a finished run did.
@@ -97,6 +99,7 @@ pub unsafe extern "C" fn nst_overrides_init(overrides: *mut NstOverrides) {
                 init: 0,
                 keep_colours: -1,
                 match_colours: -1,
+                scales: 0,
             };
             // SAFETY: checked non-null; the caller gives a writable struct.
             unsafe { overrides.write(value) };
@@ -156,6 +159,7 @@ unsafe fn convert_overrides(raw: &NstOverrides) -> Result<Overrides, FfiError> {
     };
     overrides.keep_colours = flag(raw.keep_colours, "keep_colours")?;
     overrides.match_colours = flag(raw.match_colours, "match_colours")?;
+    overrides.scales = (raw.scales != 0).then_some(raw.scales as usize);
     overrides.init = match raw.init {
         0 => None,
         1 => Some(InitSpec::Content),

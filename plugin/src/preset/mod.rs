@@ -19,7 +19,7 @@ use crate::colour::ColourControl;
 use crate::error::{EngineError, Result};
 use crate::objective::LossSettings;
 use crate::optim::{Adam, Lbfgs, Optimiser};
-use crate::stylize::{ModelChoice, Settings};
+use crate::stylize::{ModelChoice, Multiscale, Settings};
 use schema::{PresetFile, SCHEMA_VERSION};
 
 /// How the optimisation starts, before images are loaded.
@@ -269,6 +269,30 @@ pub fn parse_preset(text: &str, name: &str, origin: &str, base: &Path) -> Result
             _ => InitSpec::Image(existing_file(from, "init.from")?),
         },
     };
+    let multiscale = Multiscale {
+        scales: file
+            .multiscale
+            .scales
+            .as_ref()
+            .map(|v| check_int(v, "multiscale.scales", 1, 8))
+            .transpose()?
+            .unwrap_or(1),
+        factor: file
+            .multiscale
+            .factor
+            .as_ref()
+            .map(|v| check_range(v, "multiscale.factor", 1.1, 4.0))
+            .transpose()?
+            .unwrap_or(std::f32::consts::SQRT_2),
+        iterations: match &file.multiscale.iterations {
+            None => Vec::new(),
+            Some(list) => list
+                .get_ref()
+                .iter()
+                .map(|v| check_int(v, "multiscale.iterations", 1, 10_000))
+                .collect::<Result<_>>()?,
+        },
+    };
     let seed = file.init.seed.as_ref().map(|v| check_int(v, "init.seed", 0, i64::MAX)).transpose()?.unwrap_or(0) as u64;
 
     Ok(Preset {
@@ -286,6 +310,7 @@ pub fn parse_preset(text: &str, name: &str, origin: &str, base: &Path) -> Result
             init: crate::stylize::Init::Content,
             seed,
             model,
+            multiscale,
             colour: ColourControl {
                 keep_content_colours: file.colour.keep_content_colours.map(|v| v.into_inner()).unwrap_or(false),
                 match_style_colours: file.colour.match_style_colours.map(|v| v.into_inner()).unwrap_or(false),

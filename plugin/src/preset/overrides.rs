@@ -31,6 +31,8 @@ pub struct Overrides {
     pub keep_colours: Option<bool>,
     /// Match the style's colours to the content's.
     pub match_colours: Option<bool>,
+    /// Coarse-to-fine scales (1..=8).
+    pub scales: Option<usize>,
 }
 
 impl Overrides {
@@ -63,6 +65,12 @@ impl Overrides {
         }
         if let Some(init) = &self.init {
             preset.init = init.clone();
+        }
+        if let Some(scales) = self.scales {
+            if !(1..=8).contains(&scales) {
+                return invalid(format!("scales {scales} is outside 1..=8"));
+            }
+            preset.settings.multiscale.scales = scales;
         }
         if let Some(keep) = self.keep_colours {
             preset.settings.colour.keep_content_colours = keep;

@@ -25,6 +25,16 @@ pub struct PresetFile {
     pub init: InitSection,
     #[serde(default)]
     pub colour: ColourSection,
+    #[serde(default)]
+    pub multiscale: MultiscaleSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MultiscaleSection {
+    pub scales: Option<Spanned<i64>>,
+    pub factor: Option<Spanned<f64>>,
+    pub iterations: Option<Spanned<Vec<Spanned<i64>>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
