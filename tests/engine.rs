@@ -15,7 +15,7 @@ use support::{ort_environment, root};
 
 fn engine() -> Engine {
     ort_environment();
-    Engine::new(&EngineConfig { ort_library: None, provider: Provider::Cpu, threads: 2 }).unwrap()
+    Engine::new(&EngineConfig { ort_library: None, provider: Provider::Cpu, threads: 2, low_memory: false }).unwrap()
 }
 
 fn inputs(size: usize, iterations: usize) -> (Planar, Vec<(Planar, f32)>, Settings) {
@@ -73,7 +73,7 @@ fn an_unavailable_gpu_provider_is_reported_not_silently_replaced() {
     let env = ort_environment();
     let model = nst_onnx::random::random_vgg19(0);
     let taps = [nst_onnx::Layer::parse("relu1_1").unwrap()];
-    let options = SessionOptions { provider: Provider::Cuda, threads: 1 };
+    let options = SessionOptions { provider: Provider::Cuda, threads: 1, memory_arena: true };
     match nst::network::Network::new(&env, &model, &taps, nst_onnx::Pooling::Max, options) {
         Ok(network) => assert_eq!(network.provider(), Provider::Cuda),
         Err(err) => {

@@ -110,7 +110,7 @@ fn objective_gradient_matches_finite_differences_of_the_f64_objective() {
     let (content, style, start) =
         (random_image(&mut rng, SIZE), random_image(&mut rng, SIZE), random_image(&mut rng, SIZE));
 
-    let options = SessionOptions { provider: Provider::Cpu, threads: 2 };
+    let options = SessionOptions { provider: Provider::Cpu, threads: 2, memory_arena: true };
     let mut network = Network::new(&env, &model, &settings.taps(), pooling, options).unwrap();
     let mut pass = network.pass(SIZE, SIZE).unwrap();
     let targets = Targets::compute(&mut network, &mut pass, &settings, &content, &[(style.clone(), 1.0)]).unwrap();

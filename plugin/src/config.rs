@@ -17,6 +17,7 @@ struct ConfigFile {
     presets_dir: Option<PathBuf>,
     model: Option<String>,
     model_seed: Option<i64>,
+    low_memory: Option<bool>,
 }
 
 /// An engine configuration with the presets folder it names.
@@ -33,7 +34,7 @@ pub struct Config {
 /// Parses configuration TOML. Keys (all optional): `ort_library` (absolute path of libonnxruntime),
 /// `provider` (auto, cpu, cuda, directml), `threads` (0..=256, 0 = every core), `presets_dir`, `model`
 /// ("builtin" or a VGG19 .onnx path, relative to `base`; replaces the presets' model) and `model_seed` (the
-/// built-in model's seed).
+/// built-in model's seed) and `low_memory` (true: ONNX Runtime's memory arena off).
 pub fn parse_config(text: &str, origin: &str, base: &Path) -> Result<Config> {
     let file: ConfigFile = toml::from_str(text)
         .map_err(|e| EngineError::InvalidArgument(format!("configuration {origin}: {}", e.to_string().trim_end())))?;
@@ -67,7 +68,12 @@ pub fn parse_config(text: &str, origin: &str, base: &Path) -> Result<Config> {
         (Some(path), _) => Some(ModelChoice::File(base.join(path))),
     };
     Ok(Config {
-        engine: EngineConfig { ort_library: file.ort_library.map(|p| base.join(p)), provider, threads },
+        engine: EngineConfig {
+            ort_library: file.ort_library.map(|p| base.join(p)),
+            provider,
+            threads,
+            low_memory: file.low_memory.unwrap_or(false),
+        },
         presets_dir: file.presets_dir.map(|p| base.join(p)),
         model,
     })

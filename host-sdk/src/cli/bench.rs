@@ -30,8 +30,8 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
     let mut rows = Vec::new();
     if !args.json {
         println!(
-            "{:>6} {:>10} {:>10} {:>10} {:>10} {:>8} {:>7} {:>9}",
-            "size", "s/eval", "conv GFLOP", "GFLOP/s", "peak", "ratio", "rust", "peak MiB"
+            "{:>6} {:>10} {:>10} {:>10} {:>10} {:>8} {:>7} {:>9} {:>10}",
+            "size", "s/eval", "conv GFLOP", "GFLOP/s", "peak", "ratio", "rust", "peak MiB", "saved MiB"
         );
     }
     for size in sizes {

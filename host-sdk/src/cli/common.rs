@@ -51,6 +51,9 @@ pub struct EngineArgs {
     /// Folder of bundled presets.
     #[arg(long)]
     pub presets_dir: Option<PathBuf>,
+    /// Less peak memory (ONNX Runtime's memory arena off), somewhat slower.
+    #[arg(long)]
+    pub low_memory: bool,
 }
 
 fn toml_string(text: &str) -> String {
@@ -64,7 +67,12 @@ impl EngineArgs {
             Some(path) => Plugin::load(path)?,
             None => Plugin::load_default()?,
         };
-        let mut config = format!("provider = {}\nthreads = {}\n", toml_string(&self.provider), self.threads);
+        let mut config = format!(
+            "provider = {}\nthreads = {}\nlow_memory = {}\n",
+            toml_string(&self.provider),
+            self.threads,
+            self.low_memory
+        );
         if let Some(ort) = &self.ort {
             let absolute = std::path::absolute(ort).unwrap_or_else(|_| ort.clone());
             config += &format!("ort_library = {}\n", toml_string(&absolute.display().to_string()));
