@@ -544,3 +544,53 @@ fn two_threads_can_run_on_one_engine() {
         }
     });
 }
+
+#[test]
+fn style_blend_weights_pull_towards_the_heavier_style_and_bad_weights_are_refused() {
+    let engine = Engine::new();
+    let preset = quick_preset();
+    let solid = |rgb: [u8; 3]| Buffer {
+        width: 16,
+        height: 16,
+        stride: 48,
+        format: NstPixelFormat::NstRgb8,
+        bytes: rgb.repeat(256),
+    };
+    let (red, blue) = (solid([230, 20, 20]), solid([20, 20, 230]));
+    let styles = [red.view(), blue.view()];
+    let content = Buffer::gradient(32, 32, NstPixelFormat::NstRgb8);
+    let red_minus_blue = |weights: [f32; 2]| -> Result<f64, String> {
+        let mut output = Buffer::filled(&content, 0);
+        let mut o = overrides();
+        o.iterations = 10;
+        o.style_weights = weights.as_ptr();
+        let status = stylize(
+            engine.0,
+            preset.as_ptr(),
+            Some(&o),
+            Some(&content.view()),
+            styles.as_ptr(),
+            2,
+            Some(&output.view_mut()),
+            None,
+            null_mut(),
+        );
+        if status != NstStatus::NstOk {
+            return Err(last_error());
+        }
+        let row = content.width as usize * 3;
+        let pixels = (0..content.height as usize).flat_map(|y| {
+            output.bytes[y * content.stride..y * content.stride + row]
+                .chunks(3)
+                .map(|p| p[0] as f64 - p[2] as f64)
+                .collect::<Vec<_>>()
+        });
+        let values: Vec<f64> = pixels.collect();
+        Ok(values.iter().sum::<f64>() / values.len() as f64)
+    };
+    let (mostly_red, mostly_blue) = (red_minus_blue([9.0, 1.0]).unwrap(), red_minus_blue([1.0, 9.0]).unwrap());
+    println!("mean red minus blue: weights 9:1 {mostly_red:.1}, weights 1:9 {mostly_blue:.1}");
+    assert!(mostly_red > mostly_blue + 20.0, "the blend weights had no effect");
+    let refused = red_minus_blue([1.0, -2.0]).unwrap_err();
+    assert!(refused.contains("overrides.style_weights[1] -2 is outside (0, 1e6]"), "{refused}");
+}

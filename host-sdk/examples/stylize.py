@@ -22,7 +22,8 @@ class NstOverrides(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_size_t), ("size", ctypes.c_uint32), ("iterations", ctypes.c_uint32),
                 ("seed", ctypes.c_int64), ("style_weight", ctypes.c_double), ("model_seed", ctypes.c_int64),
                 ("model_path", ctypes.c_char_p), ("pooling", ctypes.c_uint32), ("init", ctypes.c_uint32),
-                ("keep_colours", ctypes.c_int32), ("match_colours", ctypes.c_int32), ("scales", ctypes.c_uint32)]
+                ("keep_colours", ctypes.c_int32), ("match_colours", ctypes.c_int32), ("scales", ctypes.c_uint32),
+                ("style_scale", ctypes.c_double), ("style_weights", ctypes.POINTER(ctypes.c_float))]
 
 
 class NstRunReport(ctypes.Structure):

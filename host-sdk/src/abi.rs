@@ -74,6 +74,8 @@ pub(crate) struct RawOverrides {
     pub keep_colours: i32,
     pub match_colours: i32,
     pub scales: u32,
+    pub style_scale: f64,
+    pub style_weights: *const f32,
 }
 
 #[repr(C)]

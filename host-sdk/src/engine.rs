@@ -57,6 +57,10 @@ pub struct Overrides {
     pub match_colours: Option<bool>,
     /// Coarse-to-fine scales (1..=8).
     pub scales: Option<u32>,
+    /// Style image size relative to the output (0.1..=4).
+    pub style_scale: Option<f64>,
+    /// Blend weights of the style images passed to a run (one each); empty blends them equally.
+    pub style_weights: Vec<f32>,
 }
 
 /// Progress after an iteration.
@@ -222,6 +226,20 @@ impl Engine {
         raw.keep_colours = flag(overrides.keep_colours);
         raw.match_colours = flag(overrides.match_colours);
         raw.scales = overrides.scales.unwrap_or(0);
+        raw.style_scale = overrides.style_scale.unwrap_or(0.0);
+        if !overrides.style_weights.is_empty() {
+            if overrides.style_weights.len() != styles.len() {
+                return Err(HostError::Plugin {
+                    status: 2,
+                    message: format!(
+                        "{} style weights for {} style images",
+                        overrides.style_weights.len(),
+                        styles.len()
+                    ),
+                });
+            }
+            raw.style_weights = overrides.style_weights.as_ptr();
+        }
         raw.init = match overrides.noise_init {
             None => 0,
             Some(false) => 1,

@@ -123,6 +123,11 @@ typedef struct NstOverrides {
   int32_t match_colours;
   // Coarse-to-fine scales, 1..=8 (1: output size only); 0 keeps the preset's.
   uint32_t scales;
+  // Style image size relative to the output, 0.1..=4; 0 or negative keeps the preset's.
+  double style_scale;
+  // Blend weights of the `styles` passed to `nst_stylize` (`style_count` positive values); NULL blends them
+  // equally. Ignored when the preset's own style images are used.
+  const float *style_weights;
 } NstOverrides;
 
 // A read-only image from the host. The library never keeps the pointer after the call returns.

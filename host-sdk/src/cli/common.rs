@@ -139,6 +139,12 @@ pub struct RunArgs {
     /// Coarse-to-fine: optimise at N sizes growing by about sqrt 2 up to the output (1..=8; 1: output size only).
     #[arg(long)]
     pub scales: Option<u32>,
+    /// Blend weights of the --style images, comma-separated, one each (e.g. 0.7,0.3).
+    #[arg(long, value_delimiter = ',')]
+    pub style_blend: Vec<f32>,
+    /// Style image size relative to the output (0.1..=4).
+    #[arg(long)]
+    pub style_scale: Option<f64>,
 }
 
 impl RunArgs {
@@ -161,6 +167,8 @@ impl RunArgs {
             keep_colours: self.keep_colours.then_some(true),
             match_colours: self.match_colours.then_some(true),
             scales: self.scales,
+            style_scale: self.style_scale,
+            style_weights: self.style_blend.clone(),
         }
     }
 }

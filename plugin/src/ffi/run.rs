@@ -43,6 +43,11 @@ pub struct NstOverrides {
     pub match_colours: i32,
     /// Coarse-to-fine scales, 1..=8 (1: output size only); 0 keeps the preset's.
     pub scales: u32,
+    /// Style image size relative to the output, 0.1..=4; 0 or negative keeps the preset's.
+    pub style_scale: f64,
+    /// Blend weights of the `styles` passed to `nst_stylize` (`style_count` positive values); NULL blends them
+    /// equally. Ignored when the preset's own style images are used.
+    pub style_weights: *const f32,
 }
 
 /// What a finished run did.
@@ -100,6 +105,8 @@ pub unsafe extern "C" fn nst_overrides_init(overrides: *mut NstOverrides) {
                 keep_colours: -1,
                 match_colours: -1,
                 scales: 0,
+                style_scale: 0.0,
+                style_weights: std::ptr::null(),
             };
             // SAFETY: checked non-null; the caller gives a writable struct.
             unsafe { overrides.write(value) };
@@ -160,6 +167,7 @@ unsafe fn convert_overrides(raw: &NstOverrides) -> Result<Overrides, FfiError> {
     overrides.keep_colours = flag(raw.keep_colours, "keep_colours")?;
     overrides.match_colours = flag(raw.match_colours, "match_colours")?;
     overrides.scales = (raw.scales != 0).then_some(raw.scales as usize);
+    overrides.style_scale = (raw.style_scale > 0.0).then_some(raw.style_scale as f32);
     overrides.init = match raw.init {
         0 => None,
         1 => Some(InitSpec::Content),
@@ -248,11 +256,22 @@ pub unsafe extern "C" fn nst_stylize(
                 check_geometry(&format!("styles[{i}]"), s.width, s.height, s.stride, s.format, s.pixels.is_null())
             })
             .collect::<Result<Vec<Geometry>, _>>()?;
-        let mut overrides = match unsafe { overrides.as_ref() } {
+        let raw_overrides = unsafe { overrides.as_ref() };
+        let mut overrides = match raw_overrides {
             None => Overrides::default(),
             // SAFETY: per the caller's contract.
             Some(raw) => unsafe { convert_overrides(raw)? },
         };
+        let style_weights: Vec<f32> = match raw_overrides.map(|raw| raw.style_weights).filter(|w| !w.is_null()) {
+            None => vec![1.0; style_count],
+            // SAFETY: per the documented contract, `style_count` floats.
+            Some(weights) => unsafe { std::slice::from_raw_parts(weights, style_count) }.to_vec(),
+        };
+        if let Some((i, w)) =
+            style_weights.iter().enumerate().find(|(_, w)| !(w.is_finite() && **w > 0.0 && **w <= 1e6))
+        {
+            return Err(FfiError::invalid(format!("overrides.style_weights[{i}] {w} is outside (0, 1e6]")));
+        }
         // The engine's configured model applies unless the call names one.
         if overrides.model.is_none() {
             overrides.model = engine.model.clone();
@@ -271,7 +290,12 @@ pub unsafe extern "C" fn nst_stylize(
                 .collect::<crate::Result<Vec<_>>>()?
         } else {
             // SAFETY: geometry checked; the host promises the spans.
-            style_views.iter().zip(&style_geometries).map(|(v, g)| (unsafe { read_view(v.pixels, g) }, 1.0)).collect()
+            style_views
+                .iter()
+                .zip(&style_geometries)
+                .zip(&style_weights)
+                .map(|((v, g), w)| (unsafe { read_view(v.pixels, g) }, *w))
+                .collect()
         };
         if style_images.is_empty() {
             return Err(FfiError::invalid("no style image: the preset lists none and `styles` is empty"));

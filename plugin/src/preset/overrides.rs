@@ -33,6 +33,8 @@ pub struct Overrides {
     pub match_colours: Option<bool>,
     /// Coarse-to-fine scales (1..=8).
     pub scales: Option<usize>,
+    /// Style image size relative to the output (0.1..=4).
+    pub style_scale: Option<f32>,
 }
 
 impl Overrides {
@@ -65,6 +67,12 @@ impl Overrides {
         }
         if let Some(init) = &self.init {
             preset.init = init.clone();
+        }
+        if let Some(scale) = self.style_scale {
+            if !(0.1..=4.0).contains(&scale) {
+                return invalid(format!("style scale {scale} is outside 0.1..=4"));
+            }
+            preset.settings.style_scale = scale;
         }
         if let Some(scales) = self.scales {
             if !(1..=8).contains(&scales) {
