@@ -104,7 +104,7 @@ fn evaluation_and_step(c: &mut Criterion) {
             group.bench_with_input(BenchmarkId::new("lbfgs_step", size), &(), |b, _| {
                 b.iter(|| {
                     let mut x = image.clone();
-                    lbfgs.minimise(&mut x, 1, &mut objective, &mut |_| Control::Continue).unwrap()
+                    lbfgs.minimise(&mut x, 1, &mut objective, &mut |_, _| Control::Continue).unwrap()
                 })
             });
         }

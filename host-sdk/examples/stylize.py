@@ -23,7 +23,9 @@ class NstOverrides(ctypes.Structure):
                 ("seed", ctypes.c_int64), ("style_weight", ctypes.c_double), ("model_seed", ctypes.c_int64),
                 ("model_path", ctypes.c_char_p), ("pooling", ctypes.c_uint32), ("init", ctypes.c_uint32),
                 ("keep_colours", ctypes.c_int32), ("match_colours", ctypes.c_int32), ("scales", ctypes.c_uint32),
-                ("style_scale", ctypes.c_double), ("style_weights", ctypes.POINTER(ctypes.c_float))]
+                ("style_scale", ctypes.c_double), ("style_weights", ctypes.POINTER(ctypes.c_float)),
+                ("preview_iteration", ctypes.c_uint32), ("preview", ctypes.c_void_p),
+                ("preview_user_data", ctypes.c_void_p)]
 
 
 class NstRunReport(ctypes.Structure):

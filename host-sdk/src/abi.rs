@@ -76,6 +76,9 @@ pub(crate) struct RawOverrides {
     pub scales: u32,
     pub style_scale: f64,
     pub style_weights: *const f32,
+    pub preview_iteration: u32,
+    pub preview: Option<PreviewFn>,
+    pub preview_user_data: *mut c_void,
 }
 
 #[repr(C)]
@@ -95,6 +98,7 @@ pub(crate) struct RawReport {
 }
 
 pub(crate) type ProgressFn = unsafe extern "C" fn(*mut c_void, u32, u32, f64) -> i32;
+pub(crate) type PreviewFn = unsafe extern "C" fn(*mut c_void, *const RawImage);
 
 pub(crate) type AbiVersionFn = unsafe extern "C" fn() -> u32;
 pub(crate) type VersionFn = unsafe extern "C" fn() -> *const c_char;

@@ -61,6 +61,8 @@ pub struct Overrides {
     pub style_scale: Option<f64>,
     /// Blend weights of the style images passed to a run (one each); empty blends them equally.
     pub style_weights: Vec<f32>,
+    /// Hand the preview closure of [`Engine::stylize_with_preview`] the current result after this iteration.
+    pub preview_iteration: Option<u32>,
 }
 
 /// Progress after an iteration.
@@ -113,6 +115,22 @@ struct CallbackState<'a> {
     cancel: Option<&'a CancelToken>,
 }
 
+unsafe extern "C" fn preview_trampoline(user_data: *mut c_void, image: *const RawImage) {
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: `user_data` is the closure passed by `Engine::stylize_with_preview`, alive for the call; the
+        // image is an RGBA8 view valid for this call.
+        let (sink, image) = unsafe { (&mut *user_data.cast::<&mut dyn FnMut(&image::RgbaImage)>(), &*image) };
+        let bytes = (image.stride * image.height as usize) as usize;
+        // SAFETY: the plugin documents `stride * height` readable bytes.
+        let pixels = unsafe { std::slice::from_raw_parts(image.pixels.cast::<u8>(), bytes) };
+        let rows: Vec<u8> =
+            pixels.chunks(image.stride).flat_map(|row| row[..image.width as usize * 4].iter().copied()).collect();
+        if let Some(rgba) = image::RgbaImage::from_raw(image.width, image.height, rows) {
+            sink(&rgba);
+        }
+    }));
+}
+
 unsafe extern "C" fn trampoline(user_data: *mut c_void, step: u32, total: u32, loss: f64) -> i32 {
     // A panic must not unwind into the plugin: it becomes a cancellation.
     catch_unwind(AssertUnwindSafe(|| {
@@ -141,17 +159,18 @@ impl Engine {
         Ok(Engine { plugin: plugin.clone(), handle })
     }
 
+    /// Calls a JSON-writing function with a buffer, once when 64 KiB suffice (a benchmark must not run twice).
     fn read_json(&self, call: impl Fn(*mut std::ffi::c_char, usize, *mut usize) -> u32) -> Result<String, HostError> {
+        let mut buffer = vec![0u8; 64 * 1024];
         let mut needed = 0usize;
-        let status = call(std::ptr::null_mut(), 0, &mut needed);
-        if status != STATUS_BUFFER_TOO_SMALL {
-            self.plugin.check(status)?;
+        let mut status = call(buffer.as_mut_ptr().cast(), buffer.len(), &mut needed);
+        if status == STATUS_BUFFER_TOO_SMALL {
+            buffer = vec![0u8; needed];
+            status = call(buffer.as_mut_ptr().cast(), buffer.len(), &mut needed);
         }
-        let mut buffer = vec![0u8; needed];
-        self.plugin.check(call(buffer.as_mut_ptr().cast(), buffer.len(), &mut needed))?;
+        self.plugin.check(status)?;
         buffer.truncate(needed.saturating_sub(1));
-        String::from_utf8(buffer)
-            .map_err(|_| HostError::Plugin { status: 13, message: "description is not UTF-8".into() })
+        String::from_utf8(buffer).map_err(|_| HostError::Plugin { status: 13, message: "description is not UTF-8".into() })
     }
 
     /// The filter description (JSON): parameters with defaults, ranges and help, and the bundled presets.
@@ -199,8 +218,25 @@ impl Engine {
         content: &ImageView,
         styles: &[ImageView],
         output: &mut ImageViewMut,
+        progress: impl FnMut(Progress) -> bool,
+        cancel: Option<&CancelToken>,
+    ) -> Result<Report, HostError> {
+        self.stylize_with_preview(preset, overrides, content, styles, output, progress, cancel, &mut |_| {})
+    }
+
+    /// [`Engine::stylize`], handing `preview` an early low-resolution result (RGBA, long side at most 256) after
+    /// `overrides.preview_iteration`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn stylize_with_preview(
+        &self,
+        preset: &str,
+        overrides: &Overrides,
+        content: &ImageView,
+        styles: &[ImageView],
+        output: &mut ImageViewMut,
         mut progress: impl FnMut(Progress) -> bool,
         cancel: Option<&CancelToken>,
+        mut preview: &mut dyn FnMut(&image::RgbaImage),
     ) -> Result<Report, HostError> {
         let preset = c_string(preset, "preset")?;
         let model_path =
@@ -227,6 +263,11 @@ impl Engine {
         raw.match_colours = flag(overrides.match_colours);
         raw.scales = overrides.scales.unwrap_or(0);
         raw.style_scale = overrides.style_scale.unwrap_or(0.0);
+        if let Some(iteration) = overrides.preview_iteration {
+            raw.preview_iteration = iteration;
+            raw.preview = Some(preview_trampoline);
+            raw.preview_user_data = (&mut preview as *mut &mut dyn FnMut(&image::RgbaImage)).cast();
+        }
         if !overrides.style_weights.is_empty() {
             if overrides.style_weights.len() != styles.len() {
                 return Err(HostError::Plugin {
@@ -291,6 +332,21 @@ impl Engine {
         progress: impl FnMut(Progress) -> bool,
         cancel: Option<&CancelToken>,
     ) -> Result<(DynamicImage, Report), HostError> {
+        self.stylize_image_with_preview(preset, overrides, content, styles, progress, cancel, &mut |_| {})
+    }
+
+    /// [`Engine::stylize_image`] with a preview closure (see [`Engine::stylize_with_preview`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn stylize_image_with_preview(
+        &self,
+        preset: &str,
+        overrides: &Overrides,
+        content: &DynamicImage,
+        styles: &[DynamicImage],
+        progress: impl FnMut(Progress) -> bool,
+        cancel: Option<&CancelToken>,
+        preview: &mut dyn FnMut(&image::RgbaImage),
+    ) -> Result<(DynamicImage, Report), HostError> {
         let (content, format) = to_supported(content);
         let styles: Vec<(DynamicImage, crate::PixelFormat)> = styles.iter().map(to_supported).collect();
         fn view(image: &DynamicImage, format: crate::PixelFormat) -> ImageView<'_> {
@@ -314,7 +370,16 @@ impl Engine {
                 format,
                 pixels: output_bytes(&mut output),
             };
-            self.stylize(preset, overrides, &content_view, &style_views, &mut output_view, progress, cancel)?
+            self.stylize_with_preview(
+                preset,
+                overrides,
+                &content_view,
+                &style_views,
+                &mut output_view,
+                progress,
+                cancel,
+                preview,
+            )?
         };
         Ok((output, report))
     }

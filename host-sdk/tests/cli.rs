@@ -167,3 +167,34 @@ fn bench_reports_every_field_per_size_as_json() {
         assert!((0.0..1.0).contains(&share), "{row}");
     }
 }
+
+#[test]
+fn a_preview_is_written_early_while_the_full_result_computes() {
+    let dir = scratch("preview");
+    let (out, preview) = (dir.join("out.png"), dir.join("preview.png"));
+    let content = repo().join("presets/samples/chelsea.png");
+    let output = nst(&[
+        "stylize",
+        content.to_str().unwrap(),
+        "--preset",
+        "mosaic",
+        "-o",
+        out.to_str().unwrap(),
+        "--size",
+        "300",
+        "--iterations",
+        "4",
+        "--preview",
+        preview.to_str().unwrap(),
+        "--preview-at",
+        "2",
+        "--provider",
+        "cpu",
+    ]);
+    let log = text(&output);
+    assert!(output.status.success(), "{log}");
+    assert!(log.contains(&format!("preview written to {}", preview.display())), "{log}");
+    // The preview is low-resolution (long side 256) with the output's aspect; the output is full size.
+    assert_eq!(image::open(&preview).unwrap().dimensions(), (256, 171));
+    assert_eq!(image::open(&out).unwrap().dimensions(), (300, 200));
+}

@@ -21,6 +21,9 @@
 // `NST_ABI_VERSION` it was compiled with.
 #define NST_ABI_VERSION 1
 
+// Long side of previews, in pixels.
+#define PREVIEW_SIDE 256
+
 // The outcome of a call. Values are fixed forever; new codes are only ever appended.
 enum NstStatus
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -96,6 +99,23 @@ typedef uint32_t NstPixelFormat;
 // An engine: ONNX Runtime loaded, models and graphs cached. Opaque to C.
 typedef struct NstEngine NstEngine;
 
+// A read-only image from the host. The library never keeps the pointer after the call returns.
+typedef struct NstImage {
+  // Width in pixels (1..=65535).
+  uint32_t width;
+  // Height in pixels (1..=65535).
+  uint32_t height;
+  // Bytes from one row to the next (at least width x bytes per pixel).
+  size_t stride;
+  // An `NstPixelFormat` value.
+  uint32_t format;
+  // The first row's first byte.
+  const void *pixels;
+} NstImage;
+
+// Receives an early, low-resolution result (see `NstOverrides.preview`), on the thread running the filter.
+typedef void (*NstPreviewCallback)(void *user_data, const struct NstImage *preview);
+
 // Per-call changes to the preset. Initialise with `nst_overrides_init`, which sets every field to "keep the
 // preset's" and `struct_size` to this struct's size (so later library versions can add fields).
 typedef struct NstOverrides {
@@ -128,21 +148,14 @@ typedef struct NstOverrides {
   // Blend weights of the `styles` passed to `nst_stylize` (`style_count` positive values); NULL blends them
   // equally. Ignored when the preset's own style images are used.
   const float *style_weights;
+  // After this iteration (counted over all scales) `preview` receives the current result; 0: no preview.
+  uint32_t preview_iteration;
+  // Receives the preview: RGBA8, sRGB, alpha 255, long side at most 256 pixels, the output's aspect. The image
+  // is borrowed for the call only.
+  NstPreviewCallback preview;
+  // Passed to `preview`.
+  void *preview_user_data;
 } NstOverrides;
-
-// A read-only image from the host. The library never keeps the pointer after the call returns.
-typedef struct NstImage {
-  // Width in pixels (1..=65535).
-  uint32_t width;
-  // Height in pixels (1..=65535).
-  uint32_t height;
-  // Bytes from one row to the next (at least width x bytes per pixel).
-  size_t stride;
-  // An `NstPixelFormat` value.
-  uint32_t format;
-  // The first row's first byte.
-  const void *pixels;
-} NstImage;
 
 // A writable image from the host, same layout as `NstImage`.
 typedef struct NstImageMut {

@@ -67,7 +67,12 @@ pub struct Settings {
     pub colour: ColourControl,
     /// Coarse-to-fine schedule (one scale: off).
     pub multiscale: Multiscale,
+    /// Deliver a low-resolution preview of the current result after this iteration (counted over all scales).
+    pub preview_iteration: Option<usize>,
 }
+
+/// Long side of previews, in pixels.
+pub const PREVIEW_SIDE: usize = 256;
 
 /// Coarse-to-fine optimisation: start small, grow by `factor` up to the output size, each scale starting from
 /// the previous result upsampled. Coarse scales are cheap and settle the large structures, so the full-size scale
@@ -245,6 +250,19 @@ impl Engine {
         settings: &Settings,
         observe: &mut dyn FnMut(&Progress) -> Control,
     ) -> Result<Stylized> {
+        self.stylize_with_preview(content, styles, settings, observe, &mut |_| {})
+    }
+
+    /// [`Engine::stylize`], also handing `preview` the current result (long side at most [`PREVIEW_SIDE`],
+    /// the output's aspect, the content's chroma when keeping colours) after `settings.preview_iteration`.
+    pub fn stylize_with_preview(
+        &mut self,
+        content: &Planar,
+        styles: &[(Planar, f32)],
+        settings: &Settings,
+        observe: &mut dyn FnMut(&Progress) -> Control,
+        preview: &mut dyn FnMut(&Planar),
+    ) -> Result<Stylized> {
         validate(content, styles, settings)?;
         let started = Instant::now();
         let (out_w, out_h) = output_size(content.width, content.height, settings.size);
@@ -297,8 +315,16 @@ impl Engine {
             let latest_terms = objective.latest_terms();
             let offset = (done, evaluations);
             evaluations +=
-                settings.optimiser.minimise(&mut x, scale_iterations, &mut objective, &mut |step: Step| {
+                settings.optimiser.minimise(&mut x, scale_iterations, &mut objective, &mut |step: Step, current| {
                     done = offset.0 + step.iteration;
+                    if settings.preview_iteration == Some(done) {
+                        let mut image = Planar { width: work_w, height: work_h, rgb: current.to_vec(), alpha: None };
+                        if colour.keep_content_colours {
+                            image = join_luminance_with_chroma(&image, &content_sized);
+                        }
+                        let (w, h) = output_size(out_w, out_h, Some(out_w.max(out_h).min(PREVIEW_SIDE)));
+                        preview(&image.resized(w, h));
+                    }
                     observe(&Progress {
                         iteration: done,
                         total,

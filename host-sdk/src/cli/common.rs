@@ -169,6 +169,7 @@ impl RunArgs {
             scales: self.scales,
             style_scale: self.style_scale,
             style_weights: self.style_blend.clone(),
+            preview_iteration: None,
         }
     }
 }
@@ -179,6 +180,7 @@ pub struct PresetInfo {
     pub description: String,
     pub size: Option<u32>,
     pub styles: Vec<PathBuf>,
+    pub iterations: u32,
 }
 
 pub fn preset_info(engine: &Engine, preset: &str) -> Result<PresetInfo, CliError> {
@@ -195,6 +197,7 @@ pub fn preset_info(engine: &Engine, preset: &str) -> Result<PresetInfo, CliError
             .filter_map(|s| s["path"].as_str())
             .map(PathBuf::from)
             .collect(),
+        iterations: json["iterations"].as_u64().unwrap_or(1) as u32,
     })
 }
 

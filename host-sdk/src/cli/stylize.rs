@@ -25,6 +25,12 @@ pub struct StylizeArgs {
     output: PathBuf,
     #[command(flatten)]
     run: RunArgs,
+    /// Write an early low-resolution preview here (PNG, JPEG or TIFF) while the full result computes.
+    #[arg(long)]
+    preview: Option<PathBuf>,
+    /// The iteration after which the preview is taken (default: a fifth of the iterations).
+    #[arg(long)]
+    preview_at: Option<u32>,
     #[command(flatten)]
     engine: EngineArgs,
     /// No progress bar.
@@ -48,7 +54,13 @@ pub fn run(args: StylizeArgs) -> Result<(), CliError> {
     let styles = args.run.styles.iter().map(|p| read_image(p)).collect::<Result<Vec<_>, _>>()?;
     let dims = output_dims(&content, args.run.size.or(preset.size));
     let content = prepare_content(&content, dims, args.run.sixteen_bit);
-    let overrides = args.run.overrides(dims.0.max(dims.1));
+    let mut overrides = args.run.overrides(dims.0.max(dims.1));
+    if let Some(path) = &args.preview {
+        check_output_path(path, false)?;
+        let iterations = args.run.iterations.unwrap_or(preset.iterations);
+        overrides.preview_iteration = Some(args.preview_at.unwrap_or((iterations / 5).max(1)));
+    }
+    let mut preview_error = None;
 
     cancel::install();
     let bar =
@@ -57,7 +69,7 @@ pub fn run(args: StylizeArgs) -> Result<(), CliError> {
         ProgressStyle::with_template("{bar:30} {pos}/{len} it  {per_sec}  ETA {eta}  {msg}").expect("valid template"),
     );
     bar.set_message("building graphs");
-    let (image, report) = engine.stylize_image(
+    let (image, report) = engine.stylize_image_with_preview(
         &args.preset,
         &overrides,
         &content,
@@ -69,7 +81,18 @@ pub fn run(args: StylizeArgs) -> Result<(), CliError> {
             true
         },
         Some(cancel::token()),
+        &mut |preview| {
+            if let Some(path) = &args.preview {
+                match save_atomically(&image::DynamicImage::ImageRgba8(preview.clone()), path, false) {
+                    Ok(()) => bar.suspend(|| println!("preview written to {}", path.display())),
+                    Err(err) => preview_error = Some(err),
+                }
+            }
+        },
     )?;
+    if let Some(err) = preview_error {
+        return Err(err);
+    }
     bar.finish_and_clear();
     save_atomically(&image, &args.output, args.run.sixteen_bit)?;
 

@@ -19,7 +19,7 @@ pub use boundary::nst_last_error;
 pub use describe::{nst_engine_describe, nst_engine_describe_preset};
 pub use engine::{NstEngine, nst_engine_create, nst_engine_create_from_file, nst_engine_free};
 pub use pixels::{NstImage, NstImageMut, NstPixelFormat};
-pub use run::{NstOverrides, NstProgressCallback, NstRunReport, nst_overrides_init, nst_stylize};
+pub use run::{NstOverrides, NstPreviewCallback, NstProgressCallback, NstRunReport, nst_overrides_init, nst_stylize};
 pub use status::NstStatus;
 
 use std::ffi::{CStr, c_char};

@@ -48,7 +48,17 @@ pub struct NstOverrides {
     /// Blend weights of the `styles` passed to `nst_stylize` (`style_count` positive values); NULL blends them
     /// equally. Ignored when the preset's own style images are used.
     pub style_weights: *const f32,
+    /// After this iteration (counted over all scales) `preview` receives the current result; 0: no preview.
+    pub preview_iteration: u32,
+    /// Receives the preview: RGBA8, sRGB, alpha 255, long side at most 256 pixels, the output's aspect. The image
+    /// is borrowed for the call only.
+    pub preview: NstPreviewCallback,
+    /// Passed to `preview`.
+    pub preview_user_data: *mut c_void,
 }
+
+/// Receives an early, low-resolution result (see `NstOverrides.preview`), on the thread running the filter.
+pub type NstPreviewCallback = Option<unsafe extern "C" fn(user_data: *mut c_void, preview: *const NstImage)>;
 
 /// What a finished run did.
 #[repr(C)]
@@ -107,6 +117,9 @@ pub unsafe extern "C" fn nst_overrides_init(overrides: *mut NstOverrides) {
                 scales: 0,
                 style_scale: 0.0,
                 style_weights: std::ptr::null(),
+                preview_iteration: 0,
+                preview: None,
+                preview_user_data: std::ptr::null_mut(),
             };
             // SAFETY: checked non-null; the caller gives a writable struct.
             unsafe { overrides.write(value) };
@@ -307,16 +320,43 @@ pub unsafe extern "C" fn nst_stylize(
             InitSpec::Image(path) => Init::Image(crate::image_io::read_image(path)?),
         };
 
-        let mut engine = engine.engine.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let stylized = engine.stylize(&content_image, &style_images, &settings, &mut |p| match progress {
-            // SAFETY: the host's callback with its own user data, per the documented contract.
-            Some(callback)
-                if unsafe { callback(user_data, p.iteration as u32, p.total as u32, p.terms.total()) } != 0 =>
-            {
-                Control::Cancel
+        let preview_to = raw_overrides.filter(|raw| raw.preview_iteration > 0 && raw.preview.is_some());
+        settings.preview_iteration = preview_to.map(|raw| raw.preview_iteration as usize);
+        let mut send_preview = |image: &crate::image_io::Planar| {
+            let Some(raw) = preview_to else { return };
+            let rgba: Vec<u8> = image
+                .to_interleaved_rgb()
+                .chunks_exact(3)
+                .flat_map(|p| [p[0], p[1], p[2]].map(|v| (v * 255.0).round() as u8).into_iter().chain([255u8]))
+                .collect();
+            let view = NstImage {
+                width: image.width as u32,
+                height: image.height as u32,
+                stride: image.width * 4,
+                format: super::NstPixelFormat::NstRgba8 as u32,
+                pixels: rgba.as_ptr().cast(),
+            };
+            if let Some(callback) = raw.preview {
+                // SAFETY: the host's callback with its own user data; the view lives for the call.
+                unsafe { callback(raw.preview_user_data, &view) };
             }
-            _ => Control::Continue,
-        })?;
+        };
+        let mut engine = engine.engine.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let stylized = engine.stylize_with_preview(
+            &content_image,
+            &style_images,
+            &settings,
+            &mut |p| match progress {
+                // SAFETY: the host's callback with its own user data, per the documented contract.
+                Some(callback)
+                    if unsafe { callback(user_data, p.iteration as u32, p.total as u32, p.terms.total()) } != 0 =>
+                {
+                    Control::Cancel
+                }
+                _ => Control::Continue,
+            },
+            &mut send_preview,
+        )?;
         let image = stylized.image.resized(content_geometry.width, content_geometry.height);
         // SAFETY: both geometries checked and equal in size and format; the host promises the spans.
         unsafe { write_view(&image, output.pixels, &output_geometry, content.pixels, &content_geometry) };

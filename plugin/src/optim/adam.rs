@@ -26,7 +26,7 @@ impl Adam {
         x: &mut [f32],
         iterations: usize,
         objective: &mut dyn Differentiable,
-        observe: &mut dyn FnMut(Step) -> Control,
+        observe: &mut dyn FnMut(Step, &[f32]) -> Control,
     ) -> Result<usize> {
         if !(self.learning_rate > 0.0 && self.learning_rate <= 1.0) {
             return Err(EngineError::InvalidArgument(format!(
@@ -50,7 +50,7 @@ impl Adam {
                 v[i] = (BETA2 as f32) * v[i] + (1.0 - BETA2 as f32) * g * g;
                 x[i] -= step * m[i] / (v[i].sqrt() + EPSILON as f32);
             }
-            if observe(Step { iteration, loss, evaluations: iteration }) == Control::Cancel {
+            if observe(Step { iteration, loss, evaluations: iteration }, x) == Control::Cancel {
                 return Err(EngineError::Cancelled);
             }
         }
@@ -67,7 +67,7 @@ mod tests {
     fn approaches_the_minimum() {
         let mut x = vec![0.0f32; 4];
         let mut valley = Valley { evaluations: 0 };
-        Adam { learning_rate: 0.05 }.minimise(&mut x, 600, &mut valley, &mut |_| Control::Continue).unwrap();
+        Adam { learning_rate: 0.05 }.minimise(&mut x, 600, &mut valley, &mut |_, _| Control::Continue).unwrap();
         for (xi, ti) in x.iter().zip(TARGET) {
             assert!((xi - ti).abs() < 0.02, "{x:?}");
         }

@@ -98,7 +98,7 @@ impl Lbfgs {
         x: &mut [f32],
         iterations: usize,
         objective: &mut dyn Differentiable,
-        observe: &mut dyn FnMut(Step) -> Control,
+        observe: &mut dyn FnMut(Step, &[f32]) -> Control,
     ) -> Result<usize> {
         if !(1..=100).contains(&self.history) {
             return Err(EngineError::InvalidArgument(format!("lbfgs history {} is outside 1..=100", self.history)));
@@ -148,7 +148,7 @@ impl Lbfgs {
             x.copy_from_slice(&x_new);
             std::mem::swap(&mut g, &mut g_new);
             loss = new_loss;
-            if observe(Step { iteration, loss, evaluations }) == Control::Cancel {
+            if observe(Step { iteration, loss, evaluations }, x) == Control::Cancel {
                 return Err(EngineError::Cancelled);
             }
         }
@@ -165,7 +165,7 @@ mod tests {
         let mut x = vec![0.0f32; 4];
         let mut valley = Valley { evaluations: 0 };
         let lbfgs = Lbfgs { history: 5, line_search };
-        lbfgs.minimise(&mut x, iterations, &mut valley, &mut |_| Control::Continue).unwrap();
+        lbfgs.minimise(&mut x, iterations, &mut valley, &mut |_, _| Control::Continue).unwrap();
         (x, valley.evaluations)
     }
 
@@ -184,7 +184,7 @@ mod tests {
         let mut x = vec![0.0f32; 4];
         let mut valley = Valley { evaluations: 0 };
         let mut seen = 0;
-        let result = Lbfgs::default().minimise(&mut x, 50, &mut valley, &mut |step| {
+        let result = Lbfgs::default().minimise(&mut x, 50, &mut valley, &mut |step, _| {
             seen = step.iteration;
             if step.iteration == 3 { Control::Cancel } else { Control::Continue }
         });

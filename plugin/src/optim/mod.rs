@@ -44,7 +44,8 @@ pub enum Optimiser {
 }
 
 impl Optimiser {
-    /// Runs `iterations` iterations from `x` (updated in place), calling `observe` after each.
+    /// Runs `iterations` iterations from `x` (updated in place), calling `observe` with the step and the current
+    /// iterate after each.
     ///
     /// Returns the number of evaluations, or [`crate::EngineError::Cancelled`] when the observer cancels (then `x`
     /// holds the last accepted iterate).
@@ -53,7 +54,7 @@ impl Optimiser {
         x: &mut [f32],
         iterations: usize,
         objective: &mut dyn Differentiable,
-        observe: &mut dyn FnMut(Step) -> Control,
+        observe: &mut dyn FnMut(Step, &[f32]) -> Control,
     ) -> Result<usize> {
         match self {
             Optimiser::Lbfgs(lbfgs) => lbfgs.minimise(x, iterations, objective, observe),

@@ -311,6 +311,7 @@ pub fn parse_preset(text: &str, name: &str, origin: &str, base: &Path) -> Result
             seed,
             model,
             multiscale,
+            preview_iteration: None,
             colour: ColourControl {
                 keep_content_colours: file.colour.keep_content_colours.map(|v| v.into_inner()).unwrap_or(false),
                 match_style_colours: file.colour.match_style_colours.map(|v| v.into_inner()).unwrap_or(false),
