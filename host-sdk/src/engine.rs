@@ -120,7 +120,7 @@ unsafe extern "C" fn preview_trampoline(user_data: *mut c_void, image: *const Ra
         // SAFETY: `user_data` is the closure passed by `Engine::stylize_with_preview`, alive for the call; the
         // image is an RGBA8 view valid for this call.
         let (sink, image) = unsafe { (&mut *user_data.cast::<&mut dyn FnMut(&image::RgbaImage)>(), &*image) };
-        let bytes = (image.stride * image.height as usize) as usize;
+        let bytes = image.stride * image.height as usize;
         // SAFETY: the plugin documents `stride * height` readable bytes.
         let pixels = unsafe { std::slice::from_raw_parts(image.pixels.cast::<u8>(), bytes) };
         let rows: Vec<u8> =
@@ -170,7 +170,8 @@ impl Engine {
         }
         self.plugin.check(status)?;
         buffer.truncate(needed.saturating_sub(1));
-        String::from_utf8(buffer).map_err(|_| HostError::Plugin { status: 13, message: "description is not UTF-8".into() })
+        String::from_utf8(buffer)
+            .map_err(|_| HostError::Plugin { status: 13, message: "description is not UTF-8".into() })
     }
 
     /// The filter description (JSON): parameters with defaults, ranges and help, and the bundled presets.
