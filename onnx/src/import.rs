@@ -295,7 +295,11 @@ fn tensor_f32(tensor: &TensorProto) -> Result<Vec<f32>, String> {
     if tensor.data_location == Some(1) || !tensor.external_data.is_empty() {
         return Err("weights stored in an external data file; re-export with the weights inside the .onnx".into());
     }
-    let count: i64 = tensor.dims.iter().product();
+    let count = tensor
+        .dims
+        .iter()
+        .try_fold(1i64, |count, dim| if *dim < 0 { None } else { count.checked_mul(*dim) })
+        .ok_or_else(|| format!("shape {:?} is negative or too large", tensor.dims))?;
     let values: Vec<f32> = match &tensor.raw_data {
         Some(raw) if !raw.is_empty() => {
             raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
@@ -309,4 +313,27 @@ fn tensor_f32(tensor: &TensorProto) -> Result<Vec<f32>, String> {
         return Err(format!("value {bad} is not finite"));
     }
     Ok(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_tensors_are_refused_without_allocating_their_claimed_size() {
+        let huge =
+            TensorProto { dims: vec![i64::MAX, 2], data_type: Some(DataType::Float as i32), ..Default::default() };
+        assert!(tensor_f32(&huge).unwrap_err().contains("negative or too large"));
+        let negative = TensorProto { dims: vec![-3], data_type: Some(DataType::Float as i32), ..Default::default() };
+        assert!(tensor_f32(&negative).unwrap_err().contains("negative or too large"));
+        let short = TensorProto {
+            dims: vec![4],
+            data_type: Some(DataType::Float as i32),
+            float_data: vec![1.0],
+            ..Default::default()
+        };
+        assert!(tensor_f32(&short).unwrap_err().contains("1 values stored for shape [4]"));
+        let garbage = vgg19_from_bytes(&[0xff, 0xff, 0xff, 0xff], "garbage").unwrap_err().to_string();
+        assert!(garbage.contains("garbage is not a readable ONNX model"), "{garbage}");
+    }
 }
