@@ -1,8 +1,9 @@
 //! The backward graph: the saved ReLU outputs and dL/dtap for each loss tap -> dL/dimage.
 //!
 //! Built for speed on ONNX Runtime's CPU provider: the input-gradient of a convolution is a plain `Conv` with
-//! flipped, transposed weights (faster than `ConvTranspose`); ReLU and max-pool backward are masks built with
-//! `Greater`/`Equal` + `Cast` + `Mul` (faster than `Where` or pool indices).
+//! flipped, transposed weights (faster than `ConvTranspose`); ReLU backward multiplies by `Sign` of the ReLU
+//! output (0 or 1, one pass, no boolean tensor); max-pool backward is an `Equal` + `Cast` + `Mul` mask (faster
+//! than `Where` or pool indices).
 
 use crate::forward::layers_through;
 use crate::graph::{Dim, GraphBuilder, conv3x3, feature_dims, int, pool2x2, string};
@@ -42,7 +43,6 @@ pub fn backward_graph(model: &Vgg19, taps: &[Layer], pooling: Pooling) -> Option
     for layer in layers_through(deepest).filter(|layer| taps.contains(layer)) {
         graph.input(&gradient_input(layer), &feature_dims(layer.channels().1, layer.downsampling()));
     }
-    let zero = graph.constant_f32("zero", &[], &[0.0]);
     let quarter = graph.constant_f32("quarter", &[], &[0.25]);
     let scales = graph.constant_f32("upsample_scales", &[4], &[1.0, 1.0, 2.0, 2.0]);
     let inv_std = graph.constant_f32("normalise_inv_std", &[1, 3, 1, 1], &model.normalisation.std.map(|s| 1.0 / s));
@@ -64,8 +64,8 @@ pub fn backward_graph(model: &Vgg19, taps: &[Layer], pooling: Pooling) -> Option
             (Some(flow), false) => flow,
             (None, _) => gradient_input(layer),
         };
-        let positive = graph.op("Greater", &[&relu, &zero], vec![]);
-        let mask = graph.op("Cast", &[&positive], as_float());
+        // ReLU outputs are >= 0, so Sign gives the 0/1 mask in one pass (no boolean tensor, no cast).
+        let mask = graph.op("Sign", &[&relu], vec![]);
         let grad_pre = graph.op("Mul", &[&grad_relu, &mask], vec![]);
 
         let (cin, cout) = layer.channels();
