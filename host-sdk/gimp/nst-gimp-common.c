@@ -24,14 +24,21 @@ static char *last_error(const char *what) {
   return text;
 }
 
-/* nst.toml beside this plug-in (or GEGL module), if the user keeps one there. */
-static char *configuration_file(void) {
+/* A file in the folder of this plug-in (or GEGL module), which ships its presets and nst.toml beside it;
+ * NULL when the folder cannot be found. */
+static char *beside_plugin(const char *name) {
   Dl_info info;
-  if (!dladdr((void *)configuration_file, &info) || !info.dli_fname) return NULL;
+  if (!dladdr((void *)beside_plugin, &info) || !info.dli_fname) return NULL;
   char *folder = g_path_get_dirname(info.dli_fname);
-  char *path = g_build_filename(folder, "nst.toml", NULL);
+  char *path = g_build_filename(folder, name, NULL);
   g_free(folder);
-  if (g_file_test(path, G_FILE_TEST_IS_REGULAR)) return path;
+  return path;
+}
+
+/* nst.toml beside this plug-in, if the user keeps one there. */
+static char *configuration_file(void) {
+  char *path = beside_plugin("nst.toml");
+  if (path && g_file_test(path, G_FILE_TEST_IS_REGULAR)) return path;
   g_free(path);
   return NULL;
 }
@@ -42,18 +49,13 @@ static int compare_names(const void *a, const void *b) {
 
 char **nst_gimp_bundled_preset_names(void) {
   GPtrArray *names = g_ptr_array_new();
-  Dl_info info;
-  if (dladdr((void *)nst_gimp_bundled_preset_names, &info) && info.dli_fname) {
-    char *folder = g_path_get_dirname(info.dli_fname);
-    char *presets = g_build_filename(folder, "presets", NULL);
-    GDir *dir = g_dir_open(presets, 0, NULL);
-    for (const char *entry; dir && (entry = g_dir_read_name(dir));) {
-      if (g_str_has_suffix(entry, ".toml")) g_ptr_array_add(names, g_strndup(entry, strlen(entry) - 5));
-    }
-    if (dir) g_dir_close(dir);
-    g_free(presets);
-    g_free(folder);
+  char *presets = beside_plugin("presets");
+  GDir *dir = presets ? g_dir_open(presets, 0, NULL) : NULL;
+  for (const char *entry; dir && (entry = g_dir_read_name(dir));) {
+    if (g_str_has_suffix(entry, ".toml")) g_ptr_array_add(names, g_strndup(entry, strlen(entry) - 5));
   }
+  if (dir) g_dir_close(dir);
+  g_free(presets);
   g_ptr_array_sort(names, compare_names);
   g_ptr_array_add(names, NULL);
   return (char **)g_ptr_array_free(names, FALSE);
@@ -136,30 +138,6 @@ char *nst_gimp_stylize(const NstGimpSettings *settings, const NstImage *content,
   *cancelled = status == NST_CANCELLED;
   if (status == NST_OK || status == NST_CANCELLED) return NULL;
   return last_error("failed");
-}
-
-char **nst_gimp_preset_names(void) {
-  char *error = NULL;
-  NstEngine *handle = engine(&error);
-  GPtrArray *names = g_ptr_array_new();
-  if (handle) {
-    size_t needed = 0;
-    nst_engine_describe(handle, NULL, 0, &needed);
-    char *json = g_malloc(needed + 1);
-    if (nst_engine_describe(handle, json, needed + 1, &needed) == NST_OK) {
-      const char *presets = strstr(json, "\"presets\":[");
-      for (const char *at = presets; at && (at = strstr(at, "{\"name\":\"")); ) {
-        at += strlen("{\"name\":\"");
-        const char *end = strchr(at, '"');
-        if (!end) break;
-        g_ptr_array_add(names, g_strndup(at, (gsize)(end - at)));
-      }
-    }
-    g_free(json);
-  }
-  g_free(error);
-  g_ptr_array_add(names, NULL);
-  return (char **)g_ptr_array_free(names, FALSE);
 }
 
 /* RGBA pixels in a precision matching the buffer's own. */

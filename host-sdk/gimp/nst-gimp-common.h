@@ -50,7 +50,4 @@ char *nst_gimp_stylize_buffers(const NstGimpSettings *settings, GeglBuffer *sour
  * menus built at registration); NULL-terminated, free with g_strfreev. */
 char **nst_gimp_bundled_preset_names(void);
 
-/* The names of the bundled presets, NULL-terminated; free with g_strfreev. */
-char **nst_gimp_preset_names(void);
-
 #endif

@@ -92,7 +92,7 @@ static gboolean dialog(gint32 image, NstGimpSettings *settings) {
   gtk_box_pack_start(GTK_BOX(gtk_dialog_get_content_area(GTK_DIALOG(window))), grid, TRUE, TRUE, 0);
 
   GtkWidget *presets = gtk_combo_box_text_new_with_entry();
-  gchar **names = nst_gimp_preset_names();
+  gchar **names = nst_gimp_bundled_preset_names();
   for (gchar **name = names; *name; ++name) gtk_combo_box_text_append_text(GTK_COMBO_BOX_TEXT(presets), *name);
   g_strfreev(names);
   gtk_entry_set_text(GTK_ENTRY(gtk_bin_get_child(GTK_BIN(presets))), settings->preset);

@@ -146,8 +146,3 @@ pub fn saved_activations_bytes(deepest: Layer, size: usize) -> usize {
         })
         .sum()
 }
-
-/// The layers whose FLOPs a benchmark counts, for reports.
-pub fn deepest_layer(settings: &Settings) -> Option<Layer> {
-    settings.losses.taps().into_iter().max()
-}

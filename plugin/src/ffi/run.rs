@@ -375,7 +375,6 @@ pub unsafe extern "C" fn nst_stylize(
             copy_c_string(stylized.provider.name(), &mut report.provider);
             copy_c_string(&stylized.model, &mut report.model);
         }
-        let _ = NstStatus::NstOk;
         Ok(())
     })
 }

@@ -1,7 +1,5 @@
 //! Per-run changes to a preset (command-line flags, C ABI parameters).
 
-use std::path::PathBuf;
-
 use nst_onnx::Pooling;
 
 use super::{InitSpec, Preset};
@@ -15,8 +13,6 @@ pub struct Overrides {
     pub size: Option<usize>,
     /// Optimiser iterations (1..=10000).
     pub iterations: Option<usize>,
-    /// Style images replacing the preset's (equal weights).
-    pub style_images: Vec<PathBuf>,
     /// Seed of the noise start.
     pub seed: Option<u64>,
     /// The network's weights.
@@ -52,9 +48,6 @@ impl Overrides {
                 return invalid(format!("iterations {iterations} is outside 1..=10000"));
             }
             preset.settings.iterations = iterations;
-        }
-        if !self.style_images.is_empty() {
-            preset.styles = self.style_images.iter().map(|p| (p.clone(), 1.0)).collect();
         }
         if let Some(seed) = self.seed {
             preset.settings.seed = seed;
