@@ -82,9 +82,7 @@ fn noise(size: usize, seed: u64) -> Planar {
 
 fn evaluation_and_step(c: &mut Criterion) {
     environment(Some(&ort_library())).expect("ONNX Runtime: run scripts/setup");
-    let mut engine =
-        Engine::new(&EngineConfig { ort_library: None, provider: Provider::Cpu, threads: 0, low_memory: false })
-            .unwrap();
+    let mut engine = Engine::new(&EngineConfig { provider: Provider::Cpu, ..EngineConfig::default() }).unwrap();
     let settings = preset_settings(settings());
     let mut group = c.benchmark_group("evaluation");
     group.sample_size(10);

@@ -15,7 +15,7 @@ use support::{ort_environment, root};
 
 fn engine() -> Engine {
     ort_environment();
-    Engine::new(&EngineConfig { ort_library: None, provider: Provider::Cpu, threads: 2, low_memory: false }).unwrap()
+    Engine::new(&EngineConfig { provider: Provider::Cpu, threads: 2, ..EngineConfig::default() }).unwrap()
 }
 
 fn inputs(size: usize, iterations: usize) -> (Planar, Vec<(Planar, f32)>, Settings) {

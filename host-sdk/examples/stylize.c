@@ -106,8 +106,9 @@ int main(int argc, char **argv) {
     }
     free(content);
     free(output);
-    nst_engine_free(engine);
-    nst_engine_free(NULL); /* accepted */
+    if (nst_engine_free(engine) != NST_OK) failed = 1;
+    if (nst_engine_free(NULL) != NST_OK) failed = 1;                  /* accepted */
+    if (nst_engine_free(engine) != NST_INVALID_HANDLE) failed = 1;    /* a second free is refused, not a crash */
     printf(failed ? "FAILED\n" : "ok\n");
     return failed;
 }

@@ -8,7 +8,7 @@ progress callback, checks the result and prints the run report. Exit status 0 wh
 import ctypes
 import sys
 
-NST_ABI_VERSION = 1
+NST_ABI_VERSION = 2
 NST_OK, NST_CANCELLED = 0, 11
 NST_RGB8 = 2
 
@@ -56,6 +56,7 @@ def main():
     lib.nst_last_error.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
     lib.nst_engine_create.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]
     lib.nst_engine_free.argtypes = [ctypes.c_void_p]
+    lib.nst_engine_free.restype = ctypes.c_uint32
     lib.nst_overrides_init.argtypes = [ctypes.POINTER(NstOverrides)]
     lib.nst_stylize.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(NstOverrides),
                                 ctypes.POINTER(NstImage), ctypes.POINTER(NstImage), ctypes.c_size_t,

@@ -3,7 +3,7 @@
 use std::ffi::{c_char, c_void};
 
 /// The C ABI version this SDK speaks; a plugin reporting another is refused before any other call.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 
 /// Pixel layouts (`NstPixelFormat`).
 #[repr(u32)]
@@ -104,7 +104,7 @@ pub(crate) type AbiVersionFn = unsafe extern "C" fn() -> u32;
 pub(crate) type VersionFn = unsafe extern "C" fn() -> *const c_char;
 pub(crate) type LastErrorFn = unsafe extern "C" fn(*mut c_char, usize) -> usize;
 pub(crate) type EngineCreateFn = unsafe extern "C" fn(*const c_char, *mut *mut c_void) -> u32;
-pub(crate) type EngineFreeFn = unsafe extern "C" fn(*mut c_void);
+pub(crate) type EngineFreeFn = unsafe extern "C" fn(*mut c_void) -> u32;
 pub(crate) type DescribeFn = unsafe extern "C" fn(*const c_void, *mut c_char, usize, *mut usize) -> u32;
 pub(crate) type DescribePresetFn =
     unsafe extern "C" fn(*const c_void, *const c_char, *mut c_char, usize, *mut usize) -> u32;
@@ -141,6 +141,8 @@ pub(crate) fn status_name(status: u32) -> &'static str {
         11 => "cancelled",
         12 => "image error",
         13 => "internal error",
+        14 => "invalid handle",
+        15 => "over memory budget",
         _ => "unknown status",
     }
 }

@@ -98,7 +98,7 @@ fn a_library_with_another_abi_version_is_refused() {
     let status = Command::new("cc").args(["-shared", "-fPIC", "-o"]).arg(&library).arg(&source).status().unwrap();
     assert!(status.success(), "cc failed");
     match Plugin::load(&library) {
-        Err(HostError::AbiMismatch { found: 999, expected: 1, .. }) => {}
+        Err(HostError::AbiMismatch { found: 999, expected: nst_host::ABI_VERSION, .. }) => {}
         other => panic!("expected an ABI mismatch, got {:?}", other.err()),
     }
     let err = Plugin::load(dir.join("missing.so")).err().unwrap();

@@ -19,7 +19,7 @@
 
 // The version of this C ABI. A host must refuse a library whose `nst_abi_version()` differs from the
 // `NST_ABI_VERSION` it was compiled with.
-#define NST_ABI_VERSION 1
+#define NST_ABI_VERSION 2
 
 // Long side of previews, in pixels.
 #define PREVIEW_SIDE 256
@@ -58,6 +58,11 @@ enum NstStatus
   NST_IMAGE_ERROR = 12,
   // An internal error (a bug); the library stays usable.
   NST_INTERNAL_ERROR = 13,
+  // The engine handle is not live: freed already, or never returned by `nst_engine_create`.
+  NST_INVALID_HANDLE = 14,
+  // The run would need more memory than the engine's budget (the message gives the estimate, the budget
+  // and the largest size that fits); nothing was allocated.
+  NST_OVER_BUDGET = 15,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -96,8 +101,10 @@ typedef uint32_t NstPixelFormat;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-// An engine: ONNX Runtime loaded, models and graphs cached. Opaque to C.
-typedef struct NstEngine NstEngine;
+// An engine handle. Opaque to C: only its address is meaningful.
+typedef struct NstEngine {
+  uint8_t _opaque[0];
+} NstEngine;
 
 // A read-only image from the host. The library never keeps the pointer after the call returns.
 typedef struct NstImage {
@@ -268,8 +275,10 @@ NstStatus nst_engine_describe_preset(const struct NstEngine *engine,
 // Creates an engine from configuration TOML text (NULL or "" for defaults). Keys, all optional:
 // `ort_library` (absolute path of libonnxruntime), `provider` ("auto", "cpu", "cuda", "directml"),
 // `threads` (0..=256, 0 = every core), `presets_dir`, `model` ("builtin" or a VGG19 .onnx path: the model
-// of every run whose call does not name one) and `model_seed` (the built-in model's seed). Relative paths are
-// relative to the current folder (for `nst_engine_create_from_file`: to the file's folder).
+// of every run whose call does not name one), `model_seed` (the built-in model's seed), `low_memory` and
+// `memory_budget_mb` (runs estimated to need more are refused before any allocation; default: 80% of the
+// memory available when the run starts). Relative paths are relative to the current folder (for
+// `nst_engine_create_from_file`: to the file's folder).
 //
 // On success `*out_engine` receives a handle the caller owns and must release with `nst_engine_free`. On
 // failure `*out_engine` is set to NULL and `nst_last_error` has the message (e.g. where ONNX Runtime was
@@ -287,11 +296,14 @@ NstStatus nst_engine_create(const char *config,
 NstStatus nst_engine_create_from_file(const char *path,
                                       struct NstEngine **out_engine);
 
-// Releases an engine. NULL is accepted and ignored. The engine must not be in use by another thread.
+// Releases an engine; NULL is accepted and ignored. Safe to call from any thread at any time: runs in
+// flight on the engine stop at their next iteration and return `NST_CANCELLED` (runs still waiting for the
+// engine return it at once), and the memory is released when the last of them returns. Every later call
+// with the handle, a second free included, returns `NST_INVALID_HANDLE`.
 //
 // # Safety
-// `engine` must be NULL or a handle from `nst_engine_create*` not yet freed.
-void nst_engine_free(struct NstEngine *engine);
+// None beyond passing a value this library returned (any other value is refused, not dereferenced).
+NstStatus nst_engine_free(struct NstEngine *engine);
 
 // Sets every field of `overrides` to "keep the preset's" and `struct_size` to `sizeof(NstOverrides)`.
 //

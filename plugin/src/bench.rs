@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
+use nst_onnx::Vgg19;
 use nst_onnx::random::SplitMix64;
-use nst_onnx::{Layer, Vgg19};
 
 use crate::error::Result;
 use crate::image_io::Planar;
@@ -101,6 +101,7 @@ impl Engine {
         let size = crate::stylize::working_side(size);
         let losses: LossSettings = settings.losses.clone();
         let deepest = *losses.taps().iter().max().expect("losses have taps");
+        self.check_memory(deepest, size, size)?;
         let network = self.network_for(settings)?;
         let mut pass = network.pass(size, size)?;
         let targets = Targets::compute(network, &mut pass, &losses, &noise(size, 1), &[(noise(size, 2), 1.0)])?;
@@ -132,17 +133,8 @@ impl Engine {
             ratio_to_floor: median / (conv_gflop / peak_gflops),
             rust_share: rust / (rust + graphs),
             peak_rss_mb: peak_rss_mb(),
-            saved_activations_mb: saved_activations_bytes(deepest, size) as f64 / (1024.0 * 1024.0),
+            saved_activations_mb: crate::memory::saved_activations_bytes(deepest, size, size) as f64
+                / (1024.0 * 1024.0),
         })
     }
-}
-
-/// Bytes of the ReLU outputs through `deepest` at `size` x `size` (f32), which the backward graph reads.
-pub fn saved_activations_bytes(deepest: Layer, size: usize) -> usize {
-    nst_onnx::forward::layers_through(deepest)
-        .map(|layer| {
-            let side = size >> layer.downsampling();
-            layer.channels().1 * side * side * 4
-        })
-        .sum()
 }

@@ -18,6 +18,7 @@ struct ConfigFile {
     model: Option<String>,
     model_seed: Option<i64>,
     low_memory: Option<bool>,
+    memory_budget_mb: Option<i64>,
 }
 
 /// An engine configuration with the presets folder it names.
@@ -34,7 +35,8 @@ pub struct Config {
 /// Parses configuration TOML. Keys (all optional): `ort_library` (absolute path of libonnxruntime),
 /// `provider` (auto, cpu, cuda, directml), `threads` (0..=256, 0 = every core), `presets_dir`, `model`
 /// ("builtin" or a VGG19 .onnx path, relative to `base`; replaces the presets' model) and `model_seed` (the
-/// built-in model's seed) and `low_memory` (true: ONNX Runtime's memory arena off).
+/// built-in model's seed), `low_memory` (true: ONNX Runtime's memory arena off) and `memory_budget_mb` (runs
+/// estimated to need more are refused; default: 80% of the memory available when a run starts).
 pub fn parse_config(text: &str, origin: &str, base: &Path) -> Result<Config> {
     let file: ConfigFile = toml::from_str(text)
         .map_err(|e| EngineError::InvalidArgument(format!("configuration {origin}: {}", e.to_string().trim_end())))?;
@@ -62,6 +64,15 @@ pub fn parse_config(text: &str, origin: &str, base: &Path) -> Result<Config> {
             )));
         }
     };
+    let memory_budget_mb = match file.memory_budget_mb {
+        None => None,
+        Some(n) if (64..=1 << 24).contains(&n) => Some(n as u64),
+        Some(n) => {
+            return Err(EngineError::InvalidArgument(format!(
+                "configuration {origin}, key `memory_budget_mb`: {n} is outside 64..=16777216"
+            )));
+        }
+    };
     let model = match (file.model.as_deref(), seed) {
         (None, None) => None,
         (None | Some("builtin"), seed) => Some(ModelChoice::BuiltIn { seed: seed.unwrap_or(0) }),
@@ -73,6 +84,7 @@ pub fn parse_config(text: &str, origin: &str, base: &Path) -> Result<Config> {
             provider,
             threads,
             low_memory: file.low_memory.unwrap_or(false),
+            memory_budget_mb,
         },
         presets_dir: file.presets_dir.map(|p| base.join(p)),
         model,

@@ -39,6 +39,19 @@ pub enum EngineError {
     InvalidArgument(String),
     /// The run was cancelled through the progress callback.
     Cancelled,
+    /// The run's estimated peak memory exceeds the budget; nothing was allocated.
+    OverBudget {
+        /// Working width.
+        width: usize,
+        /// Working height.
+        height: usize,
+        /// The estimate, MiB.
+        needed_mib: f64,
+        /// The budget, MiB.
+        budget_mib: f64,
+        /// The largest long side that fits at the same aspect, if any.
+        largest_side: Option<usize>,
+    },
 }
 
 impl fmt::Display for EngineError {
@@ -67,6 +80,17 @@ impl fmt::Display for EngineError {
             EngineError::Preset(message) => write!(f, "{message}"),
             EngineError::InvalidArgument(message) => write!(f, "{message}"),
             EngineError::Cancelled => write!(f, "cancelled"),
+            EngineError::OverBudget { width, height, needed_mib, budget_mib, largest_side } => {
+                write!(
+                    f,
+                    "a {width}x{height} working image needs about {needed_mib:.0} MiB, more than the memory budget \
+                     of {budget_mib:.0} MiB (engine key `memory_budget_mb`; by default 80% of the available memory): "
+                )?;
+                match largest_side {
+                    Some(side) => write!(f, "use a long side of at most {side} px, or raise the budget"),
+                    None => write!(f, "not even 16 px fits; raise the budget"),
+                }
+            }
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod ffi;
 pub mod image_io;
 pub mod losses;
+pub mod memory;
 pub mod network;
 pub mod objective;
 pub mod optim;

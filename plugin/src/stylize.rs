@@ -14,6 +14,7 @@ use crate::colour::{ColourControl, join_luminance_with_chroma, luminance_image, 
 use crate::error::{EngineError, Result};
 use crate::image_io::Planar;
 use crate::losses::LossTerms;
+use crate::memory::{budget_mib, check_budget};
 use crate::network::Network;
 use crate::objective::{LossSettings, StyleObjective, Targets};
 use crate::optim::{Control, Optimiser, Step};
@@ -124,6 +125,9 @@ pub struct EngineConfig {
     pub threads: usize,
     /// Turn ONNX Runtime's CPU memory arena off: about 40% less peak memory, about 20% slower.
     pub low_memory: bool,
+    /// Runs estimated to need more memory (MiB) are refused before any allocation; `None`: 80% of the memory
+    /// available when each run starts.
+    pub memory_budget_mb: Option<u64>,
 }
 
 /// Progress of a run, reported after each iteration.
@@ -174,11 +178,19 @@ pub struct Engine {
     options: SessionOptions,
     models: HashMap<(ModelChoice, Layer), Arc<Vgg19>>,
     networks: HashMap<NetworkKey, Network>,
+    memory_budget_mb: Option<u64>,
 }
 
 /// Rounds to a multiple of 16, at least 16 (the four 2x2 pools before relu5_1 need it).
 pub fn working_side(side: usize) -> usize {
     (((side as f64) / 16.0).round() as usize).max(1) * 16
+}
+
+/// A style image's working size: its long side `style_scale` times the working image's, its own aspect kept.
+fn style_working_size(style: &Planar, work_w: usize, work_h: usize, style_scale: f32) -> (usize, usize) {
+    let long = (work_w.max(work_h) as f32 * style_scale).round() as usize;
+    let (w, h) = output_size(style.width, style.height, Some(long));
+    (working_side(w), working_side(h))
 }
 
 /// The output size for a `width x height` content and a requested long side.
@@ -203,7 +215,14 @@ impl Engine {
             options: SessionOptions { provider: config.provider, threads, memory_arena: !config.low_memory },
             models: HashMap::new(),
             networks: HashMap::new(),
+            memory_budget_mb: config.memory_budget_mb,
         })
+    }
+
+    /// Refuses a `width x height` optimisation through `deepest` that would not fit the memory budget.
+    pub fn check_memory(&self, deepest: Layer, width: usize, height: usize) -> Result<()> {
+        let low_memory = !self.options.memory_arena;
+        check_budget(deepest, width, height, low_memory, budget_mib(self.memory_budget_mb))
     }
 
     /// The ONNX Runtime library in use.
@@ -269,18 +288,30 @@ impl Engine {
         let colour = settings.colour;
         let schedule = settings.multiscale.schedule(out_w, out_h, settings.iterations);
         let total: usize = schedule.iter().map(|(_, _, its)| its).sum();
+        let deepest = *settings
+            .losses
+            .taps()
+            .iter()
+            .max()
+            .ok_or_else(|| EngineError::InvalidArgument("no loss layers".into()))?;
+        for &(work_w, work_h, _) in &schedule {
+            self.check_memory(deepest, work_w, work_h)?;
+            for (style, _) in styles {
+                let (w, h) = style_working_size(style, work_w, work_h, settings.style_scale);
+                self.check_memory(deepest, w, h)?;
+            }
+        }
         let (mut done, mut evaluations) = (0, 0);
         let mut previous: Option<Planar> = None;
         let mut terms = LossTerms::default();
         let (mut provider, mut model) = (Provider::Cpu, String::new());
         for &(work_w, work_h, scale_iterations) in &schedule {
             let content_sized = content.resized(work_w, work_h);
-            let style_long = (work_w.max(work_h) as f32 * settings.style_scale).round() as usize;
             let styles_sized: Vec<(Planar, f32)> = styles
                 .iter()
                 .map(|(style, weight)| {
-                    let (w, h) = output_size(style.width, style.height, Some(style_long));
-                    let mut sized = style.resized(working_side(w), working_side(h));
+                    let (w, h) = style_working_size(style, work_w, work_h, settings.style_scale);
+                    let mut sized = style.resized(w, h);
                     if colour.match_style_colours {
                         sized = match_colours(&sized, &content_sized);
                     }

@@ -54,6 +54,10 @@ pub struct EngineArgs {
     /// Less peak memory (ONNX Runtime's memory arena off), somewhat slower.
     #[arg(long)]
     pub low_memory: bool,
+    /// Memory budget in MiB: a run estimated to need more is refused before it starts, naming the largest
+    /// size that fits (default: 80% of the memory available when the run starts).
+    #[arg(long, value_name = "MIB")]
+    pub memory_budget: Option<u64>,
 }
 
 fn toml_string(text: &str) -> String {
@@ -79,6 +83,9 @@ impl EngineArgs {
         }
         if let Some(dir) = &self.presets_dir {
             config += &format!("presets_dir = {}\n", toml_string(&dir.display().to_string()));
+        }
+        if let Some(budget) = self.memory_budget {
+            config += &format!("memory_budget_mb = {budget}\n");
         }
         let engine = Engine::new(&plugin, &config)?;
         Ok((plugin, engine))

@@ -29,8 +29,7 @@ pub unsafe extern "C" fn nst_engine_benchmark(
     needed: *mut usize,
 ) -> NstStatus {
     boundary(|| {
-        // SAFETY: per the caller's contract.
-        let engine = unsafe { engine_ref(engine)? };
+        let engine = engine_ref(engine)?;
         // SAFETY: per the caller's contract.
         let preset = unsafe { required_str(preset, "preset")? };
         if !(16..=4096).contains(&size) {
@@ -40,7 +39,7 @@ pub unsafe extern "C" fn nst_engine_benchmark(
             return Err(FfiError::invalid(format!("evaluations {evaluations} is outside 1..=1000")));
         }
         let resolved = resolve_preset(preset, engine.presets_dir.as_deref())?;
-        let mut locked = engine.engine.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut locked = engine.lock();
         let peak = matmul_peak_gflops();
         let result = locked.benchmark(&resolved.settings, size as usize, evaluations as usize, peak)?;
         copy_out(&result.to_json(), buffer, length, needed)

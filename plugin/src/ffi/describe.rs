@@ -3,7 +3,7 @@
 use std::ffi::c_char;
 
 use super::boundary::{FfiError, boundary, copy_out};
-use super::engine::{NstEngine, engine_ref};
+use super::engine::{EngineState, NstEngine, engine_ref};
 use super::json::{array, object, string};
 use super::{NST_ABI_VERSION, required_str};
 use crate::preset::{Preset, bundled_presets, presets_dir, resolve_preset};
@@ -43,7 +43,7 @@ fn preset_json(preset: &Preset) -> String {
     ])
 }
 
-fn description(engine: &NstEngine) -> Result<String, FfiError> {
+fn description(engine: &EngineState) -> Result<String, FfiError> {
     let dir = presets_dir(engine.presets_dir.as_deref())?;
     let presets: Vec<String> = bundled_presets(&dir)
         .iter()
@@ -129,9 +129,8 @@ pub unsafe extern "C" fn nst_engine_describe(
     needed: *mut usize,
 ) -> super::NstStatus {
     boundary(|| {
-        // SAFETY: per the caller's contract.
-        let engine = unsafe { engine_ref(engine)? };
-        copy_out(&description(engine)?, buffer, length, needed)
+        let engine = engine_ref(engine)?;
+        copy_out(&description(&engine)?, buffer, length, needed)
     })
 }
 
@@ -150,8 +149,7 @@ pub unsafe extern "C" fn nst_engine_describe_preset(
     needed: *mut usize,
 ) -> super::NstStatus {
     boundary(|| {
-        // SAFETY: per the caller's contract.
-        let engine = unsafe { engine_ref(engine)? };
+        let engine = engine_ref(engine)?;
         // SAFETY: per the caller's contract.
         let preset = unsafe { required_str(preset, "preset")? };
         let resolved = resolve_preset(preset, engine.presets_dir.as_deref())?;

@@ -1,8 +1,14 @@
-//! The engine handle: created once from configuration TOML, serves many runs.
+//! Engine handles: created once from configuration TOML, serving many runs, freed at any time.
+//!
+//! A handle is a key into a registry, never a pointer the library dereferences: a freed, forged or
+//! twice-freed handle is answered with `NST_INVALID_HANDLE` instead of undefined behaviour, and freeing an
+//! engine while runs are in flight cancels them and releases the engine when the last one returns.
 
+use std::collections::BTreeMap;
 use std::ffi::c_char;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::boundary::{FfiError, boundary};
 use super::required_str;
@@ -10,27 +16,68 @@ use super::status::NstStatus;
 use crate::config::{Config, parse_config};
 use crate::stylize::{Engine, ModelChoice};
 
-/// An engine: ONNX Runtime loaded, models and graphs cached. Opaque to C.
+/// An engine handle. Opaque to C: only its address is meaningful.
+#[repr(C)]
 pub struct NstEngine {
-    pub(crate) engine: Mutex<Engine>,
+    _opaque: [u8; 0],
+}
+
+/// What a live handle stands for, shared with the runs in flight.
+pub(crate) struct EngineState {
+    engine: Mutex<Engine>,
     pub(crate) presets_dir: Option<PathBuf>,
     pub(crate) model: Option<ModelChoice>,
+    freed: AtomicBool,
+}
+
+impl EngineState {
+    /// The engine, once the runs queued before this caller have finished.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Engine> {
+        self.engine.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Whether the host freed the handle: runs in flight stop at their next iteration.
+    pub(crate) fn is_freed(&self) -> bool {
+        self.freed.load(Ordering::Acquire)
+    }
+}
+
+/// Live handles by address. Addresses are never reused, so a stale handle cannot reach a newer engine.
+struct Registry {
+    next: usize,
+    live: BTreeMap<usize, Arc<EngineState>>,
+}
+
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry { next: 0x1000, live: BTreeMap::new() });
+
+fn registry() -> MutexGuard<'static, Registry> {
+    REGISTRY.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn create(config: Config, out: *mut *mut NstEngine) -> Result<(), FfiError> {
     let engine = Engine::new(&config.engine)?;
-    let handle =
-        Box::new(NstEngine { engine: Mutex::new(engine), presets_dir: config.presets_dir, model: config.model });
+    let state = Arc::new(EngineState {
+        engine: Mutex::new(engine),
+        presets_dir: config.presets_dir,
+        model: config.model,
+        freed: AtomicBool::new(false),
+    });
+    let mut registry = registry();
+    let address = registry.next;
+    registry.next += 16;
+    registry.live.insert(address, state);
     // SAFETY: `out` was checked non-null by the caller of this helper.
-    unsafe { *out = Box::into_raw(handle) };
+    unsafe { *out = address as *mut NstEngine };
     Ok(())
 }
 
 /// Creates an engine from configuration TOML text (NULL or "" for defaults). Keys, all optional:
 /// `ort_library` (absolute path of libonnxruntime), `provider` ("auto", "cpu", "cuda", "directml"),
 /// `threads` (0..=256, 0 = every core), `presets_dir`, `model` ("builtin" or a VGG19 .onnx path: the model
-/// of every run whose call does not name one) and `model_seed` (the built-in model's seed). Relative paths are
-/// relative to the current folder (for `nst_engine_create_from_file`: to the file's folder).
+/// of every run whose call does not name one), `model_seed` (the built-in model's seed), `low_memory` and
+/// `memory_budget_mb` (runs estimated to need more are refused before any allocation; default: 80% of the
+/// memory available when the run starts). Relative paths are relative to the current folder (for
+/// `nst_engine_create_from_file`: to the file's folder).
 ///
 /// On success `*out_engine` receives a handle the caller owns and must release with `nst_engine_free`. On
 /// failure `*out_engine` is set to NULL and `nst_last_error` has the message (e.g. where ONNX Runtime was
@@ -77,26 +124,36 @@ pub unsafe extern "C" fn nst_engine_create_from_file(
     })
 }
 
-/// Releases an engine. NULL is accepted and ignored. The engine must not be in use by another thread.
+/// Releases an engine; NULL is accepted and ignored. Safe to call from any thread at any time: runs in
+/// flight on the engine stop at their next iteration and return `NST_CANCELLED` (runs still waiting for the
+/// engine return it at once), and the memory is released when the last of them returns. Every later call
+/// with the handle, a second free included, returns `NST_INVALID_HANDLE`.
 ///
 /// # Safety
-/// `engine` must be NULL or a handle from `nst_engine_create*` not yet freed.
+/// None beyond passing a value this library returned (any other value is refused, not dereferenced).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn nst_engine_free(engine: *mut NstEngine) {
+pub unsafe extern "C" fn nst_engine_free(engine: *mut NstEngine) -> NstStatus {
     boundary(|| {
-        if !engine.is_null() {
-            // SAFETY: a handle made by Box::into_raw in `create`, freed once per the caller's contract.
-            drop(unsafe { Box::from_raw(engine) });
+        if engine.is_null() {
+            return Ok(());
         }
+        let state = registry().live.remove(&(engine as usize)).ok_or_else(|| stale(engine))?;
+        state.freed.store(true, Ordering::Release);
         Ok(())
-    });
+    })
 }
 
-/// The engine behind a handle.
-///
-/// # Safety
-/// `engine` must be NULL or a live handle.
-pub(crate) unsafe fn engine_ref<'a>(engine: *const NstEngine) -> Result<&'a NstEngine, FfiError> {
-    // SAFETY: per the caller's contract.
-    unsafe { engine.as_ref() }.ok_or_else(|| FfiError::null("engine"))
+fn stale(engine: *const NstEngine) -> FfiError {
+    FfiError::new(
+        NstStatus::NstInvalidHandle,
+        format!("engine handle {engine:p} is not live: it was freed, or never returned by nst_engine_create"),
+    )
+}
+
+/// The engine behind a handle, kept alive for the caller even if the host frees the handle meanwhile.
+pub(crate) fn engine_ref(engine: *const NstEngine) -> Result<Arc<EngineState>, FfiError> {
+    if engine.is_null() {
+        return Err(FfiError::null("engine"));
+    }
+    registry().live.get(&(engine as usize)).cloned().ok_or_else(|| stale(engine))
 }

@@ -1,9 +1,10 @@
 //! The C ABI (`include/nst.h`, generated from this module by cbindgen). It only checks and converts arguments,
 //! then calls the engine; every export runs inside [`boundary::boundary`], so no panic crosses it.
 //!
-//! Threads: an engine serialises the runs started on it (a second `nst_stylize` on the same engine waits for
-//! the first); use one engine per thread to run in parallel. Failure messages are kept per thread
-//! (`nst_last_error`).
+//! Threads: every export may be called from any thread. An engine serialises the runs started on it (a second
+//! `nst_stylize` on the same engine waits for the first); use one engine per thread to run in parallel. A run
+//! is cancelled from another thread through its progress callback's return value, or by freeing the engine.
+//! Failure messages are kept per thread (`nst_last_error`).
 
 mod bench;
 mod boundary;
@@ -28,7 +29,7 @@ use boundary::FfiError;
 
 /// The version of this C ABI. A host must refuse a library whose `nst_abi_version()` differs from the
 /// `NST_ABI_VERSION` it was compiled with.
-pub const NST_ABI_VERSION: u32 = 1;
+pub const NST_ABI_VERSION: u32 = 2;
 
 /// The C ABI version of this library (compare with `NST_ABI_VERSION` before any other call).
 #[unsafe(no_mangle)]

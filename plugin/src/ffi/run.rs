@@ -10,6 +10,7 @@ use super::engine::{NstEngine, engine_ref};
 use super::pixels::{Geometry, NstImage, NstImageMut, check_geometry, read_view, write_view};
 use super::required_str;
 use super::status::NstStatus;
+use crate::EngineError;
 use crate::optim::Control;
 use crate::preset::{InitSpec, Overrides, resolve_preset};
 use crate::stylize::{Init, ModelChoice};
@@ -223,8 +224,7 @@ pub unsafe extern "C" fn nst_stylize(
 ) -> NstStatus {
     boundary(|| {
         // Check every argument before any work.
-        // SAFETY: per the caller's contract.
-        let engine = unsafe { engine_ref(engine)? };
+        let state = engine_ref(engine)?;
         // SAFETY: per the caller's contract.
         let preset = unsafe { required_str(preset, "preset")? };
         // SAFETY: per the caller's contract.
@@ -287,11 +287,11 @@ pub unsafe extern "C" fn nst_stylize(
         }
         // The engine's configured model applies unless the call names one.
         if overrides.model.is_none() {
-            overrides.model = engine.model.clone();
+            overrides.model = state.model.clone();
         }
 
         // Resolve the preset and its images.
-        let mut resolved = resolve_preset(preset, engine.presets_dir.as_deref())?;
+        let mut resolved = resolve_preset(preset, state.presets_dir.as_deref())?;
         overrides.apply(&mut resolved)?;
         // SAFETY: geometry checked; the host promises the spans.
         let content_image = unsafe { read_view(content.pixels, &content_geometry) };
@@ -341,12 +341,16 @@ pub unsafe extern "C" fn nst_stylize(
                 unsafe { callback(raw.preview_user_data, &view) };
             }
         };
-        let mut engine = engine.engine.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut engine = state.lock();
+        if state.is_freed() {
+            return Err(EngineError::Cancelled.into());
+        }
         let stylized = engine.stylize_with_preview(
             &content_image,
             &style_images,
             &settings,
             &mut |p| match progress {
+                _ if state.is_freed() => Control::Cancel,
                 // SAFETY: the host's callback with its own user data, per the documented contract.
                 Some(callback)
                     if unsafe { callback(user_data, p.iteration as u32, p.total as u32, p.terms.total()) } != 0 =>

@@ -34,6 +34,11 @@ pub enum NstStatus {
     NstImageError = 12,
     /// An internal error (a bug); the library stays usable.
     NstInternalError = 13,
+    /// The engine handle is not live: freed already, or never returned by `nst_engine_create`.
+    NstInvalidHandle = 14,
+    /// The run would need more memory than the engine's budget (the message gives the estimate, the budget
+    /// and the largest size that fits); nothing was allocated.
+    NstOverBudget = 15,
 }
 
 impl From<&EngineError> for NstStatus {
@@ -47,6 +52,7 @@ impl From<&EngineError> for NstStatus {
             EngineError::Preset(_) => NstStatus::NstPresetError,
             EngineError::InvalidArgument(_) => NstStatus::NstInvalidArgument,
             EngineError::Cancelled => NstStatus::NstCancelled,
+            EngineError::OverBudget { .. } => NstStatus::NstOverBudget,
         }
     }
 }

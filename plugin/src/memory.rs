@@ -1,0 +1,96 @@
+//! The memory budget: a run's peak is estimated from its working size before anything is allocated, and a
+//! run that would not fit is refused with the largest size that would, instead of being killed by the OS.
+
+use nst_onnx::Layer;
+
+use crate::error::{EngineError, Result};
+
+/// Fraction of the memory available at the start of a run that the default budget allows.
+const DEFAULT_SHARE_OF_AVAILABLE: f64 = 0.8;
+/// Memory a run needs whatever its size (both graphs' weights, ONNX Runtime itself), MiB.
+const FIXED_MIB: f64 = 400.0;
+/// Peak memory per byte of saved activations, measured with `nst bench` at 256 to 1024 px (docs/performance.md):
+/// at most 6.3 with ONNX Runtime's arena and 4.5 without; the estimate keeps a margin above both.
+const PER_ACTIVATION_BYTE_ARENA: f64 = 7.5;
+const PER_ACTIVATION_BYTE_LOW_MEMORY: f64 = 5.0;
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// Bytes of the ReLU outputs through `deepest` for a `width x height` image (f32): what the forward graph
+/// keeps for the backward one.
+pub fn saved_activations_bytes(deepest: Layer, width: usize, height: usize) -> usize {
+    nst_onnx::forward::layers_through(deepest)
+        .map(|layer| layer.channels().1 * (width >> layer.downsampling()) * (height >> layer.downsampling()) * 4)
+        .sum()
+}
+
+/// The estimated peak memory of optimising a `width x height` image through `deepest`, MiB.
+pub fn estimated_peak_mib(deepest: Layer, width: usize, height: usize, low_memory: bool) -> f64 {
+    let per_byte = if low_memory { PER_ACTIVATION_BYTE_LOW_MEMORY } else { PER_ACTIVATION_BYTE_ARENA };
+    // The images themselves: content, style, optimised image, gradient and optimiser history as planar f32.
+    let images = 24.0 * 3.0 * 4.0 * (width * height) as f64;
+    FIXED_MIB + (per_byte * saved_activations_bytes(deepest, width, height) as f64 + images) / MIB
+}
+
+/// The memory available to new allocations now (Linux `MemAvailable`), MiB; `None` where unknown.
+pub fn available_mib() -> Option<f64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|line| line.starts_with("MemAvailable:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// The budget a run must fit: the configured one, else a share of what is available now (`None`: no limit
+/// known).
+pub fn budget_mib(configured: Option<u64>) -> Option<f64> {
+    configured.map(|mib| mib as f64).or_else(|| available_mib().map(|mib| mib * DEFAULT_SHARE_OF_AVAILABLE))
+}
+
+/// Refuses a `width x height` optimisation (multiples of 16) whose estimate exceeds `budget` MiB, naming the
+/// largest long side that fits at the same aspect.
+pub fn check_budget(deepest: Layer, width: usize, height: usize, low_memory: bool, budget: Option<f64>) -> Result<()> {
+    let Some(budget) = budget else { return Ok(()) };
+    let needed = estimated_peak_mib(deepest, width, height, low_memory);
+    if needed <= budget {
+        return Ok(());
+    }
+    let long = width.max(height);
+    let fits = |side: usize| {
+        let (w, h) = (width * side / long, height * side / long);
+        estimated_peak_mib(deepest, w.max(16), h.max(16), low_memory) <= budget
+    };
+    let largest = (1..=long / 16).rev().map(|k| k * 16).find(|&side| fits(side));
+    Err(EngineError::OverBudget { width, height, needed_mib: needed, budget_mib: budget, largest_side: largest })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_estimate_covers_the_measured_peaks() {
+        let deepest = Layer::from_index(12).expect("relu5_1");
+        // Peaks measured by `nst bench` (docs/performance.md), MiB: default and low-memory.
+        for (size, measured, low_memory) in [(256, 713.0, false), (512, 2370.0, false), (1024, 8738.0, false)]
+            .into_iter()
+            .chain([(512, 1484.0, true), (1024, 5186.0, true)])
+        {
+            let estimate = estimated_peak_mib(deepest, size, size, low_memory);
+            assert!(estimate >= measured, "{size} px: estimate {estimate:.0} below the measured {measured}");
+            assert!(estimate <= 1.6 * measured, "{size} px: estimate {estimate:.0} far above the measured {measured}");
+        }
+    }
+
+    #[test]
+    fn an_over_budget_run_is_refused_with_the_largest_size_that_fits() {
+        let deepest = Layer::from_index(12).expect("relu5_1");
+        assert!(check_budget(deepest, 512, 512, false, Some(1e6)).is_ok());
+        assert!(check_budget(deepest, 512, 512, false, None).is_ok());
+        let err = check_budget(deepest, 4096, 2048, false, Some(4000.0)).unwrap_err();
+        let EngineError::OverBudget { largest_side: Some(side), .. } = err else { panic!("{err}") };
+        assert!(check_budget(deepest, side, side / 2, false, Some(4000.0)).is_ok());
+        assert!(check_budget(deepest, side + 16, (side + 16) / 2, false, Some(4000.0)).is_err());
+        let message = check_budget(deepest, 64, 64, false, Some(10.0)).unwrap_err().to_string();
+        assert!(message.contains("not even 16 px fits"), "{message}");
+    }
+}
