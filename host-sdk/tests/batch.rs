@@ -1,11 +1,11 @@
 //! `nst batch` as a user runs it: folders and globs, skipping and --force, failures that do not stop the batch,
-//! a batch killed mid-run and resumed, shards that split one list without overlap, and a jobs file.
+//! a batch killed at random points and resumed, a full disk, shards that split one list without overlap, and a jobs file.
 
 mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use image::{GenericImageView, ImageBuffer, Rgb};
 use support::{nst, ort_path, quick_preset, scratch, text};
@@ -86,54 +86,54 @@ fn a_failing_input_is_reported_and_the_batch_goes_on() {
     assert!(inputs.iter().all(|p| p.exists()));
 }
 
+/// `nst batch INPUT --preset PRESET -o OUT -q EXTRA...`.
+fn batch_args(input: &Path, preset: &Path, out: &Path, extra: &[&str]) -> Vec<String> {
+    let fixed =
+        ["batch", input.to_str().unwrap(), "--preset", preset.to_str().unwrap(), "-o", out.to_str().unwrap(), "-q"];
+    fixed.iter().chain(extra).map(|s| s.to_string()).collect()
+}
+
+/// Visible outputs (temporary files start with a dot).
+fn outputs(dir: &Path) -> Vec<String> {
+    listing(dir).into_iter().filter(|n| !n.starts_with('.')).collect()
+}
+
 #[test]
-fn a_killed_batch_resumes_and_makes_every_output_exactly_once() {
+fn a_batch_killed_at_random_points_resumes_and_makes_every_output_exactly_once() {
     let dir = scratch("batch-kill");
-    // The full-depth bundled preset: slow enough per image to be killed in the middle of the batch.
     let preset = support::repo().join("presets/mosaic.toml");
     let inputs = make_inputs(&dir.join("in"), 6);
     let before: Vec<Vec<u8>> = inputs.iter().map(|p| std::fs::read(p).unwrap()).collect();
     let out = dir.join("out");
-    let args = |extra: &[&str]| -> Vec<String> {
-        let mut args: Vec<String> = [
-            "batch",
-            dir.join("in").to_str().unwrap(),
-            "--preset",
-            preset.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-            "-q",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        args.extend(extra.iter().map(|s| s.to_string()));
-        args
-    };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nst"))
-        .args(args(&["--iterations", "40", "--size", "64"]))
-        .env("ORT_DYLIB_PATH", ort_path())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while listing(&out).iter().filter(|n| !n.starts_with('.')).count() < 2 {
-        assert!(started.elapsed() < Duration::from_secs(120), "no output appeared");
-        std::thread::sleep(Duration::from_millis(20));
+    let args = batch_args(&dir.join("in"), &preset, &out, &["--iterations", "30", "--size", "64"]);
+    // Kill points drawn from a fixed seed, so a failure can be replayed: anywhere from start-up to the middle
+    // of an image, an encoding or a rename.
+    let mut state = 0x5EED_u64;
+    let mut kills = Vec::new();
+    while outputs(&out).len() < 6 && kills.len() < 12 {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let delay = Duration::from_millis(30 + (state >> 33) % 5000);
+        let mut child =
+            Command::new(env!("CARGO_BIN_EXE_nst")).args(&args).env("ORT_DYLIB_PATH", ort_path()).spawn().unwrap();
+        std::thread::sleep(delay);
+        child.kill().unwrap(); // SIGKILL: no clean-up runs
+        child.wait().unwrap();
+        kills.push((delay.as_millis(), outputs(&out).len()));
+        for name in outputs(&out) {
+            image::open(out.join(name.as_str())).unwrap_or_else(|e| panic!("{name} is not intact after a kill: {e}"));
+        }
     }
-    child.kill().unwrap(); // SIGKILL: no clean-up runs
-    child.wait().unwrap();
-    let after_kill: Vec<String> = listing(&out).into_iter().filter(|n| !n.starts_with('.')).collect();
-    println!("after the kill: {after_kill:?} (all files: {:?})", listing(&out));
-    assert!(after_kill.len() < 6, "the batch finished before it was killed");
-    for name in &after_kill {
-        image::open(out.join(name)).unwrap_or_else(|e| panic!("{name} is not intact after the kill: {e}"));
-    }
+    println!("kills (ms after start, outputs then): {kills:?}");
+    assert!(kills.len() >= 3, "too few kills landed before the batch finished: {kills:?}");
+    assert!(
+        kills.iter().any(|(_, done)| (1..6).contains(done)),
+        "no kill landed in the middle of the batch: {kills:?}"
+    );
 
-    let resumed = nst(&args(&["--iterations", "40", "--size", "64"]).iter().map(String::as_str).collect::<Vec<_>>());
+    let resumed = nst(&args.iter().map(String::as_str).collect::<Vec<_>>());
     let log = text(&resumed);
     println!("{log}");
     assert!(resumed.status.success(), "{log}");
-    assert!(log.contains(&format!("{} skipped", after_kill.len())), "{log}");
     let names = listing(&out);
     assert_eq!(names, (0..6).map(|i| format!("photo{i}.png")).collect::<Vec<_>>(), "leftovers or missing outputs");
     for name in &names {
@@ -141,6 +141,56 @@ fn a_killed_batch_resumes_and_makes_every_output_exactly_once() {
     }
     let after: Vec<Vec<u8>> = inputs.iter().map(|p| std::fs::read(p).unwrap()).collect();
     assert!(before == after, "an input was modified");
+}
+
+/// A folder where writes fail once `bytes` are used: a small tmpfs where it can be mounted (root), else the
+/// process's file-size limit. Returns the folder and what limits it.
+fn small_disk(dir: &Path, bytes: usize) -> (PathBuf, &'static str) {
+    let folder = dir.join("small-disk");
+    std::fs::create_dir_all(&folder).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={bytes}"), "tmpfs", folder.to_str().unwrap()])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    (folder, if mounted { "tmpfs" } else { "file-size limit" })
+}
+
+#[test]
+fn a_full_disk_is_reported_and_leaves_no_truncated_output() {
+    use std::os::unix::process::CommandExt;
+
+    let dir = scratch("batch-full");
+    let preset = quick_preset(&dir);
+    make_inputs(&dir.join("in"), 4);
+    let (out, limit) = small_disk(&dir, 64 * 1024);
+    let mut command = Command::new(env!("CARGO_BIN_EXE_nst"));
+    command.args(["batch", dir.join("in").to_str().unwrap(), "--preset", preset.to_str().unwrap(), "--size", "200"]);
+    command.args(["-o", out.to_str().unwrap(), "-q"]).env("ORT_DYLIB_PATH", ort_path());
+    if limit == "file-size limit" {
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            command.pre_exec(|| {
+                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                let rlimit = libc::rlimit { rlim_cur: 20 * 1024, rlim_max: 20 * 1024 };
+                libc::setrlimit(libc::RLIMIT_FSIZE, &rlimit);
+                Ok(())
+            });
+        }
+    }
+    let output = command.output().unwrap();
+    let log = text(&output);
+    let written = outputs(&out);
+    let leftovers: Vec<String> = listing(&out).into_iter().filter(|n| n.starts_with('.')).collect();
+    let intact = written.iter().all(|name| image::open(out.join(name.as_str())).is_ok());
+    if limit == "tmpfs" {
+        let _ = Command::new("umount").arg(&out).status();
+    }
+    println!("limited by {limit}; written {written:?}\n{log}");
+    assert_eq!(output.status.code(), Some(1), "a failed write must fail the batch: {log}");
+    assert!(log.contains("No space left on device") || log.contains("File too large"), "{log}");
+    assert!(written.len() < 4, "every output fitted: the disk was not filled");
+    assert!(leftovers.is_empty(), "partial files left behind: {leftovers:?}");
+    assert!(intact, "an output that was reported written does not decode");
 }
 
 #[test]

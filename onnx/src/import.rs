@@ -147,7 +147,11 @@ fn walk_feature_chain(graph: &GraphProto) -> Result<FeatureChain, String> {
     let mut steps = Vec::new();
     let mut stopped_at = None;
     let mut current = image;
+    let mut visited = std::collections::HashSet::new();
     loop {
+        if !visited.insert(current) {
+            return Err(format!("tensor '{current}' is reached twice: the graph has a cycle"));
+        }
         let next = consumers.get(current).map(Vec::as_slice).unwrap_or(&[]);
         let node = match next {
             [] => break,

@@ -7,7 +7,10 @@ No pretrained file can be downloaded in the test environment, so these stand in 
   initialisers also listed as graph inputs, opset 7),
 and for what must be refused: VGG16, a ResNet-like block, a truncated file.
 
-usage: make_vgg_files.py OUTDIR
+usage: make_vgg_files.py OUTDIR [DIVISOR]
+
+DIVISOR (default 1) divides every channel count: with 32 the files are a few kilobytes, the same structures with
+the wrong widths, which the importer must refuse; they seed the model importer's fuzz corpus.
 """
 import os
 import sys
@@ -27,10 +30,14 @@ def conv_weights(cin, cout):
             rng.uniform(-0.1, 0.1, (cout,)).astype(np.float32))
 
 
+DIVISOR = 1
+
+
 def features(config, style, classifier=False):
     """Builds the feature chain; style is 'initializer', 'identity' or 'constant'."""
     nodes, inits, x, cin, index = [], [], "input", 3, 0
     for item in config:
+        item = item if item == "M" else max(1, item // DIVISOR)
         if item == "M":
             nodes.append(helper.make_node("MaxPool", [x], [f"pool{index}"], kernel_shape=[2, 2], strides=[2, 2]))
             x = f"pool{index}"
@@ -55,7 +62,7 @@ def features(config, style, classifier=False):
             x, cin = f"relu{index}", item
         index += 1
     if classifier:
-        w = rng.standard_normal((10, 512 * 7 * 7)).astype(np.float32) * 0.01
+        w = rng.standard_normal((10, cin * 7 * 7)).astype(np.float32) * 0.01
         inits.append(numpy_helper.from_array(w, "fc.weight"))
         nodes += [helper.make_node("Flatten", [x], ["flat"], axis=1),
                   helper.make_node("Gemm", ["flat", "fc.weight"], ["fc"], transB=1),
@@ -108,4 +115,6 @@ def main(out):
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 2:
+        DIVISOR = int(sys.argv[2])
     main(sys.argv[1])

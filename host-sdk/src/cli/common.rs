@@ -208,15 +208,31 @@ pub fn preset_info(engine: &Engine, preset: &str) -> Result<PresetInfo, CliError
     })
 }
 
+/// Largest side of an input image, in pixels.
+const MAX_SIDE: u32 = 65_535;
+/// Largest decoded input image, in bytes.
+const MAX_DECODED_BYTES: u64 = 800_000_000;
+
 pub fn read_image(path: &Path) -> Result<DynamicImage, CliError> {
     let mut reader = image::ImageReader::open(path)
         .map_err(|e| CliError::Usage(format!("image {}: cannot open: {e}", path.display())))?
         .with_guessed_format()
         .map_err(|e| CliError::Usage(format!("image {}: cannot read: {e}", path.display())))?;
+    // The header's size is checked before the pixels are allocated: a small file claiming a huge image is
+    // refused at once.
     let mut limits = image::Limits::default();
-    limits.max_alloc = Some(800_000_000);
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_DECODED_BYTES);
     reader.limits(limits);
-    reader.decode().map_err(|e| CliError::Usage(format!("image {}: cannot decode: {e}", path.display())))
+    reader.decode().map_err(|e| match e {
+        image::ImageError::Limits(_) => CliError::Usage(format!(
+            "image {}: too large: more than {MAX_SIDE} pixels a side or {} MB decoded ({e})",
+            path.display(),
+            MAX_DECODED_BYTES / 1_000_000
+        )),
+        other => CliError::Usage(format!("image {}: cannot decode: {other}", path.display())),
+    })
 }
 
 /// Output size: the long side from `size` (or the preset's), aspect kept; the content's size when neither.

@@ -1,5 +1,6 @@
 //! Decoding PNG, JPEG, WebP and TIFF into [`Planar`], with limits against decompression bombs.
 
+use std::io::Cursor;
 use std::path::Path;
 
 use image::{ImageReader, Limits};
@@ -14,11 +15,18 @@ const MAX_SIDE: u32 = 65_535;
 
 /// Reads an image file; 16-bit sources keep their precision, alpha is kept when present.
 pub fn read_image(path: &Path) -> Result<Planar> {
-    let fail = |reason: String| EngineError::Image { path: path.display().to_string(), reason };
-    let mut reader = ImageReader::open(path)
-        .map_err(|e| fail(format!("cannot open: {e}")))?
-        .with_guessed_format()
-        .map_err(|e| fail(format!("cannot read: {e}")))?;
+    let origin = path.display().to_string();
+    let bytes = std::fs::read(path)
+        .map_err(|e| EngineError::Image { path: origin.clone(), reason: format!("cannot read: {e}") })?;
+    decode_image(&bytes, &origin)
+}
+
+/// Decodes an encoded image (`origin` names it in errors). The header's size is checked against the limits
+/// before the pixels are allocated, so a small file claiming a huge image is refused cheaply.
+pub fn decode_image(bytes: &[u8], origin: &str) -> Result<Planar> {
+    let fail = |reason: String| EngineError::Image { path: origin.to_string(), reason };
+    let mut reader =
+        ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| fail(format!("cannot read: {e}")))?;
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
@@ -34,6 +42,9 @@ pub fn read_image(path: &Path) -> Result<Planar> {
     let (width, height) = (decoded.width() as usize, decoded.height() as usize);
     if width == 0 || height == 0 {
         return Err(fail("the image is empty".into()));
+    }
+    if (width * height) as u64 > MAX_PIXELS {
+        return Err(fail(format!("too large: {width}x{height} is more than {MAX_PIXELS} pixels")));
     }
     let has_alpha = decoded.color().has_alpha();
     let rgba = decoded.into_rgba32f();
