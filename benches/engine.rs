@@ -89,8 +89,15 @@ fn evaluation_and_step(c: &mut Criterion) {
     for size in [128usize, 256, 512] {
         let network = engine.network_for(&settings).unwrap();
         let mut pass = network.pass(size, size).unwrap();
-        let targets =
-            Targets::compute(network, &mut pass, &settings.losses, &noise(size, 1), &[(noise(size, 2), 1.0)]).unwrap();
+        let targets = Targets::compute(
+            network,
+            &mut pass,
+            &settings.losses,
+            &noise(size, 1),
+            &[(noise(size, 2), 1.0)],
+            &Default::default(),
+        )
+        .unwrap();
         let mut objective = StyleObjective::new(network, pass, settings.losses.clone(), targets);
         let image = noise(size, 3).rgb;
         let mut gradient = vec![0.0; image.len()];

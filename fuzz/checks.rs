@@ -174,7 +174,7 @@ pub fn abi_arguments(engine: usize, repo: &Path, data: &[u8]) {
     let mut overrides = std::mem::MaybeUninit::uninit();
     // SAFETY: fills the whole struct.
     let mut overrides: NstOverrides = unsafe {
-        nst_overrides_init(overrides.as_mut_ptr());
+        nst_overrides_init(overrides.as_mut_ptr(), std::mem::size_of::<NstOverrides>());
         overrides.assume_init()
     };
     let model_path = CString::new("/nonexistent/vgg19.onnx").expect("no NUL");

@@ -422,3 +422,37 @@ fn style_blend_weights_pull_towards_the_heavier_style_and_bad_weights_are_refuse
     let refused = red_minus_blue([1.0, -2.0]).unwrap_err();
     assert!(refused.contains("overrides.style_weights[1] -2 is outside (0, 1e6]"), "{refused}");
 }
+
+#[test]
+fn a_host_with_an_older_smaller_overrides_struct_is_neither_overrun_nor_refused() {
+    let engine = Engine::new();
+    let preset = quick_preset();
+    // The struct as a host built before the mask fields were appended knows it.
+    let old_size = std::mem::offset_of!(NstOverrides, style_masks);
+    let words = std::mem::size_of::<NstOverrides>() / 8 + 4;
+    let mut buffer = vec![0xEEEE_EEEE_EEEE_EEEEu64; words];
+    // SAFETY: the buffer has more than `old_size` writable bytes.
+    unsafe { nst_overrides_init(buffer.as_mut_ptr().cast(), old_size) };
+    let bytes: Vec<u8> = buffer.iter().flat_map(|w| w.to_ne_bytes()).collect();
+    assert!(bytes[old_size..].iter().all(|b| *b == 0xEE), "nst_overrides_init wrote past the host's struct");
+    // SAFETY: the buffer is 8-aligned and larger than NstOverrides; the old fields were initialised.
+    let old = unsafe { &mut *buffer.as_mut_ptr().cast::<NstOverrides>() };
+    assert_eq!(old.struct_size, old_size);
+    old.iterations = 2;
+    let content = Buffer::gradient(32, 16, NstPixelFormat::NstRgb8);
+    let mut output = Buffer::filled(&content, 0);
+    let status = stylize(
+        engine.0,
+        preset.as_ptr(),
+        Some(old),
+        Some(&content.view()),
+        null(),
+        0,
+        Some(&output.view_mut()),
+        None,
+        null_mut(),
+    );
+    // The bytes past the old struct (0xEE...) are never read as mask pointers.
+    assert_eq!(status, NstStatus::NstOk, "{}", last_error());
+    assert!(output.bytes != content.bytes);
+}

@@ -113,7 +113,9 @@ fn objective_gradient_matches_finite_differences_of_the_f64_objective() {
     let options = SessionOptions { provider: Provider::Cpu, threads: 2, memory_arena: true };
     let mut network = Network::new(&env, &model, &settings.taps(), pooling, options).unwrap();
     let mut pass = network.pass(SIZE, SIZE).unwrap();
-    let targets = Targets::compute(&mut network, &mut pass, &settings, &content, &[(style.clone(), 1.0)]).unwrap();
+    let targets =
+        Targets::compute(&mut network, &mut pass, &settings, &content, &[(style.clone(), 1.0)], &Default::default())
+            .unwrap();
     let mut objective = StyleObjective::new(&mut network, pass, settings.clone(), targets);
     let mut gradient = vec![0.0f32; start.rgb.len()];
     let terms = objective.evaluate_terms(&start.rgb, &mut gradient).unwrap();

@@ -91,3 +91,17 @@ fn an_unknown_preset_name_lists_the_bundled_ones() {
     let message = load_preset("no-such-preset", Some(&root().join("presets"))).unwrap_err().to_string();
     assert!(message.contains("no preset named 'no-such-preset'") && message.contains("mosaic"), "{message}");
 }
+
+#[test]
+fn masks_are_read_and_a_mask_per_image_is_required() {
+    let dir = TempDir::new("preset");
+    let text = VALID.replace("[losses]", "masks = [\"style.png\"]\n[losses]\ncontent_mask = \"style.png\"");
+    let path = write_preset(&dir, &text);
+    let preset = load_preset(&path, None).unwrap();
+    assert_eq!(preset.style_masks, vec![dir.path().join("style.png")]);
+    assert_eq!(preset.content_mask, Some(dir.path().join("style.png")));
+    let (_, message) = error_of(&VALID.replace("[losses]", "masks = [\"style.png\", \"style.png\"]\n[losses]"));
+    assert!(message.contains("key `style.masks`: 2 masks for 1 images"), "{message}");
+    let (_, message) = error_of(&VALID.replace("[losses]", "[losses]\ncontent_mask = \"gone.png\""));
+    assert!(message.contains("key `losses.content_mask`: file 'gone.png' not found"), "{message}");
+}

@@ -70,7 +70,7 @@ int main(int argc, char **argv) {
     NstImage content_view = {width, height, stride, NST_RGBA8, content};
     NstImageMut output_view = {width, height, stride, NST_RGBA8, output};
     NstOverrides overrides;
-    nst_overrides_init(&overrides);
+    nst_overrides_init(&overrides, sizeof overrides);
     overrides.size = 48;
     overrides.iterations = 3;
     NstRunReport report;

@@ -25,7 +25,8 @@ class NstOverrides(ctypes.Structure):
                 ("keep_colours", ctypes.c_int32), ("match_colours", ctypes.c_int32), ("scales", ctypes.c_uint32),
                 ("style_scale", ctypes.c_double), ("style_weights", ctypes.POINTER(ctypes.c_float)),
                 ("preview_iteration", ctypes.c_uint32), ("preview", ctypes.c_void_p),
-                ("preview_user_data", ctypes.c_void_p)]
+                ("preview_user_data", ctypes.c_void_p), ("style_masks", ctypes.c_void_p),
+                ("style_mask_count", ctypes.c_size_t), ("content_mask", ctypes.c_void_p)]
 
 
 class NstRunReport(ctypes.Structure):
@@ -57,7 +58,7 @@ def main():
     lib.nst_engine_create.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]
     lib.nst_engine_free.argtypes = [ctypes.c_void_p]
     lib.nst_engine_free.restype = ctypes.c_uint32
-    lib.nst_overrides_init.argtypes = [ctypes.POINTER(NstOverrides)]
+    lib.nst_overrides_init.argtypes = [ctypes.POINTER(NstOverrides), ctypes.c_size_t]
     lib.nst_stylize.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(NstOverrides),
                                 ctypes.POINTER(NstImage), ctypes.POINTER(NstImage), ctypes.c_size_t,
                                 ctypes.POINTER(NstImage), PROGRESS, ctypes.c_void_p, ctypes.POINTER(NstRunReport)]
@@ -77,7 +78,7 @@ def main():
     content_view = NstImage(width, height, width * 3, NST_RGB8, ctypes.cast(content_buffer, ctypes.c_void_p))
     output_view = NstImage(width, height, width * 3, NST_RGB8, ctypes.cast(output_buffer, ctypes.c_void_p))
     overrides = NstOverrides()
-    lib.nst_overrides_init(ctypes.byref(overrides))
+    lib.nst_overrides_init(ctypes.byref(overrides), ctypes.sizeof(overrides))
     overrides.size, overrides.iterations = 40, 3
     steps = []
 

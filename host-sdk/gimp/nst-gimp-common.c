@@ -118,7 +118,7 @@ char *nst_gimp_stylize(const NstGimpSettings *settings, const NstImage *content,
   if (!handle) return error;
 
   NstOverrides overrides;
-  nst_overrides_init(&overrides);
+  nst_overrides_init(&overrides, sizeof overrides);
   if (settings->size != 0 && (settings->size < 16 || settings->size > 8192))
     return g_strdup_printf("Neural style: size %d is outside 16..8192 (0 keeps the preset's)", settings->size);
   if (settings->strength <= 0.0 || settings->strength > 100.0)

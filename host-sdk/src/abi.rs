@@ -79,6 +79,9 @@ pub(crate) struct RawOverrides {
     pub preview_iteration: u32,
     pub preview: Option<PreviewFn>,
     pub preview_user_data: *mut c_void,
+    pub style_masks: *const RawImage,
+    pub style_mask_count: usize,
+    pub content_mask: *const RawImage,
 }
 
 #[repr(C)]
@@ -110,7 +113,7 @@ pub(crate) type DescribePresetFn =
     unsafe extern "C" fn(*const c_void, *const c_char, *mut c_char, usize, *mut usize) -> u32;
 pub(crate) type BenchmarkFn =
     unsafe extern "C" fn(*mut c_void, *const c_char, u32, u32, *mut c_char, usize, *mut usize) -> u32;
-pub(crate) type OverridesInitFn = unsafe extern "C" fn(*mut RawOverrides);
+pub(crate) type OverridesInitFn = unsafe extern "C" fn(*mut RawOverrides, usize);
 pub(crate) type StylizeFn = unsafe extern "C" fn(
     *mut c_void,
     *const c_char,

@@ -63,6 +63,21 @@ pub struct Overrides {
     pub style_weights: Vec<f32>,
     /// Hand the preview closure of [`Engine::stylize_with_preview`] the current result after this iteration.
     pub preview_iteration: Option<u32>,
+    /// Spatial control: one mask over the content per style image in use (white: that style applies); any
+    /// size, resized with the content. Empty: the preset's masks, if any.
+    pub style_masks: Vec<image::GrayImage>,
+    /// Per-pixel content weight over the content (white: full, black: none); `None`: the preset's, if any.
+    pub content_mask: Option<image::GrayImage>,
+}
+
+fn grey_view(mask: &image::GrayImage) -> RawImage {
+    RawImage {
+        width: mask.width(),
+        height: mask.height(),
+        stride: mask.width() as usize,
+        format: crate::PixelFormat::Gray8 as u32,
+        pixels: mask.as_raw().as_ptr().cast(),
+    }
 }
 
 /// Progress after an iteration.
@@ -245,7 +260,7 @@ impl Engine {
         let mut raw = std::mem::MaybeUninit::<RawOverrides>::uninit();
         // SAFETY: nst_overrides_init fills the whole struct.
         let mut raw = unsafe {
-            (self.plugin.functions.overrides_init)(raw.as_mut_ptr());
+            (self.plugin.functions.overrides_init)(raw.as_mut_ptr(), std::mem::size_of::<RawOverrides>());
             raw.assume_init()
         };
         raw.size = overrides.size.unwrap_or(0);
@@ -281,6 +296,15 @@ impl Engine {
                 });
             }
             raw.style_weights = overrides.style_weights.as_ptr();
+        }
+        let mask_raws: Vec<RawImage> = overrides.style_masks.iter().map(grey_view).collect();
+        if !mask_raws.is_empty() {
+            raw.style_masks = mask_raws.as_ptr();
+            raw.style_mask_count = mask_raws.len();
+        }
+        let content_mask_raw = overrides.content_mask.as_ref().map(grey_view);
+        if let Some(mask) = &content_mask_raw {
+            raw.content_mask = mask;
         }
         raw.init = match overrides.noise_init {
             None => 0,

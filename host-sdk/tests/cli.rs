@@ -228,3 +228,42 @@ fn a_preview_is_written_early_while_the_full_result_computes() {
     assert_eq!(image::open(&preview).unwrap().dimensions(), (256, 171));
     assert_eq!(image::open(&out).unwrap().dimensions(), (300, 200));
 }
+
+#[test]
+fn style_and_content_masks_are_read_from_files_and_checked() {
+    let dir = scratch("masks");
+    let content = repo().join("presets/samples/chelsea.png");
+    let left = dir.join("left.png");
+    let right = dir.join("right.png");
+    image::GrayImage::from_fn(40, 30, |x, _| image::Luma([if x < 20 { 255 } else { 0 }])).save(&left).unwrap();
+    image::GrayImage::from_fn(40, 30, |x, _| image::Luma([if x < 20 { 0 } else { 255 }])).save(&right).unwrap();
+    let red = dir.join("red.png");
+    let blue = dir.join("blue.png");
+    ImageBuffer::from_fn(32, 32, |x, y| Rgba([200 + ((x * 7 + y * 3) % 50) as u8, 30, 20, 255])).save(&red).unwrap();
+    ImageBuffer::from_fn(32, 32, |x, y| Rgba([20, 40, 200 + ((x * 5 + y * 11) % 50) as u8, 255])).save(&blue).unwrap();
+    let out = dir.join("out.png");
+    let (c, o, l, r) =
+        (content.to_str().unwrap(), out.to_str().unwrap(), left.to_str().unwrap(), right.to_str().unwrap());
+    let base = ["stylize", c, "--preset", "mosaic", "--size", "64", "--iterations", "30", "-o", o, "-q"];
+    let styles = ["--style", red.to_str().unwrap(), "--style", blue.to_str().unwrap()];
+    let run = nst(&[&base[..], &styles, &["--style-mask", l, "--style-mask", r, "--content-mask", r]].concat());
+    assert!(run.status.success(), "{}", text(&run));
+    let result = image::open(&out).unwrap().to_rgb8();
+    let red_minus_blue = |left: bool| {
+        let pixels: Vec<i32> = result
+            .enumerate_pixels()
+            .filter(|(x, _, _)| (*x < result.width() / 2) == left)
+            .map(|(_, _, p)| p[0] as i32 - p[2] as i32)
+            .collect();
+        pixels.iter().sum::<i32>() as f64 / pixels.len() as f64
+    };
+    let (on_left, on_right) = (red_minus_blue(true), red_minus_blue(false));
+    println!("red minus blue: left {on_left:.1}, right {on_right:.1}");
+    assert!(on_left - on_right > 40.0, "left {on_left}, right {on_right}");
+
+    std::fs::remove_file(&out).unwrap();
+    let one_mask = nst(&[&base[..], &styles, &["--style-mask", l]].concat());
+    assert_eq!(one_mask.status.code(), Some(1));
+    assert!(text(&one_mask).contains("style_mask_count 1 differs from the 2 style images"), "{}", text(&one_mask));
+    assert!(!out.exists());
+}

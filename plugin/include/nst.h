@@ -123,8 +123,9 @@ typedef struct NstImage {
 // Receives an early, low-resolution result (see `NstOverrides.preview`), on the thread running the filter.
 typedef void (*NstPreviewCallback)(void *user_data, const struct NstImage *preview);
 
-// Per-call changes to the preset. Initialise with `nst_overrides_init`, which sets every field to "keep the
-// preset's" and `struct_size` to this struct's size (so later library versions can add fields).
+// Per-call changes to the preset. Initialise with `nst_overrides_init(&overrides, sizeof overrides)`, which
+// sets every field to "keep the preset's" and `struct_size` to the host's size: fields are only ever appended,
+// and a library reads the fields a host's struct has, defaulting the rest.
 typedef struct NstOverrides {
   // `sizeof(NstOverrides)` as the host knows it.
   size_t struct_size;
@@ -162,6 +163,15 @@ typedef struct NstOverrides {
   NstPreviewCallback preview;
   // Passed to `preview`.
   void *preview_user_data;
+  // Spatial control: `style_mask_count` grey masks over the content (any size and format; white = that
+  // style applies), one per style image in use, in the same order; NULL uses the preset's masks when the
+  // preset's own style images are used, and none otherwise.
+  const struct NstImage *style_masks;
+  // Number of `style_masks` (must equal the number of style images in use).
+  size_t style_mask_count;
+  // Per-pixel content weight over the content (white: the full content weight, black: none); NULL uses the
+  // preset's `losses.content_mask`, if any.
+  const struct NstImage *content_mask;
 } NstOverrides;
 
 // A writable image from the host, same layout as `NstImage`.
@@ -305,11 +315,15 @@ NstStatus nst_engine_create_from_file(const char *path,
 // None beyond passing a value this library returned (any other value is refused, not dereferenced).
 NstStatus nst_engine_free(struct NstEngine *engine);
 
-// Sets every field of `overrides` to "keep the preset's" and `struct_size` to `sizeof(NstOverrides)`.
+// Sets every field of the host's `NstOverrides` to "keep the preset's" and its `struct_size` to
+// `struct_size`, writing no more than `struct_size` bytes: pass `sizeof(NstOverrides)` as the host knows it,
+// so a host built against an older header (a smaller struct) is never written past its end, and later
+// fields take their defaults.
 //
 // # Safety
-// `overrides` must be NULL (ignored) or point to a writable `NstOverrides`.
-void nst_overrides_init(struct NstOverrides *overrides);
+// `overrides` must be NULL (ignored) or point to `struct_size` writable bytes.
+void nst_overrides_init(struct NstOverrides *overrides,
+                        size_t struct_size);
 
 // Stylizes `content` into `output` with a preset.
 //

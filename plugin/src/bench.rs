@@ -104,7 +104,14 @@ impl Engine {
         self.check_memory(deepest, size, size)?;
         let network = self.network_for(settings)?;
         let mut pass = network.pass(size, size)?;
-        let targets = Targets::compute(network, &mut pass, &losses, &noise(size, 1), &[(noise(size, 2), 1.0)])?;
+        let targets = Targets::compute(
+            network,
+            &mut pass,
+            &losses,
+            &noise(size, 1),
+            &[(noise(size, 2), 1.0)],
+            &Default::default(),
+        )?;
         let mut objective = StyleObjective::new(network, pass, losses, targets);
         let image = noise(size, 3).rgb;
         let mut gradient = vec![0.0; image.len()];

@@ -10,6 +10,7 @@ use crate::error::{EngineError, Result};
 use crate::image_io::Planar;
 use crate::losses::LossTerms;
 use crate::losses::content::content_loss;
+use crate::losses::mask::{mask_pyramid, masked_content_loss, masked_style_loss};
 use crate::losses::style::{StyleTarget, style_loss};
 use crate::losses::total_variation::total_variation;
 use crate::network::{Network, Pass};
@@ -41,10 +42,28 @@ impl LossSettings {
     }
 }
 
-/// What the image is pulled towards: content features and one blended Gram target per style layer.
+/// Spatial control at the working size: planes of `width x height` values in [0, 1].
+#[derive(Debug, Clone, Default)]
+pub struct WorkingMasks {
+    /// One mask per style image (where that style applies), or empty: every style everywhere, blended.
+    pub style: Vec<Vec<f32>>,
+    /// Per-pixel content weight; `None`: uniform.
+    pub content: Option<Vec<f32>>,
+}
+
+/// One style term of one layer: a Gram target, its share of the style weight, and where it applies.
+struct StyleTerm {
+    target: StyleTarget,
+    share: f32,
+    mask: Option<Vec<f32>>,
+}
+
+/// What the image is pulled towards: content features (with their per-position weight) and, per style
+/// layer, one blended Gram target, or one guided target per masked style image.
 pub struct Targets {
     content: Vec<f32>,
-    style: Vec<StyleTarget>,
+    content_mask: Option<Vec<f32>>,
+    style: Vec<Vec<StyleTerm>>,
 }
 
 fn load_image(pass: &mut Pass, image: &Planar) -> Result<()> {
@@ -63,17 +82,29 @@ fn load_image(pass: &mut Pass, image: &Planar) -> Result<()> {
 
 impl Targets {
     /// Runs the content image and each style image (with blend weights) through the network. `pass` is the
-    /// output-sized pass, which is reused for the content image.
+    /// output-sized pass, which is reused for the content image. `masks` are at the pass's size.
     pub fn compute(
         network: &mut Network,
         pass: &mut Pass,
         settings: &LossSettings,
         content: &Planar,
         styles: &[(Planar, f32)],
+        masks: &WorkingMasks,
     ) -> Result<Self> {
+        if !masks.style.is_empty() && masks.style.len() != styles.len() {
+            return Err(EngineError::InvalidArgument(format!(
+                "{} style masks for {} style images: give one mask per style image",
+                masks.style.len(),
+                styles.len()
+            )));
+        }
         load_image(pass, content)?;
         network.forward(pass)?;
         let content_features = pass.feature(settings.content_layer).expect("content layer is a tap").values.to_vec();
+        let (width, height) = (pass.width(), pass.height());
+        let at_layer = |mask: &Vec<f32>, layer: Layer| -> Vec<f32> {
+            mask_pyramid(mask, width, height, layer.downsampling() + 1).pop().expect("at least one level")
+        };
         let output_positions: Vec<usize> = settings
             .style_layers
             .iter()
@@ -93,13 +124,30 @@ impl Targets {
                 ));
             }
         }
+        let total_weight: f32 = styles.iter().map(|(_, w)| w).sum();
         let style = per_layer
-            .iter()
-            .map(|targets| {
-                StyleTarget::blend(targets).ok_or_else(|| EngineError::InvalidArgument("no style image".into()))
+            .into_iter()
+            .zip(&settings.style_layers)
+            .map(|(targets, (layer, _))| {
+                if masks.style.is_empty() {
+                    let target = StyleTarget::blend(&targets)
+                        .ok_or_else(|| EngineError::InvalidArgument("no style image".into()))?;
+                    Ok(vec![StyleTerm { target, share: 1.0, mask: None }])
+                } else {
+                    Ok(targets
+                        .into_iter()
+                        .zip(&masks.style)
+                        .map(|((target, weight), mask)| StyleTerm {
+                            target,
+                            share: weight / total_weight,
+                            mask: Some(at_layer(mask, *layer)),
+                        })
+                        .collect())
+                }
             })
             .collect::<Result<_>>()?;
-        Ok(Targets { content: content_features, style })
+        let content_mask = masks.content.as_ref().map(|mask| at_layer(mask, settings.content_layer));
+        Ok(Targets { content: content_features, content_mask, style })
     }
 }
 
@@ -110,6 +158,7 @@ pub struct StyleObjective<'a> {
     settings: LossSettings,
     targets: Targets,
     gram_scratch: Vec<Vec<f32>>,
+    masked_scratch: Vec<Vec<f32>>,
     latest_terms: Rc<Cell<LossTerms>>,
     phase_times: PhaseTimes,
 }
@@ -128,13 +177,25 @@ pub struct PhaseTimes {
 impl<'a> StyleObjective<'a> {
     /// An objective over `pass`'s image size.
     pub fn new(network: &'a mut Network, pass: Pass, settings: LossSettings, targets: Targets) -> Self {
-        let gram_scratch = targets.style.iter().map(|t| vec![0.0; t.channels * t.channels]).collect();
+        let gram_scratch =
+            targets.style.iter().map(|t| vec![0.0; t[0].target.channels * t[0].target.channels]).collect();
+        // Guided Grams need the masked features of their layer.
+        let masked_scratch = targets
+            .style
+            .iter()
+            .zip(&settings.style_layers)
+            .map(|(terms, (layer, _))| match terms.iter().any(|t| t.mask.is_some()) {
+                true => vec![0.0; pass.feature(*layer).map_or(0, |map| map.values.len())],
+                false => Vec::new(),
+            })
+            .collect();
         StyleObjective {
             network,
             pass,
             settings,
             targets,
             gram_scratch,
+            masked_scratch,
             latest_terms: Rc::default(),
             phase_times: PhaseTimes::default(),
         }
@@ -164,16 +225,33 @@ impl<'a> StyleObjective<'a> {
                 // The first loss on a tap writes its gradient; later ones add (no clearing pass).
                 let mut written = false;
                 for (i, (layer, layer_weight)) in self.settings.style_layers.iter().enumerate() {
-                    if *layer == map.layer {
-                        terms.style += style_loss(
-                            map.values,
-                            map.positions,
-                            &self.targets.style[i],
-                            self.settings.style_weight * layer_weight,
-                            &mut self.gram_scratch[i],
-                            written,
-                            tap_gradient,
-                        );
+                    if *layer != map.layer {
+                        continue;
+                    }
+                    for term in &self.targets.style[i] {
+                        let weight = self.settings.style_weight * layer_weight * term.share;
+                        terms.style += match &term.mask {
+                            None => style_loss(
+                                map.values,
+                                map.positions,
+                                &term.target,
+                                weight,
+                                &mut self.gram_scratch[i],
+                                written,
+                                tap_gradient,
+                            ),
+                            Some(mask) => masked_style_loss(
+                                map.values,
+                                map.positions,
+                                mask,
+                                &term.target,
+                                weight,
+                                &mut self.masked_scratch[i],
+                                &mut self.gram_scratch[i],
+                                written,
+                                tap_gradient,
+                            ),
+                        };
                         written = true;
                     }
                 }
@@ -181,8 +259,11 @@ impl<'a> StyleObjective<'a> {
                     tap_gradient.fill(0.0);
                 }
                 if map.layer == self.settings.content_layer {
-                    terms.content +=
-                        content_loss(map.values, &self.targets.content, self.settings.content_weight, tap_gradient);
+                    let (target, weight) = (&self.targets.content, self.settings.content_weight);
+                    terms.content += match &self.targets.content_mask {
+                        None => content_loss(map.values, target, weight, tap_gradient),
+                        Some(mask) => masked_content_loss(map.values, target, mask, weight, tap_gradient),
+                    };
                 }
             }
         }

@@ -16,7 +16,7 @@ use crate::image_io::Planar;
 use crate::losses::LossTerms;
 use crate::memory::{budget_mib, check_budget};
 use crate::network::Network;
-use crate::objective::{LossSettings, StyleObjective, Targets};
+use crate::objective::{LossSettings, StyleObjective, Targets, WorkingMasks};
 use crate::optim::{Control, Optimiser, Step};
 use crate::runtime::{Provider, SessionOptions, environment};
 
@@ -70,6 +70,36 @@ pub struct Settings {
     pub multiscale: Multiscale,
     /// Deliver a low-resolution preview of the current result after this iteration (counted over all scales).
     pub preview_iteration: Option<usize>,
+    /// Where each style applies and how strongly the content holds.
+    pub spatial: SpatialControl,
+}
+
+/// Spatial control (Gatys et al. 2017): masks over the content image, read as grey (white = 1). They are
+/// resized with the content, so any resolution works.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SpatialControl {
+    /// One mask per style image (where that style applies, by guided Gram matrices), or empty: every style
+    /// everywhere, blended.
+    pub style_masks: Vec<Planar>,
+    /// Per-pixel content weight (white: the full content weight, black: none); `None`: uniform.
+    pub content_mask: Option<Planar>,
+}
+
+impl SpatialControl {
+    /// The masks at the working size, as grey planes in [0, 1].
+    fn at(&self, width: usize, height: usize) -> WorkingMasks {
+        let grey = |mask: &Planar| -> Vec<f32> {
+            let sized = mask.resized(width, height);
+            let plane = width * height;
+            (0..plane)
+                .map(|i| ((sized.rgb[i] + sized.rgb[plane + i] + sized.rgb[2 * plane + i]) / 3.0).clamp(0.0, 1.0))
+                .collect()
+        };
+        WorkingMasks {
+            style: self.style_masks.iter().map(grey).collect(),
+            content: self.content_mask.as_ref().map(grey),
+        }
+    }
 }
 
 /// Long side of previews, in pixels.
@@ -329,7 +359,9 @@ impl Engine {
             provider = network.provider();
             model = network.model_description().to_string();
             let mut pass = network.pass(work_h, work_w)?;
-            let targets = Targets::compute(network, &mut pass, &settings.losses, &optimised_content, &styles_sized)?;
+            let masks = settings.spatial.at(work_w, work_h);
+            let targets =
+                Targets::compute(network, &mut pass, &settings.losses, &optimised_content, &styles_sized, &masks)?;
             let mut x = match (&previous, &settings.init) {
                 (Some(coarser), _) => coarser.resized(work_w, work_h).rgb,
                 (None, Init::Content) => optimised_content.rgb.clone(),
@@ -416,6 +448,13 @@ fn validate(content: &Planar, styles: &[(Planar, f32)], settings: &Settings) -> 
     }
     if content.width == 0 || content.height == 0 {
         return invalid("the content image is empty".into());
+    }
+    let masks = settings.spatial.style_masks.len();
+    if masks != 0 && masks != styles.len() {
+        return invalid(format!(
+            "{masks} style masks for {} style images: give one mask per style image",
+            styles.len()
+        ));
     }
     Ok(())
 }

@@ -141,7 +141,7 @@ pub fn overrides() -> NstOverrides {
     let mut o = std::mem::MaybeUninit::uninit();
     // SAFETY: nst_overrides_init fills the whole struct.
     unsafe {
-        nst_overrides_init(o.as_mut_ptr());
+        nst_overrides_init(o.as_mut_ptr(), std::mem::size_of::<NstOverrides>());
         o.assume_init()
     }
 }

@@ -222,7 +222,7 @@ fn process(engine: &Engine, job: &Job, force: bool, bar: &ProgressBar) -> Outcom
         let styles = job.run.styles.iter().map(|p| read_image(p)).collect::<Result<Vec<_>, _>>()?;
         let dims = output_dims(&content, job.run.size.or(info.size));
         let content = prepare_content(&content, dims, job.run.sixteen_bit);
-        let overrides = job.run.overrides(dims.0.max(dims.1));
+        let overrides = job.run.overrides(dims.0.max(dims.1))?;
         let (image, _) = engine.stylize_image(
             &job.preset,
             &overrides,

@@ -152,17 +152,26 @@ pub struct RunArgs {
     /// Style image size relative to the output (0.1..=4).
     #[arg(long)]
     pub style_scale: Option<f64>,
+    /// Spatial control: a grey mask over the content per style image, in order (white: that style applies).
+    /// Repeat once per style image in use.
+    #[arg(long = "style-mask", value_name = "MASK")]
+    pub style_masks: Vec<PathBuf>,
+    /// Per-pixel content strength over the content: white keeps the content fully, black lets the style take
+    /// over.
+    #[arg(long, value_name = "MASK")]
+    pub content_mask: Option<PathBuf>,
 }
 
 impl RunArgs {
-    /// The SDK overrides for these flags; `size` is the working long side.
-    pub fn overrides(&self, working_long_side: u32) -> Overrides {
+    /// The SDK overrides for these flags (mask files read); `size` is the working long side.
+    pub fn overrides(&self, working_long_side: u32) -> Result<Overrides, CliError> {
         let (model_path, model_seed) = match self.model.as_deref() {
             None => (None, self.model_seed),
             Some("builtin") => (None, Some(self.model_seed.unwrap_or(0))),
             Some(path) => (Some(PathBuf::from(path)), None),
         };
-        Overrides {
+        let grey = |path: &PathBuf| read_image(path).map(|image| image.to_luma8());
+        Ok(Overrides {
             size: Some(working_long_side),
             iterations: self.iterations,
             seed: self.seed,
@@ -177,7 +186,9 @@ impl RunArgs {
             style_scale: self.style_scale,
             style_weights: self.style_blend.clone(),
             preview_iteration: None,
-        }
+            style_masks: self.style_masks.iter().map(grey).collect::<Result<_, _>>()?,
+            content_mask: self.content_mask.as_ref().map(grey).transpose()?,
+        })
     }
 }
 

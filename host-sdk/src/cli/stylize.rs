@@ -54,7 +54,7 @@ pub fn run(args: StylizeArgs) -> Result<(), CliError> {
     let styles = args.run.styles.iter().map(|p| read_image(p)).collect::<Result<Vec<_>, _>>()?;
     let dims = output_dims(&content, args.run.size.or(preset.size));
     let content = prepare_content(&content, dims, args.run.sixteen_bit);
-    let mut overrides = args.run.overrides(dims.0.max(dims.1));
+    let mut overrides = args.run.overrides(dims.0.max(dims.1))?;
     if let Some(path) = &args.preview {
         check_output_path(path, false)?;
         let iterations = args.run.iterations.unwrap_or(preset.iterations);

@@ -97,6 +97,12 @@ fn description(engine: &EngineState) -> Result<String, FfiError> {
         ),
         parameter("pooling", "enum", "0".into(), Some(("0", "2")), "0 preset's, 1 max, 2 average"),
         parameter("init", "enum", "0".into(), Some(("0", "2")), "0 preset's, 1 content, 2 noise"),
+        parameter("keep_colours", "flag", "-1".into(), Some(("-1", "1")), "Luminance-only transfer; -1 preset's"),
+        parameter("match_colours", "flag", "-1".into(), Some(("-1", "1")), "Match style colours; -1 preset's"),
+        parameter("scales", "int", "0".into(), Some(("1", "8")), "Coarse-to-fine scales; 0 keeps the preset's"),
+        parameter("style_scale", "float", "0".into(), Some(("0.1", "4")), "Style size relative to the output"),
+        parameter("style_masks", "images", "null".into(), None, "One grey mask per style image: where it applies"),
+        parameter("content_mask", "image", "null".into(), None, "Grey per-pixel content weight (white: full)"),
     ];
     Ok(object(&[
         ("abi_version", NST_ABI_VERSION.to_string()),

@@ -13,10 +13,11 @@ use super::status::NstStatus;
 use crate::EngineError;
 use crate::optim::Control;
 use crate::preset::{InitSpec, Overrides, resolve_preset};
-use crate::stylize::{Init, ModelChoice};
+use crate::stylize::{Init, ModelChoice, SpatialControl};
 
-/// Per-call changes to the preset. Initialise with `nst_overrides_init`, which sets every field to "keep the
-/// preset's" and `struct_size` to this struct's size (so later library versions can add fields).
+/// Per-call changes to the preset. Initialise with `nst_overrides_init(&overrides, sizeof overrides)`, which
+/// sets every field to "keep the preset's" and `struct_size` to the host's size: fields are only ever appended,
+/// and a library reads the fields a host's struct has, defaulting the rest.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct NstOverrides {
@@ -56,6 +57,15 @@ pub struct NstOverrides {
     pub preview: NstPreviewCallback,
     /// Passed to `preview`.
     pub preview_user_data: *mut c_void,
+    /// Spatial control: `style_mask_count` grey masks over the content (any size and format; white = that
+    /// style applies), one per style image in use, in the same order; NULL uses the preset's masks when the
+    /// preset's own style images are used, and none otherwise.
+    pub style_masks: *const NstImage,
+    /// Number of `style_masks` (must equal the number of style images in use).
+    pub style_mask_count: usize,
+    /// Per-pixel content weight over the content (white: the full content weight, black: none); NULL uses the
+    /// preset's `losses.content_mask`, if any.
+    pub content_mask: *const NstImage,
 }
 
 /// Receives an early, low-resolution result (see `NstOverrides.preview`), on the thread running the filter.
@@ -95,38 +105,82 @@ pub struct NstRunReport {
 pub type NstProgressCallback =
     Option<unsafe extern "C" fn(user_data: *mut c_void, step: u32, total: u32, loss: f64) -> i32>;
 
-/// Sets every field of `overrides` to "keep the preset's" and `struct_size` to `sizeof(NstOverrides)`.
+/// Every field "keep the preset's", with `struct_size` set to `size`.
+fn default_overrides(size: usize) -> NstOverrides {
+    NstOverrides {
+        struct_size: size,
+        size: 0,
+        iterations: 0,
+        seed: -1,
+        style_weight: -1.0,
+        model_seed: -1,
+        model_path: std::ptr::null(),
+        pooling: 0,
+        init: 0,
+        keep_colours: -1,
+        match_colours: -1,
+        scales: 0,
+        style_scale: 0.0,
+        style_weights: std::ptr::null(),
+        preview_iteration: 0,
+        preview: None,
+        preview_user_data: std::ptr::null_mut(),
+        style_masks: std::ptr::null(),
+        style_mask_count: 0,
+        content_mask: std::ptr::null(),
+    }
+}
+
+/// The smallest `NstOverrides` accepted: the fields up to `preview_user_data`.
+const OLDEST_OVERRIDES_SIZE: usize = std::mem::offset_of!(NstOverrides, style_masks);
+
+/// Sets every field of the host's `NstOverrides` to "keep the preset's" and its `struct_size` to
+/// `struct_size`, writing no more than `struct_size` bytes: pass `sizeof(NstOverrides)` as the host knows it,
+/// so a host built against an older header (a smaller struct) is never written past its end, and later
+/// fields take their defaults.
 ///
 /// # Safety
-/// `overrides` must be NULL (ignored) or point to a writable `NstOverrides`.
+/// `overrides` must be NULL (ignored) or point to `struct_size` writable bytes.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn nst_overrides_init(overrides: *mut NstOverrides) {
+pub unsafe extern "C" fn nst_overrides_init(overrides: *mut NstOverrides, struct_size: usize) {
     boundary(|| {
         if !overrides.is_null() {
-            let value = NstOverrides {
-                struct_size: std::mem::size_of::<NstOverrides>(),
-                size: 0,
-                iterations: 0,
-                seed: -1,
-                style_weight: -1.0,
-                model_seed: -1,
-                model_path: std::ptr::null(),
-                pooling: 0,
-                init: 0,
-                keep_colours: -1,
-                match_colours: -1,
-                scales: 0,
-                style_scale: 0.0,
-                style_weights: std::ptr::null(),
-                preview_iteration: 0,
-                preview: None,
-                preview_user_data: std::ptr::null_mut(),
+            let value = default_overrides(struct_size);
+            let count = struct_size.min(std::mem::size_of::<NstOverrides>());
+            // SAFETY: checked non-null; the caller gives `struct_size` writable bytes and `count` is no more.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    (&value as *const NstOverrides).cast::<u8>(),
+                    overrides.cast::<u8>(),
+                    count,
+                )
             };
-            // SAFETY: checked non-null; the caller gives a writable struct.
-            unsafe { overrides.write(value) };
         }
         Ok(())
     });
+}
+
+/// The host's overrides completed with defaults for the fields its (possibly older, smaller) struct lacks.
+///
+/// # Safety
+/// `raw` must be NULL or point to an `NstOverrides` of at least its `struct_size` bytes.
+unsafe fn read_overrides(raw: *const NstOverrides) -> Result<Option<NstOverrides>, FfiError> {
+    if raw.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: non-null; `struct_size` is the first field of every version.
+    let size = unsafe { raw.cast::<usize>().read_unaligned() };
+    if size < OLDEST_OVERRIDES_SIZE {
+        return Err(FfiError::invalid(format!(
+            "overrides.struct_size {size} is smaller than any NstOverrides ({OLDEST_OVERRIDES_SIZE} bytes): call \
+             nst_overrides_init(&overrides, sizeof overrides)"
+        )));
+    }
+    let mut full = default_overrides(size);
+    let count = size.min(std::mem::size_of::<NstOverrides>());
+    // SAFETY: the host's struct has `size` readable bytes and `count` is no more; every field is plain data.
+    unsafe { std::ptr::copy_nonoverlapping(raw.cast::<u8>(), (&mut full as *mut NstOverrides).cast::<u8>(), count) };
+    Ok(Some(full))
 }
 
 fn copy_c_string(text: &str, out: &mut [c_char]) {
@@ -141,13 +195,6 @@ fn copy_c_string(text: &str, out: &mut [c_char]) {
 /// # Safety
 /// `raw` must be a valid `NstOverrides` whose `model_path` is NULL or NUL-terminated.
 unsafe fn convert_overrides(raw: &NstOverrides) -> Result<Overrides, FfiError> {
-    if raw.struct_size < std::mem::size_of::<NstOverrides>() {
-        return Err(FfiError::invalid(format!(
-            "overrides.struct_size {} is smaller than this library's NstOverrides ({}): call nst_overrides_init",
-            raw.struct_size,
-            std::mem::size_of::<NstOverrides>()
-        )));
-    }
     let mut overrides = Overrides {
         size: (raw.size != 0).then_some(raw.size as usize),
         iterations: (raw.iterations != 0).then_some(raw.iterations as usize),
@@ -189,6 +236,58 @@ unsafe fn convert_overrides(raw: &NstOverrides) -> Result<Overrides, FfiError> {
         other => return Err(FfiError::invalid(format!("overrides.init {other} is not 0, 1 or 2"))),
     };
     Ok(overrides)
+}
+
+/// A host mask view as an image.
+///
+/// # Safety
+/// `view`'s pixels must span `stride * height` bytes.
+unsafe fn mask_image(view: &NstImage, name: &str) -> Result<crate::image_io::Planar, FfiError> {
+    let geometry = check_geometry(name, view.width, view.height, view.stride, view.format, view.pixels.is_null())?;
+    // SAFETY: geometry checked; the host promises the span.
+    Ok(unsafe { read_view(view.pixels, &geometry) })
+}
+
+/// The run's masks: the host's, else the preset's (style masks only with the preset's own style images).
+///
+/// # Safety
+/// `raw.style_masks` must point to `raw.style_mask_count` views, `raw.content_mask` to one, or be NULL.
+unsafe fn spatial_control(
+    raw: Option<&NstOverrides>,
+    preset: &crate::preset::Preset,
+    preset_styles: bool,
+    style_count: usize,
+) -> Result<SpatialControl, FfiError> {
+    let mut spatial = SpatialControl::default();
+    match raw.filter(|raw| !raw.style_masks.is_null()) {
+        Some(raw) => {
+            if raw.style_mask_count != style_count {
+                return Err(FfiError::invalid(format!(
+                    "overrides.style_mask_count {} differs from the {style_count} style images in use",
+                    raw.style_mask_count
+                )));
+            }
+            // SAFETY: per the caller's contract.
+            let views = unsafe { std::slice::from_raw_parts(raw.style_masks, raw.style_mask_count) };
+            for (i, view) in views.iter().enumerate() {
+                // SAFETY: per the caller's contract.
+                spatial.style_masks.push(unsafe { mask_image(view, &format!("overrides.style_masks[{i}]"))? });
+            }
+        }
+        None if preset_styles => {
+            for path in &preset.style_masks {
+                spatial.style_masks.push(crate::image_io::read_image(path)?);
+            }
+        }
+        None => {}
+    }
+    // SAFETY: per the caller's contract.
+    match raw.and_then(|raw| unsafe { raw.content_mask.as_ref() }) {
+        // SAFETY: per the caller's contract.
+        Some(view) => spatial.content_mask = Some(unsafe { mask_image(view, "overrides.content_mask")? }),
+        None => spatial.content_mask = preset.content_mask.as_deref().map(crate::image_io::read_image).transpose()?,
+    }
+    Ok(spatial)
 }
 
 /// Stylizes `content` into `output` with a preset.
@@ -269,7 +368,9 @@ pub unsafe extern "C" fn nst_stylize(
                 check_geometry(&format!("styles[{i}]"), s.width, s.height, s.stride, s.format, s.pixels.is_null())
             })
             .collect::<Result<Vec<Geometry>, _>>()?;
-        let raw_overrides = unsafe { overrides.as_ref() };
+        // SAFETY: per the caller's contract.
+        let raw_overrides = unsafe { read_overrides(overrides)? };
+        let raw_overrides = raw_overrides.as_ref();
         let mut overrides = match raw_overrides {
             None => Overrides::default(),
             // SAFETY: per the caller's contract.
@@ -314,6 +415,9 @@ pub unsafe extern "C" fn nst_stylize(
             return Err(FfiError::invalid("no style image: the preset lists none and `styles` is empty"));
         }
         let mut settings = resolved.settings.clone();
+        // SAFETY: per the caller's contract, `style_masks` has `style_mask_count` views.
+        settings.spatial =
+            unsafe { spatial_control(raw_overrides, &resolved, style_views.is_empty(), style_images.len())? };
         settings.init = match &resolved.init {
             InitSpec::Content => Init::Content,
             InitSpec::Noise => Init::Noise,

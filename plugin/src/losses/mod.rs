@@ -7,6 +7,7 @@
 
 pub mod content;
 pub mod gram;
+pub mod mask;
 pub mod style;
 pub mod total_variation;
 

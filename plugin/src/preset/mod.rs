@@ -44,6 +44,10 @@ pub struct Preset {
     pub source: Option<PathBuf>,
     /// Style images with blend weights.
     pub styles: Vec<(PathBuf, f32)>,
+    /// One mask per style image (where it applies), or empty.
+    pub style_masks: Vec<PathBuf>,
+    /// Per-pixel content weight mask.
+    pub content_mask: Option<PathBuf>,
     /// Run settings (`init` is [`crate::stylize::Init::Content`] here; see `init`).
     pub settings: Settings,
     /// Where the run starts.
@@ -158,6 +162,23 @@ pub fn parse_preset(text: &str, name: &str, origin: &str, base: &Path) -> Result
         .zip(weights)
         .map(|(image, weight)| Ok((existing_file(image, "style.images")?, weight)))
         .collect::<Result<Vec<_>>>()?;
+    let style_masks = match &style.masks {
+        None => Vec::new(),
+        Some(masks) => {
+            if masks.get_ref().len() != style.images.get_ref().len() {
+                return Err(at(
+                    masks.span(),
+                    "style.masks",
+                    format!(
+                        "{} masks for {} images: give one mask per image",
+                        masks.get_ref().len(),
+                        style.images.get_ref().len()
+                    ),
+                ));
+            }
+            masks.get_ref().iter().map(|m| existing_file(m, "style.masks")).collect::<Result<Vec<_>>>()?
+        }
+    };
     let style_scale = style.scale.as_ref().map(|s| check_range(s, "style.scale", 0.1, 4.0)).transpose()?.unwrap_or(1.0);
 
     // Losses.
@@ -300,6 +321,8 @@ pub fn parse_preset(text: &str, name: &str, origin: &str, base: &Path) -> Result
         description: file.description.map(|d| d.into_inner()).unwrap_or_default(),
         source: None,
         styles,
+        style_masks,
+        content_mask: file.losses.content_mask.as_ref().map(|m| existing_file(m, "losses.content_mask")).transpose()?,
         settings: Settings {
             losses: loss_settings,
             optimiser,
@@ -312,6 +335,7 @@ pub fn parse_preset(text: &str, name: &str, origin: &str, base: &Path) -> Result
             model,
             multiscale,
             preview_iteration: None,
+            spatial: Default::default(),
             colour: ColourControl {
                 keep_content_colours: file.colour.keep_content_colours.map(|v| v.into_inner()).unwrap_or(false),
                 match_style_colours: file.colour.match_style_colours.map(|v| v.into_inner()).unwrap_or(false),

@@ -50,6 +50,7 @@ pub struct StyleSection {
     pub images: Spanned<Vec<Spanned<String>>>,
     pub weights: Option<Spanned<Vec<Spanned<f64>>>>,
     pub scale: Option<Spanned<f64>>,
+    pub masks: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -57,6 +58,7 @@ pub struct StyleSection {
 pub struct LossesSection {
     pub content_layer: Option<Spanned<String>>,
     pub content_weight: Option<Spanned<f64>>,
+    pub content_mask: Option<Spanned<String>>,
     pub style_layers: Option<Spanned<Vec<Spanned<String>>>>,
     pub style_layer_weights: Option<Spanned<Vec<Spanned<f64>>>>,
     pub style_weight: Option<Spanned<f64>>,
