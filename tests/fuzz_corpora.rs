@@ -1,5 +1,6 @@
-//! Replays the fuzz corpora (`fuzz/corpus/`) and every input that once failed (`fuzz/regressions/`) through
-//! the fuzz targets' checks, so what the fuzzers found stays fixed without a nightly compiler.
+//! Replays the fuzz corpora (`fuzz/corpus/`), the hand-made seeds (`fuzz/seeds/`) and every input that once
+//! failed (`fuzz/regressions/`) through the fuzz targets' checks, so what the fuzzers found stays fixed without
+//! a nightly compiler.
 
 mod support;
 
@@ -10,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use support::root;
 
-/// Every file of the target's corpus and regressions, with the number of regressions.
+/// Every file of the target's corpus, seeds and regressions, with the number of regressions.
 fn inputs(target: &str) -> (Vec<PathBuf>, usize) {
     let list = |dir: PathBuf| -> Vec<PathBuf> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -19,7 +20,8 @@ fn inputs(target: &str) -> (Vec<PathBuf>, usize) {
         files.sort();
         files
     };
-    let corpus = list(root().join("fuzz/corpus").join(target));
+    let mut corpus = list(root().join("fuzz/corpus").join(target));
+    corpus.extend(list(root().join("fuzz/seeds").join(target)));
     let regressions = list(root().join("fuzz/regressions").join(target));
     assert!(!corpus.is_empty(), "fuzz/corpus/{target} is empty");
     let count = regressions.len();
@@ -58,4 +60,13 @@ fn the_abi_arguments_corpus_passes() {
         .unwrap_or_else(|| root().join(".ort/libonnxruntime.so.1.31.1"));
     let engine = checks::abi_engine(&root(), &ort);
     replay("abi_arguments", |data| checks::abi_arguments(engine, Path::new(&root()), data));
+}
+
+#[test]
+fn the_decompression_bomb_in_the_corpus_is_refused_as_too_large() {
+    let path = root().join("fuzz/seeds/image_decode/claims-60000x60000.png");
+    let bytes = std::fs::read(&path).expect("the bomb seed is committed");
+    assert!(bytes.len() < 1024);
+    let err = nst::image_io::decode_image(&bytes, "bomb.png").expect_err("a 3.6 gigapixel claim must be refused");
+    assert!(err.to_string().contains("bomb.png: too large"), "{err}");
 }
