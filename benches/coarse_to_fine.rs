@@ -7,7 +7,8 @@
 //! used. Prints one JSON object.
 //!
 //! Run with `scripts/setup && cargo bench --bench coarse_to_fine` (environment: NST_SIZE, default 512;
-//! NST_ITERATIONS, default 60; NST_SCALES, default 3; NST_COARSE_ITERATIONS, default NST_ITERATIONS).
+//! NST_ITERATIONS, default 60; NST_SCALES, default 3; NST_COARSE_ITERATIONS, default NST_ITERATIONS;
+//! NST_INIT=noise starts both runs from seeded noise instead of the content).
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -16,7 +17,7 @@ use nst::image_io::read_image;
 use nst::optim::Control;
 use nst::preset::load_preset;
 use nst::runtime::{Provider, environment};
-use nst::stylize::{Engine, EngineConfig, Multiscale};
+use nst::stylize::{Engine, EngineConfig, Init, Multiscale};
 
 fn setting(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -38,6 +39,9 @@ fn main() {
     let mut settings = preset.settings;
     settings.size = Some(size);
     settings.iterations = iterations;
+    if std::env::var("NST_INIT").is_ok_and(|v| v == "noise") {
+        settings.init = Init::Noise;
+    }
     // Warm-up: graphs built and sessions initialised before anything is timed.
     engine
         .stylize(
@@ -84,7 +88,8 @@ fn main() {
         Some((seconds, its)) => (format!("{seconds:.2}"), its.to_string()),
         None => ("null".into(), "null".into()),
     };
+    let init = if settings.init == Init::Noise { "noise" } else { "content" };
     println!(
-        "{{\"size\":{size},\"single_scale_iterations\":{iterations},\"single_scale_seconds\":{single_seconds:.2},\"target_loss\":{target:.6e},\"scales\":{scales},\"coarse_iterations_per_scale\":{coarse_iterations},\"coarse_to_fine_seconds_to_target\":{reached_seconds},\"full_size_iterations_to_target\":{full_iterations},\"coarse_to_fine_seconds\":{multi_seconds:.2},\"coarse_to_fine_final_loss\":{last_loss:.6e}}}"
+        "{{\"size\":{size},\"init\":\"{init}\",\"single_scale_iterations\":{iterations},\"single_scale_seconds\":{single_seconds:.2},\"target_loss\":{target:.6e},\"scales\":{scales},\"coarse_iterations_per_scale\":{coarse_iterations},\"coarse_to_fine_seconds_to_target\":{reached_seconds},\"full_size_iterations_to_target\":{full_iterations},\"coarse_to_fine_seconds\":{multi_seconds:.2},\"coarse_to_fine_final_loss\":{last_loss:.6e}}}"
     );
 }
