@@ -51,6 +51,16 @@ pub struct WorkingMasks {
     pub content: Option<Vec<f32>>,
 }
 
+/// Refuses style masks that do not pair one to one with the style images (none at all is fine).
+pub fn check_mask_count(masks: usize, styles: usize) -> Result<()> {
+    if masks != 0 && masks != styles {
+        return Err(EngineError::InvalidArgument(format!(
+            "{masks} style masks for {styles} style images: give one mask per style image"
+        )));
+    }
+    Ok(())
+}
+
 /// One style term of one layer: a Gram target, its share of the style weight, and where it applies.
 struct StyleTerm {
     target: StyleTarget,
@@ -91,20 +101,15 @@ impl Targets {
         styles: &[(Planar, f32)],
         masks: &WorkingMasks,
     ) -> Result<Self> {
-        if !masks.style.is_empty() && masks.style.len() != styles.len() {
-            return Err(EngineError::InvalidArgument(format!(
-                "{} style masks for {} style images: give one mask per style image",
-                masks.style.len(),
-                styles.len()
-            )));
-        }
+        check_mask_count(masks.style.len(), styles.len())?;
         load_image(pass, content)?;
         network.forward(pass)?;
         let content_features = pass.feature(settings.content_layer).expect("content layer is a tap").values.to_vec();
         let (width, height) = (pass.width(), pass.height());
-        let at_layer = |mask: &Vec<f32>, layer: Layer| -> Vec<f32> {
-            mask_pyramid(mask, width, height, layer.downsampling() + 1).pop().expect("at least one level")
-        };
+        // Each mask is pooled once to every level a loss layer needs.
+        let levels = settings.taps().iter().map(|l| l.downsampling() + 1).max().unwrap_or(1);
+        let pyramid = |mask: &Vec<f32>| mask_pyramid(mask, width, height, levels);
+        let style_pyramids: Vec<Vec<Vec<f32>>> = masks.style.iter().map(pyramid).collect();
         let output_positions: Vec<usize> = settings
             .style_layers
             .iter()
@@ -136,17 +141,18 @@ impl Targets {
                 } else {
                     Ok(targets
                         .into_iter()
-                        .zip(&masks.style)
-                        .map(|((target, weight), mask)| StyleTerm {
+                        .zip(&style_pyramids)
+                        .map(|((target, weight), pyramid)| StyleTerm {
                             target,
                             share: weight / total_weight,
-                            mask: Some(at_layer(mask, *layer)),
+                            mask: Some(pyramid[layer.downsampling()].clone()),
                         })
                         .collect())
                 }
             })
             .collect::<Result<_>>()?;
-        let content_mask = masks.content.as_ref().map(|mask| at_layer(mask, settings.content_layer));
+        let content_mask =
+            masks.content.as_ref().map(|mask| pyramid(mask).swap_remove(settings.content_layer.downsampling()));
         Ok(Targets { content: content_features, content_mask, style })
     }
 }

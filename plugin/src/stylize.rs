@@ -16,7 +16,7 @@ use crate::image_io::Planar;
 use crate::losses::LossTerms;
 use crate::memory::{budget_mib, check_budget};
 use crate::network::Network;
-use crate::objective::{LossSettings, StyleObjective, Targets, WorkingMasks};
+use crate::objective::{LossSettings, StyleObjective, Targets, WorkingMasks, check_mask_count};
 use crate::optim::{Control, Optimiser, Step};
 use crate::runtime::{Provider, SessionOptions, environment};
 
@@ -449,12 +449,5 @@ fn validate(content: &Planar, styles: &[(Planar, f32)], settings: &Settings) -> 
     if content.width == 0 || content.height == 0 {
         return invalid("the content image is empty".into());
     }
-    let masks = settings.spatial.style_masks.len();
-    if masks != 0 && masks != styles.len() {
-        return invalid(format!(
-            "{masks} style masks for {} style images: give one mask per style image",
-            styles.len()
-        ));
-    }
-    Ok(())
+    check_mask_count(settings.spatial.style_masks.len(), styles.len())
 }
