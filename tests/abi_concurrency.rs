@@ -174,16 +174,10 @@ fn forged_handles_are_refused_without_being_dereferenced() {
 
 #[test]
 fn a_run_over_the_memory_budget_is_refused_before_any_work() {
-    let ort = std::env::var("ORT_DYLIB_PATH")
-        .unwrap_or_else(|_| support::root().join(".ort/libonnxruntime.so.1.31.1").display().to_string());
     let content = Buffer::gradient(64, 32, NstPixelFormat::NstRgb8);
     let preset = CString::new("mosaic").unwrap();
     for (budget, size, expected) in [(64, 512, "not even 16 px fits"), (1500, 2048, "use a long side of at most")] {
-        let config = CString::new(format!(
-            "provider = \"cpu\"\nort_library = \"{ort}\"\npresets_dir = \"{}\"\nmemory_budget_mb = {budget}\n",
-            support::root().join("presets").display()
-        ))
-        .unwrap();
+        let config = config_with(&format!("memory_budget_mb = {budget}\n"));
         let mut handle = null_mut();
         // SAFETY: valid config string and out pointer.
         assert_eq!(unsafe { nst_engine_create(config.as_ptr(), &mut handle) }, NstStatus::NstOk, "{}", last_error());

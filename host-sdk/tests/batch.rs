@@ -45,15 +45,7 @@ fn folders_and_globs_are_converted_and_existing_outputs_skipped() {
     assert_eq!(listing(&out), ["photo0.png", "photo1.png", "photo2.png"]);
     assert_eq!(image::open(out.join("photo1.png")).unwrap().dimensions(), (32, 22));
 
-    let again = nst(&[
-        "batch",
-        dir.join("in").to_str().unwrap(),
-        "--preset",
-        preset.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "-q",
-    ]);
+    let again = nst(&batch_args(&dir.join("in"), &preset, &out, &[]).iter().map(String::as_str).collect::<Vec<_>>());
     assert!(text(&again).contains("0 done, 3 skipped"), "{}", text(&again));
     let forced = nst(&[&args[..], &["--force"]].concat());
     assert!(text(&forced).contains("3 done, 0 skipped"), "{}", text(&forced));
@@ -66,15 +58,7 @@ fn a_failing_input_is_reported_and_the_batch_goes_on() {
     let inputs = make_inputs(&dir.join("in"), 2);
     std::fs::write(dir.join("in/broken.png"), b"not a png").unwrap();
     let out = dir.join("out");
-    let output = nst(&[
-        "batch",
-        dir.join("in").to_str().unwrap(),
-        "--preset",
-        preset.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "-q",
-    ]);
+    let output = nst(&batch_args(&dir.join("in"), &preset, &out, &[]).iter().map(String::as_str).collect::<Vec<_>>());
     let log = text(&output);
     println!("{log}");
     assert_eq!(output.status.code(), Some(1), "{log}");

@@ -5,18 +5,6 @@ mod support;
 use image::{DynamicImage, GenericImageView, ImageBuffer, Rgba};
 use support::{nst, repo, scratch, text};
 
-/// A 1x1 grey PNG whose header is rewritten to claim `width x height` (with a valid checksum).
-fn png_claiming(width: u32, height: u32) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    DynamicImage::new_luma8(1, 1).write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).unwrap();
-    // Signature (8), IHDR length and type (8), then width and height; the CRC covers type and data (17 bytes).
-    bytes[16..20].copy_from_slice(&width.to_be_bytes());
-    bytes[20..24].copy_from_slice(&height.to_be_bytes());
-    let crc = crc32fast::hash(&bytes[12..29]);
-    bytes[29..33].copy_from_slice(&crc.to_be_bytes());
-    bytes
-}
-
 fn mean_abs_difference(a: &DynamicImage, b: &DynamicImage) -> f64 {
     let (a, b) = (a.to_rgb32f(), b.to_rgb32f());
     a.as_raw().iter().zip(b.as_raw()).map(|(x, y)| (x - y).abs() as f64).sum::<f64>() / a.as_raw().len() as f64
@@ -162,9 +150,8 @@ fn bad_input_fails_with_a_message_and_writes_nothing() {
         assert!(log.contains(expected), "expected '{expected}' in: {log}");
         assert!(!out.exists(), "an output was written despite the error");
     }
-    // A decompression bomb: a 60-byte PNG whose header claims 60000 x 60000 pixels.
-    let bomb = dir.join("bomb.png");
-    std::fs::write(&bomb, png_claiming(60_000, 60_000)).unwrap();
+    // A decompression bomb: the fuzz seed whose PNG header claims 60000 x 60000 pixels.
+    let bomb = repo().join("fuzz/seeds/image_decode/claims-60000x60000.png");
     let output = nst(&["stylize", bomb.to_str().unwrap(), "--preset", "mosaic", "-o", out.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
     assert!(text(&output).contains("too large"), "{}", text(&output));

@@ -18,10 +18,15 @@ pub fn last_error() -> String {
 }
 
 pub fn config() -> CString {
+    config_with("")
+}
+
+/// The tests' engine configuration (CPU, two threads, the repository's presets) followed by `extra` lines.
+pub fn config_with(extra: &str) -> CString {
     let ort = std::env::var("ORT_DYLIB_PATH")
         .unwrap_or_else(|_| root().join(".ort/libonnxruntime.so.1.31.1").display().to_string());
     CString::new(format!(
-        "provider = \"cpu\"\nthreads = 2\nort_library = \"{ort}\"\npresets_dir = \"{}\"\n",
+        "provider = \"cpu\"\nthreads = 2\nort_library = \"{ort}\"\npresets_dir = \"{}\"\n{extra}",
         root().join("presets").display()
     ))
     .unwrap()
