@@ -176,7 +176,9 @@ fn forged_handles_are_refused_without_being_dereferenced() {
 fn a_run_over_the_memory_budget_is_refused_before_any_work() {
     let content = Buffer::gradient(64, 32, NstPixelFormat::NstRgb8);
     let preset = CString::new("mosaic").unwrap();
-    for (budget, size, expected) in [(64, 512, "not even 16 px fits"), (1500, 2048, "use a long side of at most")] {
+    for (budget, size, expected) in
+        [(64, 512, "not even one 64x64 tile fits"), (1500, 8192, "use a long side of at most")]
+    {
         let config = config_with(&format!("memory_budget_mb = {budget}\n"));
         let mut handle = null_mut();
         // SAFETY: valid config string and out pointer.

@@ -24,6 +24,12 @@
 // Long side of previews, in pixels.
 #define PREVIEW_SIDE 256
 
+// Sweeps over the image: each tile's iterations are split across them, so borders move between visits.
+#define SWEEPS 3
+
+// Smallest tile side the engine optimises: relu5_1 is then 4 x 4 and the overlap 16 px.
+#define MIN_TILE 64
+
 // The outcome of a call. Values are fixed forever; new codes are only ever appended.
 enum NstStatus
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -60,8 +66,8 @@ enum NstStatus
   NST_INTERNAL_ERROR = 13,
   // The engine handle is not live: freed already, or never returned by `nst_engine_create`.
   NST_INVALID_HANDLE = 14,
-  // The run would need more memory than the engine's budget (the message gives the estimate, the budget
-  // and the largest size that fits); nothing was allocated.
+  // Not even one tile of the image fits the engine's memory budget (the message gives the estimate, the
+  // budget and the largest size that fits); nothing was allocated.
   NST_OVER_BUDGET = 15,
 };
 #ifndef __cplusplus
@@ -286,7 +292,7 @@ NstStatus nst_engine_describe_preset(const struct NstEngine *engine,
 // `ort_library` (absolute path of libonnxruntime), `provider` ("auto", "cpu", "cuda", "directml"),
 // `threads` (0..=256, 0 = every core), `presets_dir`, `model` ("builtin" or a VGG19 .onnx path: the model
 // of every run whose call does not name one), `model_seed` (the built-in model's seed), `low_memory` and
-// `memory_budget_mb` (runs estimated to need more are refused before any allocation; default: 80% of the
+// `memory_budget_mb` (images estimated to need more are optimised in tiles that fit; default: 80% of the
 // memory available when the run starts). Relative paths are relative to the current folder (for
 // `nst_engine_create_from_file`: to the file's folder).
 //

@@ -88,7 +88,7 @@ impl fmt::Display for EngineError {
                 )?;
                 match largest_side {
                     Some(side) => write!(f, "use a long side of at most {side} px, or raise the budget"),
-                    None => write!(f, "not even 16 px fits; raise the budget"),
+                    None => write!(f, "not even one 64x64 tile fits; raise the budget"),
                 }
             }
         }

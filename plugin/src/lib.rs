@@ -18,7 +18,10 @@ pub mod objective;
 pub mod optim;
 pub mod preset;
 pub mod runtime;
+pub mod style_grams;
 pub mod stylize;
+pub mod tiled_run;
+pub mod tiling;
 
 pub use error::{EngineError, Result};
 pub use nst_onnx;

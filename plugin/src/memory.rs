@@ -4,6 +4,7 @@
 use nst_onnx::Layer;
 
 use crate::error::{EngineError, Result};
+use crate::tiling::MIN_TILE;
 
 /// Fraction of the memory available at the start of a run that the default budget allows.
 const DEFAULT_SHARE_OF_AVAILABLE: f64 = 0.8;
@@ -30,6 +31,53 @@ pub fn estimated_peak_mib(deepest: Layer, width: usize, height: usize, low_memor
     // The images themselves: content, style, optimised image, gradient and optimiser history as planar f32.
     let images = 24.0 * 3.0 * 4.0 * (width * height) as f64;
     FIXED_MIB + (per_byte * saved_activations_bytes(deepest, width, height) as f64 + images) / MIB
+}
+
+/// Memory the full-size images of a tiled run hold beside the tile's own buffers, MiB: content, result and
+/// optimised image as planar f32, the host's input and output, their conversions, with a margin (120 bytes a
+/// pixel).
+pub fn tiled_images_mib(width: usize, height: usize) -> f64 {
+    120.0 * (width * height) as f64 / MIB
+}
+
+/// How a `width x height` optimisation fits the budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fit {
+    /// In one piece.
+    Whole,
+    /// In square tiles of this side (multiple of 16, at least [`MIN_TILE`]; cut to the image where smaller).
+    Tiles(usize),
+}
+
+/// Plans a `width x height` optimisation (multiples of 16) through `deepest` under `budget` MiB: whole when
+/// its estimate fits, else in the largest tiles that fit beside the full-size images; refused only when not
+/// even one [`MIN_TILE`] tile fits, naming the largest long side that would.
+pub fn plan(deepest: Layer, width: usize, height: usize, low_memory: bool, budget: Option<f64>) -> Result<Fit> {
+    let Some(budget) = budget else { return Ok(Fit::Whole) };
+    if estimated_peak_mib(deepest, width, height, low_memory) <= budget {
+        return Ok(Fit::Whole);
+    }
+    let tiled_need = |w: usize, h: usize, tile: usize| {
+        estimated_peak_mib(deepest, tile.min(w), tile.min(h), low_memory) + tiled_images_mib(w, h)
+    };
+    let long = width.max(height);
+    if let Some(tile) =
+        (MIN_TILE / 16..long / 16).rev().map(|k| k * 16).find(|&t| tiled_need(width, height, t) <= budget)
+    {
+        return Ok(Fit::Tiles(tile));
+    }
+    let fits = |side: usize| {
+        let (w, h) = ((width * side / long).max(16), (height * side / long).max(16));
+        estimated_peak_mib(deepest, w, h, low_memory) <= budget || tiled_need(w, h, MIN_TILE) <= budget
+    };
+    let largest = (1..=long / 16).rev().map(|k| k * 16).find(|&side| fits(side));
+    Err(EngineError::OverBudget {
+        width,
+        height,
+        needed_mib: tiled_need(width, height, MIN_TILE),
+        budget_mib: budget,
+        largest_side: largest,
+    })
 }
 
 /// The memory available to new allocations now (Linux `MemAvailable`), MiB; `None` where unknown.
@@ -91,6 +139,21 @@ mod tests {
         assert!(check_budget(deepest, side, side / 2, false, Some(4000.0)).is_ok());
         assert!(check_budget(deepest, side + 16, (side + 16) / 2, false, Some(4000.0)).is_err());
         let message = check_budget(deepest, 64, 64, false, Some(10.0)).unwrap_err().to_string();
-        assert!(message.contains("not even 16 px fits"), "{message}");
+        assert!(message.contains("not even"), "{message}");
+    }
+
+    #[test]
+    fn a_large_image_is_tiled_and_refused_only_when_no_tile_fits() {
+        let deepest = Layer::from_index(12).expect("relu5_1");
+        assert_eq!(plan(deepest, 512, 512, false, Some(1e6)).unwrap(), Fit::Whole);
+        let Fit::Tiles(tile) = plan(deepest, 4096, 4096, false, Some(4000.0)).unwrap() else { panic!("not tiled") };
+        let need = |t: usize| estimated_peak_mib(deepest, t, t, false) + tiled_images_mib(4096, 4096);
+        assert!(need(tile) <= 4000.0 && need(tile + 16) > 4000.0, "tile {tile}");
+        let err = plan(deepest, 8192, 8192, false, Some(4000.0)).unwrap_err();
+        let EngineError::OverBudget { largest_side: Some(side), .. } = err else { panic!("{err}") };
+        assert!(plan(deepest, side, side, false, Some(4000.0)).is_ok());
+        assert!(plan(deepest, side + 16, side + 16, false, Some(4000.0)).is_err());
+        let message = plan(deepest, 512, 512, false, Some(64.0)).unwrap_err().to_string();
+        assert!(message.contains("not even one 64x64 tile fits"), "{message}");
     }
 }

@@ -15,6 +15,8 @@ use crate::losses::style::{StyleTarget, style_loss};
 use crate::losses::total_variation::total_variation;
 use crate::network::{Network, Pass};
 use crate::optim::Differentiable;
+use crate::style_grams::StyleGrams;
+use crate::tiling::{Rect, crop};
 
 /// Which layers the losses read and how they are weighted.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,6 +53,16 @@ pub struct WorkingMasks {
     pub content: Option<Vec<f32>>,
 }
 
+impl WorkingMasks {
+    /// The masks of the `rect` part of a `width`-pixel-wide working image.
+    pub fn crop(&self, width: usize, rect: Rect) -> WorkingMasks {
+        WorkingMasks {
+            style: self.style.iter().map(|mask| crop(mask, 1, width, rect)).collect(),
+            content: self.content.as_ref().map(|mask| crop(mask, 1, width, rect)),
+        }
+    }
+}
+
 /// Refuses style masks that do not pair one to one with the style images (none at all is fine).
 pub fn check_mask_count(masks: usize, styles: usize) -> Result<()> {
     if masks != 0 && masks != styles {
@@ -76,7 +88,7 @@ pub struct Targets {
     style: Vec<Vec<StyleTerm>>,
 }
 
-fn load_image(pass: &mut Pass, image: &Planar) -> Result<()> {
+pub(crate) fn load_image(pass: &mut Pass, image: &Planar) -> Result<()> {
     if image.width != pass.width() || image.height != pass.height() {
         return Err(EngineError::InvalidArgument(format!(
             "image is {}x{}, the pass expects {}x{}",
@@ -101,6 +113,23 @@ impl Targets {
         styles: &[(Planar, f32)],
         masks: &WorkingMasks,
     ) -> Result<Self> {
+        let grams = styles
+            .iter()
+            .map(|(style, weight)| Ok((StyleGrams::whole(network, settings, style)?, *weight)))
+            .collect::<Result<Vec<_>>>()?;
+        Self::from_grams(network, pass, settings, content, &grams, masks)
+    }
+
+    /// Runs the content image through the network and scales each style's Gram matrices (with blend weights)
+    /// to the pass's size: the style statistics are computed once and serve every tile of a large image.
+    pub fn from_grams(
+        network: &mut Network,
+        pass: &mut Pass,
+        settings: &LossSettings,
+        content: &Planar,
+        styles: &[(StyleGrams, f32)],
+        masks: &WorkingMasks,
+    ) -> Result<Self> {
         check_mask_count(masks.style.len(), styles.len())?;
         load_image(pass, content)?;
         network.forward(pass)?;
@@ -110,30 +139,15 @@ impl Targets {
         let levels = settings.taps().iter().map(|l| l.downsampling() + 1).max().unwrap_or(1);
         let pyramid = |mask: &Vec<f32>| mask_pyramid(mask, width, height, levels);
         let style_pyramids: Vec<Vec<Vec<f32>>> = masks.style.iter().map(pyramid).collect();
-        let output_positions: Vec<usize> = settings
+        let total_weight: f32 = styles.iter().map(|(_, w)| w).sum();
+        let style = settings
             .style_layers
             .iter()
-            .map(|(l, _)| pass.feature(*l).expect("style layer is a tap").positions)
-            .collect();
-
-        let mut per_layer: Vec<Vec<(StyleTarget, f32)>> = vec![Vec::new(); settings.style_layers.len()];
-        for (style, weight) in styles {
-            let mut style_pass = network.pass(style.height, style.width)?;
-            load_image(&mut style_pass, style)?;
-            network.forward(&mut style_pass)?;
-            for (i, (layer, _)) in settings.style_layers.iter().enumerate() {
-                let map = style_pass.feature(*layer).expect("style layer is a tap");
-                per_layer[i].push((
-                    StyleTarget::from_features(map.values, map.channels, map.positions, output_positions[i]),
-                    *weight,
-                ));
-            }
-        }
-        let total_weight: f32 = styles.iter().map(|(_, w)| w).sum();
-        let style = per_layer
-            .into_iter()
-            .zip(&settings.style_layers)
-            .map(|(targets, (layer, _))| {
+            .enumerate()
+            .map(|(i, (layer, _))| {
+                let output_positions = pass.feature(*layer).expect("style layer is a tap").positions;
+                let targets: Vec<(StyleTarget, f32)> =
+                    styles.iter().map(|(grams, weight)| (grams.target(i, output_positions), *weight)).collect();
                 if masks.style.is_empty() {
                     let target = StyleTarget::blend(&targets)
                         .ok_or_else(|| EngineError::InvalidArgument("no style image".into()))?;
@@ -205,6 +219,11 @@ impl<'a> StyleObjective<'a> {
             latest_terms: Rc::default(),
             phase_times: PhaseTimes::default(),
         }
+    }
+
+    /// Gives the pass back, to be reused for the next image of the same size.
+    pub fn into_pass(self) -> Pass {
+        self.pass
     }
 
     /// Where the time of the evaluations so far went.

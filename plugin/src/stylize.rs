@@ -14,11 +14,14 @@ use crate::colour::{ColourControl, join_luminance_with_chroma, luminance_image, 
 use crate::error::{EngineError, Result};
 use crate::image_io::Planar;
 use crate::losses::LossTerms;
-use crate::memory::{budget_mib, check_budget};
+use crate::memory::{Fit, budget_mib, check_budget, plan};
 use crate::network::Network;
 use crate::objective::{LossSettings, StyleObjective, Targets, WorkingMasks, check_mask_count};
-use crate::optim::{Control, Optimiser, Step};
+use crate::optim::{Control, Optimiser};
 use crate::runtime::{Provider, SessionOptions, environment};
+use crate::style_grams::StyleGrams;
+use crate::tiled_run::{ScaleStep, TiledScale, tiled_iterations};
+use crate::tiling::overlap_for;
 
 /// Which VGG19 weights to use.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -186,6 +189,8 @@ pub struct Stylized {
     pub model: String,
     /// The size the optimisation worked at (multiples of 16).
     pub working_size: (usize, usize),
+    /// The tile size when the last scale did not fit the memory budget whole; `None`: optimised whole.
+    pub tile: Option<(usize, usize)>,
     /// Iterations and evaluations done.
     pub iterations: usize,
     /// Objective evaluations done.
@@ -249,7 +254,14 @@ impl Engine {
         })
     }
 
-    /// Refuses a `width x height` optimisation through `deepest` that would not fit the memory budget.
+    /// How a `width x height` optimisation through `deepest` fits the memory budget: whole, in tiles, or not
+    /// at all (an error naming the largest size that would).
+    pub fn plan_memory(&self, deepest: Layer, width: usize, height: usize) -> Result<Fit> {
+        let low_memory = !self.options.memory_arena;
+        plan(deepest, width, height, low_memory, budget_mib(self.memory_budget_mb))
+    }
+
+    /// Refuses a whole-image `width x height` optimisation through `deepest` that would not fit the budget.
     pub fn check_memory(&self, deepest: Layer, width: usize, height: usize) -> Result<()> {
         let low_memory = !self.options.memory_arena;
         check_budget(deepest, width, height, low_memory, budget_mib(self.memory_budget_mb))
@@ -317,51 +329,43 @@ impl Engine {
         let (out_w, out_h) = output_size(content.width, content.height, settings.size);
         let colour = settings.colour;
         let schedule = settings.multiscale.schedule(out_w, out_h, settings.iterations);
-        let total: usize = schedule.iter().map(|(_, _, its)| its).sum();
         let deepest = *settings
             .losses
             .taps()
             .iter()
             .max()
             .ok_or_else(|| EngineError::InvalidArgument("no loss layers".into()))?;
+        // Every scale and style image is planned against the memory budget before any work.
+        let mut plans = Vec::with_capacity(schedule.len());
         for &(work_w, work_h, _) in &schedule {
-            self.check_memory(deepest, work_w, work_h)?;
-            for (style, _) in styles {
-                let (w, h) = style_working_size(style, work_w, work_h, settings.style_scale);
-                self.check_memory(deepest, w, h)?;
-            }
+            let fit = self.plan_memory(deepest, work_w, work_h)?;
+            let style_fits = styles
+                .iter()
+                .map(|(style, _)| {
+                    let (w, h) = style_working_size(style, work_w, work_h, settings.style_scale);
+                    self.plan_memory(deepest, w, h)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            plans.push((fit, style_fits));
         }
+        let total: usize = schedule
+            .iter()
+            .zip(&plans)
+            .map(|(&(w, h, its), (fit, _))| match fit {
+                Fit::Whole => its,
+                Fit::Tiles(tile) => tiled_iterations(w, h, *tile, its),
+            })
+            .sum();
         let (mut done, mut evaluations) = (0, 0);
         let mut previous: Option<Planar> = None;
         let mut terms = LossTerms::default();
+        let mut tile = None;
         let (mut provider, mut model) = (Provider::Cpu, String::new());
-        for &(work_w, work_h, scale_iterations) in &schedule {
+        for (&(work_w, work_h, scale_iterations), (fit, style_fits)) in schedule.iter().zip(&plans) {
             let content_sized = content.resized(work_w, work_h);
-            let styles_sized: Vec<(Planar, f32)> = styles
-                .iter()
-                .map(|(style, weight)| {
-                    let (w, h) = style_working_size(style, work_w, work_h, settings.style_scale);
-                    let mut sized = style.resized(w, h);
-                    if colour.match_style_colours {
-                        sized = match_colours(&sized, &content_sized);
-                    }
-                    if colour.keep_content_colours {
-                        sized = luminance_image(&sized);
-                    }
-                    (sized, *weight)
-                })
-                .collect();
             // Luminance-only transfer optimises a grey image; the content's chroma is joined back at the end.
             let optimised_content =
                 if colour.keep_content_colours { luminance_image(&content_sized) } else { content_sized.clone() };
-
-            let network = self.network_for(settings)?;
-            provider = network.provider();
-            model = network.model_description().to_string();
-            let mut pass = network.pass(work_h, work_w)?;
-            let masks = settings.spatial.at(work_w, work_h);
-            let targets =
-                Targets::compute(network, &mut pass, &settings.losses, &optimised_content, &styles_sized, &masks)?;
             let mut x = match (&previous, &settings.init) {
                 (Some(coarser), _) => coarser.resized(work_w, work_h).rgb,
                 (None, Init::Content) => optimised_content.rgb.clone(),
@@ -374,28 +378,93 @@ impl Engine {
                 }
                 (None, Init::Image(image)) => image.resized(work_w, work_h).rgb,
             };
-            let mut objective = StyleObjective::new(network, pass, settings.losses.clone(), targets);
-            let latest_terms = objective.latest_terms();
-            let offset = (done, evaluations);
-            evaluations +=
-                settings.optimiser.minimise(&mut x, scale_iterations, &mut objective, &mut |step: Step, current| {
-                    done = offset.0 + step.iteration;
-                    if settings.preview_iteration == Some(done) {
-                        let mut image = Planar { width: work_w, height: work_h, rgb: current.to_vec(), alpha: None };
-                        if colour.keep_content_colours {
-                            image = join_luminance_with_chroma(&image, &content_sized);
-                        }
-                        let (w, h) = output_size(out_w, out_h, Some(out_w.max(out_h).min(PREVIEW_SIDE)));
-                        preview(&image.resized(w, h));
+            let mut style_grams = Vec::with_capacity(styles.len());
+            for ((style, weight), style_fit) in styles.iter().zip(style_fits) {
+                let (w, h) = style_working_size(style, work_w, work_h, settings.style_scale);
+                let mut sized = style.resized(w, h);
+                if colour.match_style_colours {
+                    sized = match_colours(&sized, &content_sized);
+                }
+                if colour.keep_content_colours {
+                    sized = luminance_image(&sized);
+                }
+                let network = self.network_for(settings)?;
+                let grams = match style_fit {
+                    Fit::Whole => StyleGrams::whole(network, &settings.losses, &sized)?,
+                    Fit::Tiles(side) => {
+                        StyleGrams::tiled(network, &settings.losses, &sized, *side, overlap_for(*side))?
                     }
-                    observe(&Progress {
-                        iteration: done,
-                        total,
-                        terms: latest_terms.get(),
-                        evaluations: offset.1 + step.evaluations,
-                    })
-                })?;
-            terms = latest_terms.get();
+                };
+                style_grams.push((grams, *weight));
+            }
+
+            let network = self.network_for(settings)?;
+            provider = network.provider();
+            model = network.model_description().to_string();
+            let masks = settings.spatial.at(work_w, work_h);
+            let offset = (done, evaluations);
+            let mut on_step = |step: &ScaleStep| {
+                done = offset.0 + step.iteration;
+                if settings.preview_iteration == Some(done) {
+                    let mut image = Planar { width: work_w, height: work_h, rgb: step.image.to_vec(), alpha: None };
+                    if colour.keep_content_colours {
+                        image = join_luminance_with_chroma(&image, &content_sized);
+                    }
+                    let (w, h) = output_size(out_w, out_h, Some(out_w.max(out_h).min(PREVIEW_SIDE)));
+                    preview(&image.resized(w, h));
+                }
+                observe(&Progress {
+                    iteration: done,
+                    total,
+                    terms: step.terms,
+                    evaluations: offset.1 + step.evaluations,
+                })
+            };
+            let (scale_evaluations, scale_terms) = match fit {
+                Fit::Whole => {
+                    tile = None;
+                    let mut pass = network.pass(work_h, work_w)?;
+                    let targets = Targets::from_grams(
+                        network,
+                        &mut pass,
+                        &settings.losses,
+                        &optimised_content,
+                        &style_grams,
+                        &masks,
+                    )?;
+                    let mut objective = StyleObjective::new(network, pass, settings.losses.clone(), targets);
+                    let latest = objective.latest_terms();
+                    let evaluations = settings.optimiser.minimise(
+                        &mut x,
+                        scale_iterations,
+                        &mut objective,
+                        &mut |step, current| {
+                            on_step(&ScaleStep {
+                                iteration: step.iteration,
+                                evaluations: step.evaluations,
+                                terms: latest.get(),
+                                image: current,
+                            })
+                        },
+                    )?;
+                    (evaluations, latest.get())
+                }
+                Fit::Tiles(side) => {
+                    let scale = TiledScale {
+                        losses: &settings.losses,
+                        optimiser: &settings.optimiser,
+                        content: &optimised_content,
+                        styles: &style_grams,
+                        masks: &masks,
+                        tile: ((*side).min(work_w), (*side).min(work_h)),
+                        iterations: scale_iterations,
+                    };
+                    tile = Some(scale.tile);
+                    scale.optimise(network, &mut x, work_w, work_h, &mut on_step)?
+                }
+            };
+            evaluations += scale_evaluations;
+            terms = scale_terms;
             previous = Some(Planar { width: work_w, height: work_h, rgb: x, alpha: None });
         }
         let (work_w, work_h, _) = *schedule.last().expect("at least one scale");
@@ -412,6 +481,7 @@ impl Engine {
             provider,
             model,
             working_size: (work_w, work_h),
+            tile,
             iterations,
             evaluations,
             seconds: started.elapsed().as_secs_f64(),

@@ -54,8 +54,9 @@ pub struct EngineArgs {
     /// Less peak memory (ONNX Runtime's memory arena off), somewhat slower.
     #[arg(long)]
     pub low_memory: bool,
-    /// Memory budget in MiB: a run estimated to need more is refused before it starts, naming the largest
-    /// size that fits (default: 80% of the memory available when the run starts).
+    /// Memory budget in MiB: an image estimated to need more is optimised in overlapping tiles that fit, and
+    /// refused before it starts only when not even one tile fits (default: 80% of the memory available when the
+    /// run starts).
     #[arg(long, value_name = "MIB")]
     pub memory_budget: Option<u64>,
 }

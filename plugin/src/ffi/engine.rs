@@ -75,7 +75,7 @@ fn create(config: Config, out: *mut *mut NstEngine) -> Result<(), FfiError> {
 /// `ort_library` (absolute path of libonnxruntime), `provider` ("auto", "cpu", "cuda", "directml"),
 /// `threads` (0..=256, 0 = every core), `presets_dir`, `model` ("builtin" or a VGG19 .onnx path: the model
 /// of every run whose call does not name one), `model_seed` (the built-in model's seed), `low_memory` and
-/// `memory_budget_mb` (runs estimated to need more are refused before any allocation; default: 80% of the
+/// `memory_budget_mb` (images estimated to need more are optimised in tiles that fit; default: 80% of the
 /// memory available when the run starts). Relative paths are relative to the current folder (for
 /// `nst_engine_create_from_file`: to the file's folder).
 ///

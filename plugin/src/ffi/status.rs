@@ -36,8 +36,8 @@ pub enum NstStatus {
     NstInternalError = 13,
     /// The engine handle is not live: freed already, or never returned by `nst_engine_create`.
     NstInvalidHandle = 14,
-    /// The run would need more memory than the engine's budget (the message gives the estimate, the budget
-    /// and the largest size that fits); nothing was allocated.
+    /// Not even one tile of the image fits the engine's memory budget (the message gives the estimate, the
+    /// budget and the largest size that fits); nothing was allocated.
     NstOverBudget = 15,
 }
 

@@ -17,9 +17,15 @@ impl StyleTarget {
     pub fn from_features(features: &[f32], channels: usize, positions: usize, output_positions: usize) -> Self {
         let mut target = vec![0.0; channels * channels];
         gram(features, channels, positions, &mut target);
+        Self::from_gram_sum(target, channels, positions, output_positions)
+    }
+
+    /// The target from a Gram matrix summed over `positions` positions (possibly over several tiles of the
+    /// style image), for an output feature map of `output_positions` positions.
+    pub fn from_gram_sum(mut gram: Vec<f32>, channels: usize, positions: usize, output_positions: usize) -> Self {
         let scale = output_positions as f32 / positions as f32;
-        target.iter_mut().for_each(|a| *a *= scale);
-        StyleTarget { gram: target, channels }
+        gram.iter_mut().for_each(|a| *a *= scale);
+        StyleTarget { gram, channels }
     }
 
     /// Blends several targets of the same layer with weights (normalised to sum 1).
