@@ -69,7 +69,7 @@ static gboolean process(GeglOperation *operation, GeglBuffer *input, GeglBuffer 
   settings.strength = o->strength;
   settings.seed = o->seed;
   int cancelled = 0;
-  char *error = nst_gimp_stylize_buffers(&settings, input, output, &box, NULL, NULL, NULL, &cancelled);
+  char *error = nst_gimp_stylize_buffers(&settings, input, output, &box, NULL, NULL, NULL, NULL, &cancelled);
   if (error) {
     /* The image passes through unchanged; the message names what was wrong. */
     g_warning("nst:style: %s", error);

@@ -13,6 +13,7 @@ void nst_gimp_default_settings(NstGimpSettings *settings) {
   settings->style_drawable = -1;
   settings->strength = 1.0;
   settings->seed = -1;
+  settings->outside_style_drawable = -1;
 }
 
 static char *last_error(const char *what) {
@@ -110,8 +111,9 @@ static int32_t relay_progress(void *user_data, uint32_t step, uint32_t total, do
   return 0;
 }
 
-char *nst_gimp_stylize(const NstGimpSettings *settings, const NstImage *content, const NstImage *style,
-                       NstImageMut *output, NstGimpProgress progress, void *user_data, int *cancelled) {
+char *nst_gimp_stylize(const NstGimpSettings *settings, const NstImage *content, const NstImage *styles,
+                       size_t style_count, const NstImage *masks, NstImageMut *output, NstGimpProgress progress,
+                       void *user_data, int *cancelled) {
   char *error = NULL;
   *cancelled = 0;
   NstEngine *handle = engine(&error);
@@ -132,9 +134,14 @@ char *nst_gimp_stylize(const NstGimpSettings *settings, const NstImage *content,
     if (weight >= 0.0) overrides.style_weight = weight * settings->strength;
   }
 
+  if (masks) {
+    overrides.style_masks = masks;
+    overrides.style_mask_count = style_count ? style_count : 1;
+  }
+
   Relay relay = {progress, user_data, 0};
-  NstStatus status = nst_stylize(handle, settings->preset, &overrides, content, style, style ? 1 : 0, output,
-                                 relay_progress, &relay, NULL);
+  NstStatus status = nst_stylize(handle, settings->preset, &overrides, content, style_count ? styles : NULL,
+                                 style_count, output, relay_progress, &relay, NULL);
   *cancelled = status == NST_CANCELLED;
   if (status == NST_OK || status == NST_CANCELLED) return NULL;
   return last_error("failed");
@@ -165,29 +172,54 @@ static NstImage view_of(void *pixels, const Layout *layout, const GeglRectangle 
                     layout->nst_format, pixels};
 }
 
+/* The grey mask over the stylized area, and its complement when a second style takes the rest. */
+static guint8 *read_masks(const NstGimpPlacement *placement, const GeglRectangle *area, int with_complement) {
+  gsize pixels = (gsize)area->width * area->height;
+  guint8 *grey = g_malloc(pixels * (with_complement ? 2 : 1));
+  gegl_buffer_get(placement->mask, &placement->mask_area, 1.0, babl_format("Y' u8"), grey, area->width,
+                  GEGL_ABYSS_NONE);
+  for (gsize i = 0; with_complement && i < pixels; ++i) grey[pixels + i] = 255 - grey[i];
+  return grey;
+}
+
 char *nst_gimp_stylize_buffers(const NstGimpSettings *settings, GeglBuffer *source, GeglBuffer *shadow,
-                               const GeglRectangle *area, GeglBuffer *style, NstGimpProgress progress,
-                               void *user_data, int *cancelled) {
+                               const GeglRectangle *area, GeglBuffer *style, const NstGimpPlacement *placement,
+                               NstGimpProgress progress, void *user_data, int *cancelled) {
+  GeglBuffer *outside = placement ? placement->outside : NULL;
+  int masked = placement && placement->mask;
+  if (outside && !masked) return g_strdup("Neural style: a style for outside the mask needs a mask");
+  if (outside && !style)
+    return g_strdup("Neural style: a style for outside the mask needs a style layer for inside it");
+
   Layout layout = layout_for(source);
   void *content = read_area(source, &layout, area);
   void *output = g_malloc((gsize)area->width * area->height * layout.bytes_per_pixel);
   NstImage content_view = view_of(content, &layout, area);
   NstImageMut output_view = {content_view.width, content_view.height, content_view.stride, layout.nst_format, output};
-  void *style_pixels = NULL;
-  NstImage style_view;
-  if (style) {
-    const GeglRectangle *extent = gegl_buffer_get_extent(style);
-    style_pixels = read_area(style, &layout, extent);
-    style_view = view_of(style_pixels, &layout, extent);
+  void *style_pixels[2] = {NULL, NULL};
+  NstImage style_views[2];
+  GeglBuffer *style_buffers[2] = {style, outside};
+  size_t style_count = 0;
+  for (int i = 0; i < 2 && style_buffers[i]; ++i, ++style_count) {
+    const GeglRectangle *extent = gegl_buffer_get_extent(style_buffers[i]);
+    style_pixels[i] = read_area(style_buffers[i], &layout, extent);
+    style_views[i] = view_of(style_pixels[i], &layout, extent);
   }
-  char *error = nst_gimp_stylize(settings, &content_view, style ? &style_view : NULL, &output_view, progress,
-                                 user_data, cancelled);
+  guint8 *grey = masked ? read_masks(placement, area, outside != NULL) : NULL;
+  NstImage mask_views[2];
+  for (size_t i = 0; grey && i < (outside ? 2 : 1); ++i)
+    mask_views[i] = (NstImage){(uint32_t)area->width, (uint32_t)area->height, (size_t)area->width, NST_GRAY8,
+                               grey + i * (gsize)area->width * area->height};
+  char *error = nst_gimp_stylize(settings, &content_view, style_views, style_count, grey ? mask_views : NULL,
+                                 &output_view, progress, user_data, cancelled);
   if (!error && !*cancelled) {
     gegl_buffer_set(shadow, area, 0, layout.format, output, GEGL_AUTO_ROWSTRIDE);
     gegl_buffer_flush(shadow);
   }
   g_free(content);
   g_free(output);
-  g_free(style_pixels);
+  g_free(style_pixels[0]);
+  g_free(style_pixels[1]);
+  g_free(grey);
   return error;
 }

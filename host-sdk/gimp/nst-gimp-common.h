@@ -21,7 +21,16 @@ typedef struct {
   int32_t iterations;  /* 1..10000; 0 keeps the preset's */
   double strength;     /* multiplies the preset's style weight; 1 keeps it */
   int32_t seed;        /* noise seed; -1 keeps the preset's */
+  int32_t selection_as_mask; /* 1: the style applies where the selection is (guided Gram matrices) */
+  int32_t outside_style_drawable; /* a layer whose style applies outside the mask, or -1 */
 } NstGimpSettings;
+
+/* Spatial control: where the style goes (guided Gram matrices, Gatys et al. 2017). */
+typedef struct {
+  GeglBuffer *mask;        /* grey, white where the style applies; NULL: the style everywhere */
+  GeglRectangle mask_area; /* the part of `mask` lying over the stylized area */
+  GeglBuffer *outside;     /* a second style, applied where the mask is black; NULL: none */
+} NstGimpPlacement;
 
 void nst_gimp_default_settings(NstGimpSettings *settings);
 
@@ -29,22 +38,24 @@ void nst_gimp_default_settings(NstGimpSettings *settings);
 typedef int (*NstGimpProgress)(void *user_data, uint32_t step, uint32_t total);
 
 /*
- * Stylizes `content` into `output` (same geometry) with `settings`; `style` may be NULL (the preset's images).
- * Returns NULL on success, else a message owned by the caller (free with g_free) that carries the plug-in
- * library's text. `cancelled` is set when the progress function asked to stop.
+ * Stylizes `content` into `output` (same geometry) with `settings` and `style_count` style images (0: the
+ * preset's), each with its mask when `masks` is not NULL. Returns NULL on success, else a message owned by the
+ * caller (free with g_free) that carries the plug-in library's text. `cancelled` is set when the progress
+ * function asked to stop.
  */
-char *nst_gimp_stylize(const NstGimpSettings *settings, const NstImage *content, const NstImage *style,
-                       NstImageMut *output, NstGimpProgress progress, void *user_data, int *cancelled);
+char *nst_gimp_stylize(const NstGimpSettings *settings, const NstImage *content, const NstImage *styles,
+                       size_t style_count, const NstImage *masks, NstImageMut *output, NstGimpProgress progress,
+                       void *user_data, int *cancelled);
 
 /*
  * Stylizes `area` of `source` into `shadow` (GIMP's shadow buffer, or a GEGL operation's output) with
- * `settings`; `style` (may be NULL) is used whole. Pixels travel as RGBA in the source's precision: 8-bit,
- * 16-bit, or float (linear) for anything wider, so 16-bit and float images keep their precision. `shadow` is
- * written only on success. Returns NULL on success, else a message (free with g_free).
+ * `settings`; `style` (may be NULL) is used whole, placed by `placement` (may be NULL: everywhere). Pixels
+ * travel as RGBA in the source's precision: 8-bit, 16-bit, or float (linear) for anything wider, so 16-bit and
+ * float images keep their precision. `shadow` is written only on success. Returns NULL on success, else a message (free with g_free).
  */
 char *nst_gimp_stylize_buffers(const NstGimpSettings *settings, GeglBuffer *source, GeglBuffer *shadow,
-                               const GeglRectangle *area, GeglBuffer *style, NstGimpProgress progress,
-                               void *user_data, int *cancelled);
+                               const GeglRectangle *area, GeglBuffer *style, const NstGimpPlacement *placement,
+                               NstGimpProgress progress, void *user_data, int *cancelled);
 
 /* The bundled preset names from the presets folder beside this plug-in, without loading the engine (for
  * menus built at registration); NULL-terminated, free with g_strfreev. */

@@ -2,8 +2,9 @@
  * GIMP 2.10 plug-in: Filters > Artistic > Neural Style, procedure plug-in-nst-style.
  *
  * Works on the selection's bounding box through the shadow buffer (so the change is undoable and limited to
- * the selection), keeps alpha, and handles RGB, RGBA and grey images at 8-bit, 16-bit and float precision (the
- * pixel work is shared with the GIMP 3 plug-in in nst-gimp-common.c). The nst library, ONNX Runtime, the
+ * the selection), or, when the selection is the mask between two styles, on the whole layer. Keeps alpha, and
+ * handles RGB, RGBA and grey images at 8-bit, 16-bit and float precision (the pixel work is shared with the
+ * GIMP 3 plug-in in nst-gimp-common.c). The nst library, ONNX Runtime, the
  * presets and nst.toml sit beside this executable.
  */
 #include <libgimp/gimp.h>
@@ -33,6 +34,8 @@ static void query(void) {
       {GIMP_PDB_INT32, "iterations", "Optimiser iterations (1..10000); 0 keeps the preset's"},
       {GIMP_PDB_FLOAT, "strength", "Multiplies the preset's style weight (0..100]; 1 keeps it"},
       {GIMP_PDB_INT32, "seed", "Seed of the noise start; -1 keeps the preset's"},
+      {GIMP_PDB_DRAWABLE, "mask-drawable", "A channel or layer, read as grey, white where the style applies (guided Gram matrices); the image's selection channel uses the selection; -1 for none"},
+      {GIMP_PDB_DRAWABLE, "outside-style-drawable", "A layer whose style applies where the mask is black (needs a mask and a style layer); -1 for none"},
   };
   static const GimpParamDef return_values[] = {
       {GIMP_PDB_STRING, "message", "What went wrong, when the procedure fails"},
@@ -53,30 +56,65 @@ static int on_progress(void *user_data, uint32_t step, uint32_t total) {
   return !gimp_progress_update((gdouble)step / total);
 }
 
-static gchar *stylize_drawable(gint32 drawable, const NstGimpSettings *settings) {
+static gboolean is_drawable(gint32 id) { return id > 0 && gimp_item_is_valid(id) && gimp_item_is_drawable(id); }
+
+static gchar *stylize_drawable(gint32 image, gint32 drawable, const NstGimpSettings *settings, gint32 mask) {
+  gint32 selection = gimp_image_get_selection(image);
+  if (settings->selection_as_mask) mask = selection;
+  gboolean outside = settings->outside_style_drawable > 0;
+  if (mask > 0 && !is_drawable(mask))
+    return g_strdup_printf("Neural style: mask-drawable %d is not a channel or layer", mask);
+  if (outside && !is_drawable(settings->outside_style_drawable))
+    return g_strdup_printf("Neural style: outside-style-drawable %d is not an open layer",
+                           settings->outside_style_drawable);
+  if (settings->style_drawable > 0 && !is_drawable(settings->style_drawable))
+    return g_strdup_printf("Neural style: style-drawable %d is not an open layer", settings->style_drawable);
+  if (mask == selection && gimp_selection_is_empty(image))
+    return g_strdup("Neural style: the selection is empty, so it cannot be the style's mask");
+
+  /* The selection as the mask between two styles: the whole layer changes, so the selection steps aside. */
+  gint32 saved = -1;
+  if (mask == selection && outside) {
+    saved = gimp_selection_save(image);
+    gimp_selection_none(image);
+    mask = saved;
+  }
   gint x, y, w, h;
-  if (!gimp_drawable_mask_intersect(drawable, &x, &y, &w, &h))
-    return g_strdup("Neural style: the selection does not touch the layer");
-  GeglBuffer *style = NULL;
-  if (settings->style_drawable > 0) {
-    if (!gimp_item_is_valid(settings->style_drawable) || !gimp_item_is_drawable(settings->style_drawable))
-      return g_strdup_printf("Neural style: style-drawable %d is not an open layer", settings->style_drawable);
-    style = gimp_drawable_get_buffer(settings->style_drawable);
+  gchar *error = NULL;
+  if (!gimp_drawable_mask_intersect(drawable, &x, &y, &w, &h)) {
+    error = g_strdup("Neural style: the selection does not touch the layer");
+  } else {
+    GeglBuffer *style = settings->style_drawable > 0 ? gimp_drawable_get_buffer(settings->style_drawable) : NULL;
+    NstGimpPlacement placement = {NULL, {0, 0, 0, 0}, NULL};
+    if (mask > 0) {
+      gint layer_x, layer_y, mask_x, mask_y;
+      gimp_drawable_offsets(drawable, &layer_x, &layer_y);
+      gimp_drawable_offsets(mask, &mask_x, &mask_y);
+      placement.mask = gimp_drawable_get_buffer(mask);
+      placement.mask_area = (GeglRectangle){x + layer_x - mask_x, y + layer_y - mask_y, w, h};
+    }
+    if (outside) placement.outside = gimp_drawable_get_buffer(settings->outside_style_drawable);
+    GeglBuffer *source = gimp_drawable_get_buffer(drawable);
+    GeglBuffer *shadow = gimp_drawable_get_shadow_buffer(drawable);
+    gimp_progress_init("Neural style");
+    int cancelled = 0;
+    error = nst_gimp_stylize_buffers(settings, source, shadow, GEGL_RECTANGLE(x, y, w, h), style, &placement,
+                                     on_progress, NULL, &cancelled);
+    g_object_unref(shadow);
+    g_object_unref(source);
+    if (style) g_object_unref(style);
+    if (placement.mask) g_object_unref(placement.mask);
+    if (placement.outside) g_object_unref(placement.outside);
+    if (!error && !cancelled) {
+      gimp_drawable_merge_shadow(drawable, TRUE);
+      gimp_drawable_update(drawable, x, y, w, h);
+    }
+    gimp_progress_end();
   }
-  GeglBuffer *source = gimp_drawable_get_buffer(drawable);
-  GeglBuffer *shadow = gimp_drawable_get_shadow_buffer(drawable);
-  gimp_progress_init("Neural style");
-  int cancelled = 0;
-  gchar *error = nst_gimp_stylize_buffers(settings, source, shadow, GEGL_RECTANGLE(x, y, w, h), style, on_progress,
-                                          NULL, &cancelled);
-  g_object_unref(shadow);
-  g_object_unref(source);
-  if (style) g_object_unref(style);
-  if (!error && !cancelled) {
-    gimp_drawable_merge_shadow(drawable, TRUE);
-    gimp_drawable_update(drawable, x, y, w, h);
+  if (saved != -1) {
+    gimp_image_select_item(image, GIMP_CHANNEL_OP_REPLACE, saved);
+    gimp_image_remove_channel(image, saved);
   }
-  gimp_progress_end();
   return error;
 }
 
@@ -85,7 +123,7 @@ static gboolean dialog(gint32 image, NstGimpSettings *settings) {
   gimp_ui_init(BINARY, FALSE);
   GtkWidget *window = gimp_dialog_new("Neural Style", BINARY, NULL, 0, gimp_standard_help_func, PROCEDURE,
                                       "_Cancel", GTK_RESPONSE_CANCEL, "_OK", GTK_RESPONSE_OK, NULL);
-  GtkWidget *grid = gtk_table_new(6, 2, FALSE);
+  GtkWidget *grid = gtk_table_new(8, 2, FALSE);
   gtk_table_set_row_spacings(GTK_TABLE(grid), 6);
   gtk_table_set_col_spacings(GTK_TABLE(grid), 6);
   gtk_container_set_border_width(GTK_CONTAINER(grid), 12);
@@ -112,6 +150,14 @@ static gboolean dialog(gint32 image, NstGimpSettings *settings) {
                                              100, 0.1, 1, 2, TRUE, 0, 0, NULL, NULL);
   GtkObject *seed = gimp_scale_entry_new(GTK_TABLE(grid), 0, 5, "S_eed (-1: preset's):", 200, 6, settings->seed, -1,
                                          1000000, 1, 10, 0, TRUE, 0, 0, NULL, NULL);
+  GtkWidget *selection_mask = gtk_check_button_new_with_mnemonic("Style only _where selected (guided Gram)");
+  gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(selection_mask), settings->selection_as_mask);
+  gtk_table_attach_defaults(GTK_TABLE(grid), selection_mask, 1, 2, 6, 7);
+  GtkWidget *outside = gimp_layer_combo_box_new(NULL, NULL);
+  gimp_int_combo_box_prepend(GIMP_INT_COMBO_BOX(outside), GIMP_INT_STORE_VALUE, -1, GIMP_INT_STORE_LABEL,
+                             "(none: the content)", -1);
+  gimp_int_combo_box_set_active(GIMP_INT_COMBO_BOX(outside), settings->outside_style_drawable);
+  gimp_table_attach_aligned(GTK_TABLE(grid), 0, 7, "St_yle outside the selection:", 0.0, 0.5, outside, 1, FALSE);
   gtk_widget_show_all(window);
   gboolean ok = gimp_dialog_run(GIMP_DIALOG(window)) == GTK_RESPONSE_OK;
   if (ok) {
@@ -124,6 +170,10 @@ static gboolean dialog(gint32 image, NstGimpSettings *settings) {
     settings->iterations = (int32_t)gtk_adjustment_get_value(GTK_ADJUSTMENT(iterations));
     settings->strength = gtk_adjustment_get_value(GTK_ADJUSTMENT(strength));
     settings->seed = (int32_t)gtk_adjustment_get_value(GTK_ADJUSTMENT(seed));
+    settings->selection_as_mask = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(selection_mask));
+    gint outside_layer = -1;
+    gimp_int_combo_box_get_active(GIMP_INT_COMBO_BOX(outside), &outside_layer);
+    settings->outside_style_drawable = settings->selection_as_mask ? outside_layer : -1;
   }
   gtk_widget_destroy(window);
   (void)image;
@@ -136,6 +186,7 @@ static void run(const gchar *name, gint nparams, const GimpParam *param, gint *n
   gint32 image = param[1].data.d_image;
   gint32 drawable = param[2].data.d_drawable;
   NstGimpSettings settings;
+  gint32 mask = -1;
   (void)name;
 
   *nreturn_vals = 1;
@@ -146,7 +197,7 @@ static void run(const gchar *name, gint nparams, const GimpParam *param, gint *n
   nst_gimp_default_settings(&settings);
   gimp_get_data(PROCEDURE, &settings);
   if (run_mode == GIMP_RUN_NONINTERACTIVE) {
-    if (nparams != 9 || !param[3].data.d_string) {
+    if (nparams != 11 || !param[3].data.d_string) {
       values[0].data.d_status = GIMP_PDB_CALLING_ERROR;
       return;
     }
@@ -156,6 +207,9 @@ static void run(const gchar *name, gint nparams, const GimpParam *param, gint *n
     settings.iterations = param[6].data.d_int32;
     settings.strength = param[7].data.d_float;
     settings.seed = param[8].data.d_int32;
+    mask = param[9].data.d_drawable;
+    settings.selection_as_mask = 0;
+    settings.outside_style_drawable = param[10].data.d_drawable;
   } else if (run_mode == GIMP_RUN_INTERACTIVE && !dialog(image, &settings)) {
     values[0].data.d_status = GIMP_PDB_CANCEL;
     return;
@@ -163,7 +217,7 @@ static void run(const gchar *name, gint nparams, const GimpParam *param, gint *n
 
   gegl_init(NULL, NULL);
   gimp_image_undo_group_start(image);
-  gchar *error = stylize_drawable(drawable, &settings);
+  gchar *error = stylize_drawable(image, drawable, &settings, mask);
   gimp_image_undo_group_end(image);
   if (error) {
     static gchar message[4096];

@@ -1,6 +1,7 @@
 /*
  * GIMP 3 plug-in: Filters > Artistic > Neural Style, procedure plug-in-nst-style, with the same arguments and
- * behaviour as the GIMP 2.10 filter. Only registration, arguments, progress and the dialog live here; the pixel
+ * behaviour as the GIMP 2.10 filter (the dialog's "where selected" switch stands for passing the selection as
+ * the mask). Only registration, arguments, progress and the dialog live here; the pixel
  * work and the library calls are shared (nst-gimp-common.c).
  */
 #include <libgimp/gimp.h>
@@ -52,7 +53,7 @@ static GimpValueArray *run(GimpProcedure *procedure, GimpRunMode run_mode, GimpI
     gimp_ui_init(BINARY);
     GtkWidget *dialog = gimp_procedure_dialog_new(procedure, config, "Neural Style");
     gimp_procedure_dialog_fill(GIMP_PROCEDURE_DIALOG(dialog), "preset-list", "style-drawable", "size", "iterations",
-                               "strength", "seed", NULL);
+                               "strength", "seed", "selection-as-mask", "outside-style-drawable", NULL);
     gboolean ok = gimp_procedure_dialog_run(GIMP_PROCEDURE_DIALOG(dialog));
     gtk_widget_destroy(dialog);
     if (!ok) return gimp_procedure_new_return_values(procedure, GIMP_PDB_CANCEL, NULL);
@@ -65,35 +66,72 @@ static GimpValueArray *run(GimpProcedure *procedure, GimpRunMode run_mode, GimpI
   NstGimpSettings settings;
   nst_gimp_default_settings(&settings);
   gchar *preset = NULL;
-  GimpDrawable *style_drawable = NULL;
+  GimpDrawable *style_drawable = NULL, *mask = NULL, *outside = NULL;
+  gboolean selection_as_mask = FALSE;
   g_object_get(config, "preset", &preset, "style-drawable", &style_drawable, "size", &settings.size, "iterations",
-               &settings.iterations, "strength", &settings.strength, "seed", &settings.seed, NULL);
+               &settings.iterations, "strength", &settings.strength, "seed", &settings.seed, "mask-drawable", &mask,
+               "outside-style-drawable", &outside, "selection-as-mask", &selection_as_mask, NULL);
   g_strlcpy(settings.preset, preset ? preset : "mosaic", sizeof settings.preset);
   g_free(preset);
+  GimpDrawable *selection = GIMP_DRAWABLE(gimp_image_get_selection(image));
+  if (selection_as_mask && run_mode == GIMP_RUN_INTERACTIVE) {
+    g_clear_object(&mask);
+    mask = g_object_ref(selection);
+  }
+  if (!mask && run_mode == GIMP_RUN_INTERACTIVE) g_clear_object(&outside);
+  gboolean mask_is_selection = mask && gimp_item_get_id(GIMP_ITEM(mask)) == gimp_item_get_id(GIMP_ITEM(selection));
 
-  gint x, y, w, h;
-  if (!gimp_drawable_mask_intersect(drawable, &x, &y, &w, &h)) {
-    g_clear_object(&style_drawable);
-    return failure(procedure, g_strdup("Neural style: the selection does not touch the layer"));
-  }
-  GeglBuffer *style = style_drawable ? gimp_drawable_get_buffer(style_drawable) : NULL;
-  GeglBuffer *source = gimp_drawable_get_buffer(drawable);
-  GeglBuffer *shadow = gimp_drawable_get_shadow_buffer(drawable);
-  gimp_image_undo_group_start(image);
-  gimp_progress_init("Neural style");
+  gchar *error = NULL;
   int cancelled = 0;
-  gchar *error = nst_gimp_stylize_buffers(&settings, source, shadow, GEGL_RECTANGLE(x, y, w, h), style, on_progress,
-                                          NULL, &cancelled);
-  g_object_unref(shadow);
-  g_object_unref(source);
-  if (style) g_object_unref(style);
-  g_clear_object(&style_drawable);
-  if (!error && !cancelled) {
-    gimp_drawable_merge_shadow(drawable, TRUE);
-    gimp_drawable_update(drawable, x, y, w, h);
+  GimpChannel *saved = NULL;
+  gimp_image_undo_group_start(image);
+  if (mask_is_selection && gimp_selection_is_empty(image)) {
+    error = g_strdup("Neural style: the selection is empty, so it cannot be the style's mask");
+  } else if (mask_is_selection && outside) {
+    /* The selection as the mask between two styles: the whole layer changes, so the selection steps aside. */
+    saved = gimp_selection_save(image);
+    gimp_selection_none(image);
+    g_clear_object(&mask);
+    mask = GIMP_DRAWABLE(g_object_ref(saved));
   }
-  gimp_progress_end();
+  gint x, y, w, h;
+  if (!error && !gimp_drawable_mask_intersect(drawable, &x, &y, &w, &h))
+    error = g_strdup("Neural style: the selection does not touch the layer");
+  if (!error) {
+    GeglBuffer *style = style_drawable ? gimp_drawable_get_buffer(style_drawable) : NULL;
+    NstGimpPlacement placement = {NULL, {0, 0, 0, 0}, NULL};
+    if (mask) {
+      gint layer_x, layer_y, mask_x, mask_y;
+      gimp_drawable_get_offsets(drawable, &layer_x, &layer_y);
+      gimp_drawable_get_offsets(mask, &mask_x, &mask_y);
+      placement.mask = gimp_drawable_get_buffer(mask);
+      placement.mask_area = (GeglRectangle){x + layer_x - mask_x, y + layer_y - mask_y, w, h};
+    }
+    if (outside) placement.outside = gimp_drawable_get_buffer(outside);
+    GeglBuffer *source = gimp_drawable_get_buffer(drawable);
+    GeglBuffer *shadow = gimp_drawable_get_shadow_buffer(drawable);
+    gimp_progress_init("Neural style");
+    error = nst_gimp_stylize_buffers(&settings, source, shadow, GEGL_RECTANGLE(x, y, w, h), style, &placement,
+                                     on_progress, NULL, &cancelled);
+    g_object_unref(shadow);
+    g_object_unref(source);
+    if (style) g_object_unref(style);
+    if (placement.mask) g_object_unref(placement.mask);
+    if (placement.outside) g_object_unref(placement.outside);
+    if (!error && !cancelled) {
+      gimp_drawable_merge_shadow(drawable, TRUE);
+      gimp_drawable_update(drawable, x, y, w, h);
+    }
+    gimp_progress_end();
+  }
+  if (saved) {
+    gimp_image_select_item(image, GIMP_CHANNEL_OP_REPLACE, GIMP_ITEM(saved));
+    gimp_image_remove_channel(image, saved);
+  }
   gimp_image_undo_group_end(image);
+  g_clear_object(&style_drawable);
+  g_clear_object(&mask);
+  g_clear_object(&outside);
   if (error) return failure(procedure, error);
   if (cancelled) return gimp_procedure_new_return_values(procedure, GIMP_PDB_CANCEL, NULL);
   if (run_mode != GIMP_RUN_NONINTERACTIVE) gimp_displays_flush();
@@ -127,6 +165,17 @@ static GimpProcedure *create_procedure(GimpPlugIn *plug_in, const gchar *name) {
                                      100.0, 1.0, G_PARAM_READWRITE);
   gimp_procedure_add_int_argument(procedure, "seed", "Seed", "Seed of the noise start; -1 keeps the preset's", -1,
                                   G_MAXINT, -1, G_PARAM_READWRITE);
+  gimp_procedure_add_drawable_argument(procedure, "mask-drawable", "Mask",
+                                       "A channel or layer, read as grey, white where the style applies (guided Gram "
+                                       "matrices); the image's selection uses the selection; none: everywhere",
+                                       TRUE, G_PARAM_READWRITE);
+  gimp_procedure_add_drawable_argument(procedure, "outside-style-drawable", "Style outside the selection",
+                                       "A layer whose style applies where the mask is black (needs a mask and a "
+                                       "style layer); none: the content",
+                                       TRUE, G_PARAM_READWRITE);
+  gimp_procedure_add_boolean_aux_argument(procedure, "selection-as-mask", "Style only where selected",
+                                          "The selection is the style's mask (guided Gram matrices)", FALSE,
+                                          G_PARAM_READWRITE);
 
   /* The dialog's preset list: the bundled presets by name. */
   GimpChoice *choice = gimp_choice_new();

@@ -74,9 +74,10 @@ fn the_filter_changes_the_selection_only_keeps_alpha_uses_a_style_layer_and_repo
     let input = ImageBuffer::from_fn(64, 48, |x, y| Rgba([(x * 4) as u8, (y * 5) as u8, 120, (60 + x * 3) as u8]));
     input.save(dir.join("in.png")).unwrap();
     ImageBuffer::from_fn(32, 32, |_, _| Rgb([230u8, 20, 20])).save(dir.join("red.png")).unwrap();
+    ImageBuffer::from_fn(32, 32, |_, _| Rgb([20u8, 20, 230])).save(dir.join("blue.png")).unwrap();
     let preset = support::quick_preset(&dir);
     let call = |style: &str| {
-        format!("(plug-in-nst-style RUN-NONINTERACTIVE img drw \"{}\" {style} 0 8 1.0 -1)", preset.display())
+        format!("(plug-in-nst-style RUN-NONINTERACTIVE img drw \"{}\" {style} 0 8 1.0 -1 -1 -1)", preset.display())
     };
     let (sx, sy, sw, sh) = SELECTION;
     let commands = vec![
@@ -97,7 +98,7 @@ fn the_filter_changes_the_selection_only_keeps_alpha_uses_a_style_layer_and_repo
         script_case(
             &dir,
             &format!(
-                "(catch #f (plug-in-nst-style RUN-NONINTERACTIVE img drw \"no-such-preset\" -1 0 3 1.0 -1)) {}",
+                "(catch #f (plug-in-nst-style RUN-NONINTERACTIVE img drw \"no-such-preset\" -1 0 3 1.0 -1 -1 -1)) {}",
                 save(&dir, "unchanged.png")
             ),
         ),
@@ -118,6 +119,19 @@ fn the_filter_changes_the_selection_only_keeps_alpha_uses_a_style_layer_and_repo
             ),
         ),
         script_case(&dir, &format!("(gimp-image-convert-grayscale img) {} {}", call("-1"), save(&dir, "grey.png"))),
+        // The selection (left half) as the mask between a red style inside and a blue one outside.
+        format!(
+            "(let* ((load (lambda (name) (car (gimp-image-get-active-drawable (car (gimp-file-load RUN-NONINTERACTIVE (string-append \"{d}/\" name) name)))))) (red (load \"red.png\")) (blue (load \"blue.png\"))) {})",
+            script_case(
+                &dir,
+                &format!(
+                    "(gimp-image-select-rectangle img CHANNEL-OP-REPLACE 0 0 32 48) (plug-in-nst-style RUN-NONINTERACTIVE img drw \"{}\" red 0 8 1.0 -1 (car (gimp-image-get-selection img)) blue) (gimp-message (string-append \"selection after: \" (number->string (cadddr (gimp-selection-bounds img))))) {}",
+                    preset.display(),
+                    save(&dir, "two-styles.png")
+                )
+            ),
+            d = dir.display()
+        ),
     ];
     let log = run_gimp(&dir, &commands);
     println!("{log}");
@@ -148,6 +162,12 @@ fn the_filter_changes_the_selection_only_keeps_alpha_uses_a_style_layer_and_repo
         redness(&styled)
     );
     assert!(redness(&styled) > redness(&control) + 10.0, "the style layer was not used");
+
+    // The selection as the mask between two styles: red on the left, blue on the right, both halves changed,
+    // and the selection is back as it was (its right edge at x = 32).
+    let two = image::open(dir.join("two-styles.png")).unwrap();
+    checks::red_left_blue_right(&two, &original);
+    assert!(log.contains("selection after: 32"), "the selection was not restored:\n{log}");
 
     // A bad preset leaves the image as it was.
     assert_eq!(image::open(dir.join("unchanged.png")).unwrap().to_rgba8(), input, "a failed run changed the image");

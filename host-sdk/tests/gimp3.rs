@@ -52,6 +52,7 @@ fn the_gimp3_filter_changes_the_selection_only_keeps_alpha_and_precision_uses_a_
     let input = ImageBuffer::from_fn(64, 48, |x, y| Rgba([(x * 4) as u8, (y * 5) as u8, 120, (60 + x * 3) as u8]));
     input.save(work.join("in.png")).unwrap();
     ImageBuffer::from_fn(32, 32, |_, _| Rgb([230u8, 20, 20])).save(work.join("red.png")).unwrap();
+    ImageBuffer::from_fn(32, 32, |_, _| Rgb([20u8, 20, 230])).save(work.join("blue.png")).unwrap();
     std::fs::write(
         work.join("quick.toml"),
         "version = 1\n[style]\nimages = [\"/job/src/presets/images/mosaic.png\"]\n[losses]\ncontent_layer = \"relu2_1\"\nstyle_layers = [\"relu1_1\", \"relu2_1\"]\nstyle_weight = 1e7\n[output]\nsize = 32\n",
@@ -97,4 +98,9 @@ fn the_gimp3_filter_changes_the_selection_only_keeps_alpha_and_precision_uses_a_
         println!("{name}: mean luma change {change:.4}");
         assert!(change > 0.01, "{name} hardly changed");
     }
+
+    // The selection as the mask between two styles: red on the left, blue on the right, the selection restored.
+    let two = image::open(work.join("two-styles.png")).unwrap();
+    checks::red_left_blue_right(&two, &original);
+    assert!(log.contains("selection after: [True, True, 0, 0, 32, 48]"), "the selection was not restored:\n{log}");
 }

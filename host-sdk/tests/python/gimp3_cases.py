@@ -16,7 +16,7 @@ def save(image, name):
     Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, image, Gio.File.new_for_path(W + name), None)
 
 
-def run(image, preset, style=None, expect=Gimp.PDBStatusType.SUCCESS):
+def run(image, preset, style=None, mask=None, outside=None, expect=Gimp.PDBStatusType.SUCCESS):
     config = proc.create_config()
     config.set_property('run-mode', Gimp.RunMode.NONINTERACTIVE)
     config.set_property('image', image)
@@ -25,6 +25,10 @@ def run(image, preset, style=None, expect=Gimp.PDBStatusType.SUCCESS):
     config.set_property('iterations', 8)
     if style is not None:
         config.set_property('style-drawable', style)
+    if mask is not None:
+        config.set_property('mask-drawable', mask)
+    if outside is not None:
+        config.set_property('outside-style-drawable', outside)
     result = proc.run(config)
     status = result.index(0)
     message = result.index(1) if result.length() > 1 else ''
@@ -70,4 +74,13 @@ image = load('in.png')
 image.convert_grayscale()
 run(image, quick)
 save(image, 'grey.png')
+
+# The selection (left half) as the mask between a red style inside and a blue one outside.
+blue = load('blue.png')
+image = load('in.png')
+image.select_rectangle(Gimp.ChannelOps.REPLACE, 0, 0, 32, 48)
+run(image, quick, style=red.get_selected_drawables()[0], mask=image.get_selection(),
+    outside=blue.get_selected_drawables()[0])
+print('selection after:', list(Gimp.Selection.bounds(image)))
+save(image, 'two-styles.png')
 print('all cases ran')

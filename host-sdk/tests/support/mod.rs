@@ -82,6 +82,25 @@ pub mod checks {
         rgb.pixels().map(|p| p[0] as f64 - p[1] as f64).sum::<f64>() / rgb.pixels().len() as f64
     }
 
+    /// Asserts that red minus blue (8-bit units) rose over the left half and fell over the right one from
+    /// `before` to `after`, by clearly different amounts: a red style placed left of a mask, a blue one right.
+    pub fn red_left_blue_right(after: &DynamicImage, before: &DynamicImage) {
+        let change = |left: bool| {
+            let half = |image: &DynamicImage| {
+                let (w, h) = (image.width() / 2, image.height());
+                let rgb = image.crop_imm(if left { 0 } else { w }, 0, w, h).to_rgb8();
+                rgb.pixels().map(|p| p[0] as f64 - p[2] as f64).sum::<f64>() / rgb.pixels().len() as f64
+            };
+            half(after) - half(before)
+        };
+        let (left, right) = (change(true), change(false));
+        println!("red minus blue, change from the input: left (red style) {left:+.1}, right (blue style) {right:+.1}");
+        assert!(
+            left > 0.0 && right < 0.0 && left - right > 25.0,
+            "the styles did not follow the mask: {left:+.1} / {right:+.1}"
+        );
+    }
+
     /// Mean absolute luma change, in [0, 1].
     pub fn luma_change(a: &DynamicImage, b: &DynamicImage) -> f64 {
         let (a, b) = (a.to_luma8(), b.to_luma8());
