@@ -109,8 +109,9 @@ impl SpatialControl {
 pub const PREVIEW_SIDE: usize = 256;
 
 /// Coarse-to-fine optimisation: start small, grow by `factor` up to the output size, each scale starting from
-/// the previous result upsampled. Coarse scales are cheap and shape the large structures; measured here it does
-/// not reach a given full-size loss sooner than a single scale (docs/performance.md).
+/// the previous result upsampled. Coarse scales are cheap and shape the large structures: from a noise start it
+/// reaches a given full-size loss sooner than a single scale; from the content start it does not (measured in
+/// docs/performance.md).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Multiscale {
     /// Number of scales (1..=8); 1 optimises at the output size only.
@@ -398,6 +399,12 @@ impl Engine {
                 style_grams.push((grams, *weight));
             }
 
+            // The content loss sums over positions while the style loss is normalised by them: scaling alpha by
+            // the area ratio keeps each coarse scale's balance that of the output size, so a coarse result is a
+            // low-resolution version of the output's optimum rather than a more stylized image.
+            let mut losses = settings.losses.clone();
+            let (final_w, final_h, _) = *schedule.last().expect("at least one scale");
+            losses.content_weight *= (final_w * final_h) as f32 / (work_w * work_h) as f32;
             let network = self.network_for(settings)?;
             provider = network.provider();
             model = network.model_description().to_string();
@@ -424,15 +431,9 @@ impl Engine {
                 Fit::Whole => {
                     tile = None;
                     let mut pass = network.pass(work_h, work_w)?;
-                    let targets = Targets::from_grams(
-                        network,
-                        &mut pass,
-                        &settings.losses,
-                        &optimised_content,
-                        &style_grams,
-                        &masks,
-                    )?;
-                    let mut objective = StyleObjective::new(network, pass, settings.losses.clone(), targets);
+                    let targets =
+                        Targets::from_grams(network, &mut pass, &losses, &optimised_content, &style_grams, &masks)?;
+                    let mut objective = StyleObjective::new(network, pass, losses.clone(), targets);
                     let latest = objective.latest_terms();
                     let evaluations = settings.optimiser.minimise(
                         &mut x,
@@ -451,7 +452,7 @@ impl Engine {
                 }
                 Fit::Tiles(side) => {
                     let scale = TiledScale {
-                        losses: &settings.losses,
+                        losses: &losses,
                         optimiser: &settings.optimiser,
                         content: &optimised_content,
                         styles: &style_grams,
