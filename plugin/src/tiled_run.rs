@@ -75,8 +75,9 @@ pub fn tiled_iterations(width: usize, height: usize, tile: usize, iterations: us
 }
 
 impl TiledScale<'_> {
-    /// Optimises `image` (planar RGB, `width x height`) in place. Returns the evaluations done and the summed
-    /// terms of the last sweep's tiles.
+    /// Optimises `image` (planar RGB, `width x height`) in place. Returns the evaluations done and the last
+    /// sweep's terms in whole-image units: content and total variation summed over its tiles (the content at
+    /// the preset's weight), style averaged over them (a tile's style loss is already per position).
     pub fn optimise(
         &self,
         network: &mut Network,
@@ -86,11 +87,18 @@ impl TiledScale<'_> {
         observe: &mut dyn FnMut(&ScaleStep) -> Control,
     ) -> Result<(usize, LossTerms)> {
         let (tile_w, tile_h) = self.tile;
+        // The style loss is normalised by the positions it covers and the content loss is not: weighing the
+        // content by the image's area over the tile's gives each pixel of a tile the balance it has in the
+        // whole-image objective, so tiles are not more stylized than the image would be.
+        let mut losses = self.losses.clone();
+        let area_ratio = (width * height) as f32 / (tile_w * tile_h) as f32;
+        losses.content_weight *= area_ratio;
         let (mut done, mut evaluations) = (0, 0);
         let mut pass: Option<Pass> = None;
         let mut last_sweep = LossTerms::default();
         for (tiles, iterations) in plan_sweeps(width, height, tile_w, tile_h, self.iterations) {
             last_sweep = LossTerms::default();
+            let tile_count = tiles.len();
             for rect in tiles {
                 let content =
                     Planar { width: tile_w, height: tile_h, rgb: crop(&self.content.rgb, 3, width, rect), alpha: None };
@@ -99,8 +107,8 @@ impl TiledScale<'_> {
                     None => network.pass(tile_h, tile_w)?,
                 };
                 let masks = self.masks.crop(width, rect);
-                let targets = Targets::from_grams(network, &mut tile_pass, self.losses, &content, self.styles, &masks)?;
-                let mut objective = StyleObjective::new(network, tile_pass, self.losses.clone(), targets);
+                let targets = Targets::from_grams(network, &mut tile_pass, &losses, &content, self.styles, &masks)?;
+                let mut objective = StyleObjective::new(network, tile_pass, losses.clone(), targets);
                 let latest = objective.latest_terms();
                 let mut tile = crop(image, 3, width, rect);
                 let (base_done, base_evaluations) = (done, evaluations);
@@ -119,8 +127,8 @@ impl TiledScale<'_> {
                 done = base_done + iterations;
                 blend_into(image, 3, width, rect, &tile, &feather(rect, width, height));
                 let terms = latest.get();
-                last_sweep.content += terms.content;
-                last_sweep.style += terms.style;
+                last_sweep.content += terms.content / area_ratio as f64;
+                last_sweep.style += terms.style / tile_count as f64;
                 last_sweep.total_variation += terms.total_variation;
             }
         }
