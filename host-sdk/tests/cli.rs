@@ -134,9 +134,9 @@ fn bad_input_fails_with_a_message_and_writes_nothing() {
                 "--size".into(),
                 "1024".into(),
                 "--memory-budget".into(),
-                "900".into(),
+                "64".into(),
             ],
-            "more than the memory budget of 900 MiB",
+            "more than the memory budget of 64 MiB",
         ),
     ];
     for (extra, expected) in cases {
