@@ -105,3 +105,17 @@ fn masks_are_read_and_a_mask_per_image_is_required() {
     let (_, message) = error_of(&VALID.replace("[losses]", "[losses]\ncontent_mask = \"gone.png\""));
     assert!(message.contains("key `losses.content_mask`: file 'gone.png' not found"), "{message}");
 }
+
+#[test]
+fn the_preview_iteration_and_memory_ceiling_are_read_and_checked() {
+    let dir = TempDir::new("preset");
+    let text = format!("{VALID}\n[output]\npreview_at = 7\nmemory_budget_mb = 900\n");
+    let preset = load_preset(&write_preset(&dir, &text), None).unwrap();
+    assert_eq!((preset.settings.preview_iteration, preset.settings.memory_budget_mb), (Some(7), Some(900)));
+    let defaults = load_preset(&write_preset(&dir, VALID), None).unwrap();
+    assert_eq!((defaults.settings.preview_iteration, defaults.settings.memory_budget_mb), (None, None));
+    let (_, message) = error_of(&text.replace("memory_budget_mb = 900", "memory_budget_mb = 10"));
+    assert!(message.contains("key `output.memory_budget_mb`: 10 is outside 64..=16777216"), "{message}");
+    let (_, message) = error_of(&text.replace("preview_at = 7", "preview_at = 0"));
+    assert!(message.contains("key `output.preview_at`: 0 is outside 1..=10000"), "{message}");
+}

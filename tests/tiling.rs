@@ -106,13 +106,15 @@ fn an_image_over_the_budget_is_optimised_in_tiles_without_seams() {
     let (mut settings, style) = mosaic();
     settings.size = Some(SIZE);
     settings.iterations = 12;
+    // The preset's ceiling (`output.memory_budget_mb`) lowers the engine's budget for this run only.
     let budget = tile_budget(&settings.losses);
-    let config = EngineConfig { provider: Provider::Cpu, memory_budget_mb: Some(budget), ..EngineConfig::default() };
-    let mut engine = Engine::new(&config).unwrap();
+    let mut tiled_settings = settings.clone();
+    tiled_settings.memory_budget_mb = Some(budget);
+    let mut engine = Engine::new(&EngineConfig { provider: Provider::Cpu, ..EngineConfig::default() }).unwrap();
     let content = read_image(&root().join("presets/samples/astronaut.png")).unwrap();
     let mut progress = Vec::new();
     let result = engine
-        .stylize(&content, &[(style, 1.0)], &settings, &mut |p| {
+        .stylize(&content, &[(style, 1.0)], &tiled_settings, &mut |p| {
             progress.push((p.iteration, p.total));
             Control::Continue
         })
@@ -124,10 +126,7 @@ fn an_image_over_the_budget_is_optimised_in_tiles_without_seams() {
     assert!(total >= 9 * 12, "every tile of every sweep counts: {total}");
 
     // Tiles weigh the content as the whole image does, so they stylize about as strongly as a whole run.
-    let whole = Engine::new(&EngineConfig { provider: Provider::Cpu, ..EngineConfig::default() })
-        .unwrap()
-        .stylize(&content, &[(mosaic().1, 1.0)], &settings, &mut |_| Control::Continue)
-        .unwrap();
+    let whole = engine.stylize(&content, &[(mosaic().1, 1.0)], &settings, &mut |_| Control::Continue).unwrap();
     assert_eq!(whole.tile, None);
     let sized = content.resized(SIZE, SIZE);
     let (tiled_change, whole_change) =

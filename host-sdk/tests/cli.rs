@@ -217,6 +217,38 @@ fn a_preview_is_written_early_while_the_full_result_computes() {
 }
 
 #[test]
+fn without_preview_at_the_preview_comes_after_the_presets_output_preview_at() {
+    let dir = scratch("preview-preset");
+    let content = repo().join("presets/samples/chelsea.png");
+    let mosaic = std::fs::read_to_string(repo().join("presets/mosaic.toml"))
+        .unwrap()
+        .replace("images/mosaic.png", &repo().join("presets/images/mosaic.png").display().to_string());
+    // A preview after iteration 2 of 3 is written; one after iteration 50 never comes (the default, a fifth of
+    // the iterations, would have come after the first).
+    for (at, written) in [(2, true), (50, false)] {
+        let preset = dir.join(format!("preview-{at}.toml"));
+        std::fs::write(&preset, mosaic.replace("size = 256", &format!("size = 48\npreview_at = {at}"))).unwrap();
+        let (out, preview) = (dir.join(format!("out-{at}.png")), dir.join(format!("preview-{at}.png")));
+        let output = nst(&[
+            "stylize",
+            content.to_str().unwrap(),
+            "--preset",
+            preset.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--iterations",
+            "3",
+            "--preview",
+            preview.to_str().unwrap(),
+            "-q",
+        ]);
+        let log = text(&output);
+        assert!(output.status.success(), "{log}");
+        assert_eq!(preview.exists(), written, "preview_at = {at}: {log}");
+    }
+}
+
+#[test]
 fn style_and_content_masks_are_read_from_files_and_checked() {
     let dir = scratch("masks");
     let content = repo().join("presets/samples/chelsea.png");

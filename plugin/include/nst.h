@@ -162,7 +162,8 @@ typedef struct NstOverrides {
   // Blend weights of the `styles` passed to `nst_stylize` (`style_count` positive values); NULL blends them
   // equally. Ignored when the preset's own style images are used.
   const float *style_weights;
-  // After this iteration (counted over all scales) `preview` receives the current result; 0: no preview.
+  // After this iteration (counted over all scales) `preview` receives the current result; 0: the preset's
+  // `output.preview_at`, else a fifth of the iterations (no preview without a `preview` callback).
   uint32_t preview_iteration;
   // Receives the preview: RGBA8, sRGB, alpha 255, long side at most 256 pixels, the output's aspect. The image
   // is borrowed for the call only.

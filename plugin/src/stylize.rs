@@ -73,6 +73,9 @@ pub struct Settings {
     pub multiscale: Multiscale,
     /// Deliver a low-resolution preview of the current result after this iteration (counted over all scales).
     pub preview_iteration: Option<usize>,
+    /// A ceiling on the engine's memory budget for this run, MiB (the lower of the two applies): images over it
+    /// are optimised in tiles.
+    pub memory_budget_mb: Option<u64>,
     /// Where each style applies and how strongly the content holds.
     pub spatial: SpatialControl,
 }
@@ -257,9 +260,13 @@ impl Engine {
 
     /// How a `width x height` optimisation through `deepest` fits the memory budget: whole, in tiles, or not
     /// at all (an error naming the largest size that would).
-    pub fn plan_memory(&self, deepest: Layer, width: usize, height: usize) -> Result<Fit> {
+    pub fn plan_memory(&self, deepest: Layer, width: usize, height: usize, ceiling: Option<u64>) -> Result<Fit> {
         let low_memory = !self.options.memory_arena;
-        plan(deepest, width, height, low_memory, budget_mib(self.memory_budget_mb))
+        let budget = match (budget_mib(self.memory_budget_mb), ceiling) {
+            (Some(engine), Some(run)) => Some(engine.min(run as f64)),
+            (engine, run) => engine.or(run.map(|mib| mib as f64)),
+        };
+        plan(deepest, width, height, low_memory, budget)
     }
 
     /// Refuses a whole-image `width x height` optimisation through `deepest` that would not fit the budget.
@@ -339,12 +346,12 @@ impl Engine {
         // Every scale and style image is planned against the memory budget before any work.
         let mut plans = Vec::with_capacity(schedule.len());
         for &(work_w, work_h, _) in &schedule {
-            let fit = self.plan_memory(deepest, work_w, work_h)?;
+            let fit = self.plan_memory(deepest, work_w, work_h, settings.memory_budget_mb)?;
             let style_fits = styles
                 .iter()
                 .map(|(style, _)| {
                     let (w, h) = style_working_size(style, work_w, work_h, settings.style_scale);
-                    self.plan_memory(deepest, w, h)
+                    self.plan_memory(deepest, w, h, settings.memory_budget_mb)
                 })
                 .collect::<Result<Vec<_>>>()?;
             plans.push((fit, style_fits));

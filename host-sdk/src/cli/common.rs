@@ -199,7 +199,6 @@ pub struct PresetInfo {
     pub description: String,
     pub size: Option<u32>,
     pub styles: Vec<PathBuf>,
-    pub iterations: u32,
 }
 
 pub fn preset_info(engine: &Engine, preset: &str) -> Result<PresetInfo, CliError> {
@@ -216,7 +215,6 @@ pub fn preset_info(engine: &Engine, preset: &str) -> Result<PresetInfo, CliError
             .filter_map(|s| s["path"].as_str())
             .map(PathBuf::from)
             .collect(),
-        iterations: json["iterations"].as_u64().unwrap_or(1) as u32,
     })
 }
 

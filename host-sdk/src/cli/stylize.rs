@@ -28,7 +28,8 @@ pub struct StylizeArgs {
     /// Write an early low-resolution preview here (PNG, JPEG or TIFF) while the full result computes.
     #[arg(long)]
     preview: Option<PathBuf>,
-    /// The iteration after which the preview is taken (default: a fifth of the iterations).
+    /// The iteration after which the preview is taken (default: the preset's `output.preview_at`, else a fifth of
+    /// the iterations).
     #[arg(long)]
     preview_at: Option<u32>,
     #[command(flatten)]
@@ -57,8 +58,8 @@ pub fn run(args: StylizeArgs) -> Result<(), CliError> {
     let mut overrides = args.run.overrides(dims.0.max(dims.1))?;
     if let Some(path) = &args.preview {
         check_output_path(path, false)?;
-        let iterations = args.run.iterations.unwrap_or(preset.iterations);
-        overrides.preview_iteration = Some(args.preview_at.unwrap_or((iterations / 5).max(1)));
+        // 0 leaves the iteration to the preset's `output.preview_at`, else a fifth of the iterations.
+        overrides.preview_iteration = Some(args.preview_at.unwrap_or(0));
     }
     let mut preview_error = None;
 

@@ -50,7 +50,8 @@ pub struct NstOverrides {
     /// Blend weights of the `styles` passed to `nst_stylize` (`style_count` positive values); NULL blends them
     /// equally. Ignored when the preset's own style images are used.
     pub style_weights: *const f32,
-    /// After this iteration (counted over all scales) `preview` receives the current result; 0: no preview.
+    /// After this iteration (counted over all scales) `preview` receives the current result; 0: the preset's
+    /// `output.preview_at`, else a fifth of the iterations (no preview without a `preview` callback).
     pub preview_iteration: u32,
     /// Receives the preview: RGBA8, sRGB, alpha 255, long side at most 256 pixels, the output's aspect. The image
     /// is borrowed for the call only.
@@ -424,8 +425,11 @@ pub unsafe extern "C" fn nst_stylize(
             InitSpec::Image(path) => Init::Image(crate::image_io::read_image(path)?),
         };
 
-        let preview_to = raw_overrides.filter(|raw| raw.preview_iteration > 0 && raw.preview.is_some());
-        settings.preview_iteration = preview_to.map(|raw| raw.preview_iteration as usize);
+        let preview_to = raw_overrides.filter(|raw| raw.preview.is_some());
+        settings.preview_iteration = preview_to.map(|raw| match raw.preview_iteration {
+            0 => settings.preview_iteration.unwrap_or((settings.iterations / 5).max(1)),
+            n => n as usize,
+        });
         let mut send_preview = |image: &crate::image_io::Planar| {
             let Some(raw) = preview_to else { return };
             let rgba: Vec<u8> = image

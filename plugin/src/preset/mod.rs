@@ -265,6 +265,15 @@ pub fn parse_preset(text: &str, name: &str, origin: &str, base: &Path) -> Result
 
     // Output, network and start.
     let size = file.output.size.as_ref().map(|v| check_int(v, "output.size", 16, 8192)).transpose()?;
+    let preview_iteration =
+        file.output.preview_at.as_ref().map(|v| check_int(v, "output.preview_at", 1, 10_000)).transpose()?;
+    let memory_budget_mb = file
+        .output
+        .memory_budget_mb
+        .as_ref()
+        .map(|v| check_int(v, "output.memory_budget_mb", 64, 16_777_216))
+        .transpose()?
+        .map(|mib| mib as u64);
     let network = &file.network;
     let pooling = match network.pooling.as_ref().map(|p| p.get_ref().as_str()).unwrap_or("average") {
         "max" => Pooling::Max,
@@ -334,7 +343,8 @@ pub fn parse_preset(text: &str, name: &str, origin: &str, base: &Path) -> Result
             seed,
             model,
             multiscale,
-            preview_iteration: None,
+            preview_iteration,
+            memory_budget_mb,
             spatial: Default::default(),
             colour: ColourControl {
                 keep_content_colours: file.colour.keep_content_colours.map(|v| v.into_inner()).unwrap_or(false),

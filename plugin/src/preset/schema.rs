@@ -79,6 +79,8 @@ pub struct OptimiserSection {
 #[serde(deny_unknown_fields)]
 pub struct OutputSection {
     pub size: Option<Spanned<i64>>,
+    pub preview_at: Option<Spanned<i64>>,
+    pub memory_budget_mb: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
