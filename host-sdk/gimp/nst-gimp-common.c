@@ -223,3 +223,16 @@ char *nst_gimp_stylize_buffers(const NstGimpSettings *settings, GeglBuffer *sour
   g_free(grey);
   return error;
 }
+
+char *nst_gimp_stylize_and_release(const NstGimpSettings *settings, GeglBuffer *source, GeglBuffer *shadow,
+                                   const GeglRectangle *area, GeglBuffer *style, const NstGimpPlacement *placement,
+                                   NstGimpProgress progress, void *user_data, int *cancelled) {
+  char *error =
+      nst_gimp_stylize_buffers(settings, source, shadow, area, style, placement, progress, user_data, cancelled);
+  g_object_unref(shadow);
+  g_object_unref(source);
+  GeglBuffer *others[] = {style, placement->mask, placement->outside};
+  for (size_t i = 0; i < G_N_ELEMENTS(others); ++i)
+    if (others[i]) g_object_unref(others[i]);
+  return error;
+}

@@ -57,6 +57,12 @@ char *nst_gimp_stylize_buffers(const NstGimpSettings *settings, GeglBuffer *sour
                                const GeglRectangle *area, GeglBuffer *style, const NstGimpPlacement *placement,
                                NstGimpProgress progress, void *user_data, int *cancelled);
 
+/* nst_gimp_stylize_buffers, then releases `source`, `shadow`, `style` and the placement's buffers: the plug-ins
+ * hand over the references they took for the run. */
+char *nst_gimp_stylize_and_release(const NstGimpSettings *settings, GeglBuffer *source, GeglBuffer *shadow,
+                                   const GeglRectangle *area, GeglBuffer *style, const NstGimpPlacement *placement,
+                                   NstGimpProgress progress, void *user_data, int *cancelled);
+
 /* The bundled preset names from the presets folder beside this plug-in, without loading the engine (for
  * menus built at registration); NULL-terminated, free with g_strfreev. */
 char **nst_gimp_bundled_preset_names(void);

@@ -108,16 +108,10 @@ static GimpValueArray *run(GimpProcedure *procedure, GimpRunMode run_mode, GimpI
       placement.mask_area = (GeglRectangle){x + layer_x - mask_x, y + layer_y - mask_y, w, h};
     }
     if (outside) placement.outside = gimp_drawable_get_buffer(outside);
-    GeglBuffer *source = gimp_drawable_get_buffer(drawable);
-    GeglBuffer *shadow = gimp_drawable_get_shadow_buffer(drawable);
     gimp_progress_init("Neural style");
-    error = nst_gimp_stylize_buffers(&settings, source, shadow, GEGL_RECTANGLE(x, y, w, h), style, &placement,
-                                     on_progress, NULL, &cancelled);
-    g_object_unref(shadow);
-    g_object_unref(source);
-    if (style) g_object_unref(style);
-    if (placement.mask) g_object_unref(placement.mask);
-    if (placement.outside) g_object_unref(placement.outside);
+    error = nst_gimp_stylize_and_release(&settings, gimp_drawable_get_buffer(drawable),
+                                         gimp_drawable_get_shadow_buffer(drawable), GEGL_RECTANGLE(x, y, w, h), style,
+                                         &placement, on_progress, NULL, &cancelled);
     if (!error && !cancelled) {
       gimp_drawable_merge_shadow(drawable, TRUE);
       gimp_drawable_update(drawable, x, y, w, h);

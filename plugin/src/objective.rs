@@ -34,6 +34,13 @@ pub struct LossSettings {
 }
 
 impl LossSettings {
+    /// These settings for optimising `pixels` pixels that stand for `represented` pixels of the output (a coarse
+    /// scale, a tile). The content loss sums over positions while the style loss is normalised by them, so alpha
+    /// is scaled by `represented / pixels`: each pixel keeps the balance it has in the output's objective.
+    pub fn for_area(&self, represented: usize, pixels: usize) -> LossSettings {
+        LossSettings { content_weight: self.content_weight * represented as f32 / pixels as f32, ..self.clone() }
+    }
+
     /// Every layer a loss reads.
     pub fn taps(&self) -> Vec<Layer> {
         let mut taps: Vec<Layer> = self.style_layers.iter().map(|(l, _)| *l).collect();

@@ -5,7 +5,7 @@ use crate::error::Result;
 use crate::image_io::Planar;
 use crate::losses::gram::gram;
 use crate::losses::style::StyleTarget;
-use crate::network::Network;
+use crate::network::{Network, Pass};
 use crate::objective::{LossSettings, load_image};
 use crate::tiling::{Rect, cells_with_halo, crop};
 
@@ -52,6 +52,8 @@ impl StyleGrams {
         halo: usize,
     ) -> Result<Self> {
         let mut layers: Vec<Option<LayerGram>> = vec![None; settings.style_layers.len()];
+        // Most tiles share one size (only the last row and column differ): their buffers are reused.
+        let mut pass: Option<Pass> = None;
         for (tile_rect, cell) in cells_with_halo(style.width, style.height, tile, halo) {
             let part = Planar {
                 width: tile_rect.width,
@@ -59,9 +61,12 @@ impl StyleGrams {
                 rgb: crop(&style.rgb, 3, style.width, tile_rect),
                 alpha: None,
             };
-            let mut pass = network.pass(part.height, part.width)?;
-            load_image(&mut pass, &part)?;
-            network.forward(&mut pass)?;
+            let pass = match pass.take() {
+                Some(reused) if (reused.width(), reused.height()) == (part.width, part.height) => pass.insert(reused),
+                _ => pass.insert(network.pass(part.height, part.width)?),
+            };
+            load_image(pass, &part)?;
+            network.forward(pass)?;
             for (slot, (layer, _)) in layers.iter_mut().zip(&settings.style_layers) {
                 let map = pass.feature(*layer).expect("style layer is a tap");
                 let level = layer.downsampling();

@@ -351,7 +351,7 @@ impl Engine {
                 .iter()
                 .map(|(style, _)| {
                     let (w, h) = style_working_size(style, work_w, work_h, settings.style_scale);
-                    self.plan_memory(deepest, w, h, settings.memory_budget_mb)
+                    Ok(((w, h), self.plan_memory(deepest, w, h, settings.memory_budget_mb)?))
                 })
                 .collect::<Result<Vec<_>>>()?;
             plans.push((fit, style_fits));
@@ -367,7 +367,6 @@ impl Engine {
         let (mut done, mut evaluations) = (0, 0);
         let mut previous: Option<Planar> = None;
         let mut terms = LossTerms::default();
-        let mut tile = None;
         let (mut provider, mut model) = (Provider::Cpu, String::new());
         for (&(work_w, work_h, scale_iterations), (fit, style_fits)) in schedule.iter().zip(&plans) {
             let content_sized = content.resized(work_w, work_h);
@@ -387,8 +386,7 @@ impl Engine {
                 (None, Init::Image(image)) => image.resized(work_w, work_h).rgb,
             };
             let mut style_grams = Vec::with_capacity(styles.len());
-            for ((style, weight), style_fit) in styles.iter().zip(style_fits) {
-                let (w, h) = style_working_size(style, work_w, work_h, settings.style_scale);
+            for ((style, weight), &((w, h), style_fit)) in styles.iter().zip(style_fits) {
                 let mut sized = style.resized(w, h);
                 if colour.match_style_colours {
                     sized = match_colours(&sized, &content_sized);
@@ -399,19 +397,15 @@ impl Engine {
                 let network = self.network_for(settings)?;
                 let grams = match style_fit {
                     Fit::Whole => StyleGrams::whole(network, &settings.losses, &sized)?,
-                    Fit::Tiles(side) => {
-                        StyleGrams::tiled(network, &settings.losses, &sized, *side, overlap_for(*side))?
-                    }
+                    Fit::Tiles(side) => StyleGrams::tiled(network, &settings.losses, &sized, side, overlap_for(side))?,
                 };
                 style_grams.push((grams, *weight));
             }
 
-            // The content loss sums over positions while the style loss is normalised by them: scaling alpha by
-            // the area ratio keeps each coarse scale's balance that of the output size, so a coarse result is a
-            // low-resolution version of the output's optimum rather than a more stylized image.
-            let mut losses = settings.losses.clone();
+            // Balanced for its area, a coarse result is a small version of the output's optimum, not a more
+            // stylized image.
             let (final_w, final_h, _) = *schedule.last().expect("at least one scale");
-            losses.content_weight *= (final_w * final_h) as f32 / (work_w * work_h) as f32;
+            let losses = settings.losses.for_area(final_w * final_h, work_w * work_h);
             let network = self.network_for(settings)?;
             provider = network.provider();
             model = network.model_description().to_string();
@@ -436,7 +430,6 @@ impl Engine {
             };
             let (scale_evaluations, scale_terms) = match fit {
                 Fit::Whole => {
-                    tile = None;
                     let mut pass = network.pass(work_h, work_w)?;
                     let targets =
                         Targets::from_grams(network, &mut pass, &losses, &optimised_content, &style_grams, &masks)?;
@@ -467,7 +460,6 @@ impl Engine {
                         tile: ((*side).min(work_w), (*side).min(work_h)),
                         iterations: scale_iterations,
                     };
-                    tile = Some(scale.tile);
                     scale.optimise(network, &mut x, work_w, work_h, &mut on_step)?
                 }
             };
@@ -476,6 +468,10 @@ impl Engine {
             previous = Some(Planar { width: work_w, height: work_h, rgb: x, alpha: None });
         }
         let (work_w, work_h, _) = *schedule.last().expect("at least one scale");
+        let tile = match plans.last().expect("one plan per scale").0 {
+            Fit::Whole => None,
+            Fit::Tiles(side) => Some((side.min(work_w), side.min(work_h))),
+        };
         let iterations = done;
         let mut result = previous.expect("at least one scale");
         if colour.keep_content_colours {

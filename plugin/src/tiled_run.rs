@@ -7,7 +7,7 @@
 use crate::error::Result;
 use crate::image_io::Planar;
 use crate::losses::LossTerms;
-use crate::network::{Network, Pass};
+use crate::network::Network;
 use crate::objective::{LossSettings, StyleObjective, Targets, WorkingMasks};
 use crate::optim::{Control, Optimiser};
 use crate::style_grams::StyleGrams;
@@ -87,14 +87,12 @@ impl TiledScale<'_> {
         observe: &mut dyn FnMut(&ScaleStep) -> Control,
     ) -> Result<(usize, LossTerms)> {
         let (tile_w, tile_h) = self.tile;
-        // The style loss is normalised by the positions it covers and the content loss is not: weighing the
-        // content by the image's area over the tile's gives each pixel of a tile the balance it has in the
-        // whole-image objective, so tiles are not more stylized than the image would be.
-        let mut losses = self.losses.clone();
-        let area_ratio = (width * height) as f32 / (tile_w * tile_h) as f32;
-        losses.content_weight *= area_ratio;
+        // Balanced for its area, a tile is not more stylized than the whole image would be.
+        let losses = self.losses.for_area(width * height, tile_w * tile_h);
+        let area_ratio = (width * height) as f64 / (tile_w * tile_h) as f64;
         let (mut done, mut evaluations) = (0, 0);
-        let mut pass: Option<Pass> = None;
+        // All tiles have one size: one set of buffers serves them all.
+        let mut tile_pass = network.pass(tile_h, tile_w)?;
         let mut last_sweep = LossTerms::default();
         for (tiles, iterations) in plan_sweeps(width, height, tile_w, tile_h, self.iterations) {
             last_sweep = LossTerms::default();
@@ -102,10 +100,6 @@ impl TiledScale<'_> {
             for rect in tiles {
                 let content =
                     Planar { width: tile_w, height: tile_h, rgb: crop(&self.content.rgb, 3, width, rect), alpha: None };
-                let mut tile_pass = match pass.take() {
-                    Some(reused) => reused,
-                    None => network.pass(tile_h, tile_w)?,
-                };
                 let masks = self.masks.crop(width, rect);
                 let targets = Targets::from_grams(network, &mut tile_pass, &losses, &content, self.styles, &masks)?;
                 let mut objective = StyleObjective::new(network, tile_pass, losses.clone(), targets);
@@ -122,12 +116,12 @@ impl TiledScale<'_> {
                         image: whole,
                     })
                 });
-                pass = Some(objective.into_pass());
+                tile_pass = objective.into_pass();
                 evaluations += outcome?;
                 done = base_done + iterations;
                 blend_into(image, 3, width, rect, &tile, &feather(rect, width, height));
                 let terms = latest.get();
-                last_sweep.content += terms.content / area_ratio as f64;
+                last_sweep.content += terms.content / area_ratio;
                 last_sweep.style += terms.style / tile_count as f64;
                 last_sweep.total_variation += terms.total_variation;
             }
