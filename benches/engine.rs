@@ -98,7 +98,7 @@ fn evaluation_and_step(c: &mut Criterion) {
             &Default::default(),
         )
         .unwrap();
-        let mut objective = StyleObjective::new(network, pass, settings.losses.clone(), targets);
+        let mut objective = StyleObjective::new(network, pass, settings.losses.clone(), targets).unwrap();
         let image = noise(size, 3).rgb;
         let mut gradient = vec![0.0; image.len()];
         group.bench_with_input(BenchmarkId::new("forward_losses_backward", size), &(), |b, _| {

@@ -85,6 +85,15 @@ fn an_unavailable_gpu_provider_is_reported_not_silently_replaced() {
 }
 
 #[test]
+fn the_matrix_product_probe_runs_and_reports_a_plausible_rate() {
+    let env = ort_environment();
+    let options = SessionOptions { provider: Provider::Cpu, threads: 1, memory_arena: true };
+    let gflops = nst::bench::provider_matmul_peak_gflops(&env, options, 256).unwrap();
+    // One core of anything this runs on does between 0.1 and 1000 GFLOP/s in fp32.
+    assert!((0.1..1000.0).contains(&gflops), "{gflops} GFLOP/s");
+}
+
+#[test]
 fn a_missing_onnxruntime_is_reported_with_where_it_was_looked_for() {
     let err = locate_onnxruntime(Some(Path::new("/nonexistent/libonnxruntime.so.1.31.1"))).unwrap_err();
     let message = err.to_string();

@@ -116,7 +116,7 @@ fn objective_gradient_matches_finite_differences_of_the_f64_objective() {
     let targets =
         Targets::compute(&mut network, &mut pass, &settings, &content, &[(style.clone(), 1.0)], &Default::default())
             .unwrap();
-    let mut objective = StyleObjective::new(&mut network, pass, settings.clone(), targets);
+    let mut objective = StyleObjective::new(&mut network, pass, settings.clone(), targets).unwrap();
     let mut gradient = vec![0.0f32; start.rgb.len()];
     let terms = objective.evaluate_terms(&start.rgb, &mut gradient).unwrap();
 
@@ -164,4 +164,60 @@ fn objective_gradient_matches_finite_differences_of_the_f64_objective() {
         "image gradient at {SIZE}px: {checked} coordinates, worst relative error {worst:.2e} ({kinks} kinks skipped)"
     );
     assert!(worst <= 1e-3, "worst relative error {worst:.3e}");
+}
+
+/// The loss-and-backward graph (what a GPU runs) against the Rust losses (the reference), on the CPU provider:
+/// same terms, same image gradient, for both poolings and with a layer that is both a content and a style tap.
+#[test]
+fn graph_losses_match_the_rust_losses() {
+    let env = ort_environment();
+    let model = random_vgg19(7);
+    let mut rng = TestRng(33);
+    let (content, style, start) =
+        (random_image(&mut rng, SIZE), random_image(&mut rng, SIZE), random_image(&mut rng, SIZE));
+    let mut shared_tap = settings();
+    shared_tap.style_layers.push((Layer::parse("relu4_2").unwrap(), 0.5));
+    for (pooling, settings) in [(Pooling::Max, settings()), (Pooling::Average, shared_tap)] {
+        let options = SessionOptions { provider: Provider::Cpu, threads: 2, memory_arena: true };
+        let mut results = Vec::new();
+        for in_graph in [false, true] {
+            let mut network = Network::new(&env, &model, &settings.taps(), pooling, options).unwrap();
+            if in_graph {
+                network.use_graph_losses(&model);
+            }
+            let mut pass = network.pass(SIZE, SIZE).unwrap();
+            let styles = [(style.clone(), 1.0)];
+            let targets =
+                Targets::compute(&mut network, &mut pass, &settings, &content, &styles, &Default::default()).unwrap();
+            let mut objective = StyleObjective::new(&mut network, pass, settings.clone(), targets).unwrap();
+            assert_eq!(objective.losses_in_graph(), in_graph);
+            let mut gradient = vec![0.0f32; start.rgb.len()];
+            // Two evaluations: the second must see the new image, not a copy bound earlier.
+            objective.evaluate_terms(&content.rgb, &mut gradient).unwrap();
+            let terms = objective.evaluate_terms(&start.rgb, &mut gradient).unwrap();
+            // The pass goes back to host losses and serves the next image's targets.
+            let mut pass = objective.into_pass().unwrap();
+            assert!(!pass.has_graph_losses());
+            Targets::compute(&mut network, &mut pass, &settings, &style, &styles, &Default::default()).unwrap();
+            results.push((terms, gradient));
+        }
+        let ((rust, rust_gradient), (graph, graph_gradient)) = (&results[0], &results[1]);
+        let relative = |a: f64, b: f64| (a - b).abs() / a.abs().max(b.abs());
+        let norm = |v: &[f32]| v.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+        let difference: Vec<f32> = rust_gradient.iter().zip(graph_gradient).map(|(a, b)| a - b).collect();
+        let gradient_error = norm(&difference) / norm(rust_gradient);
+        println!(
+            "{} pooling: style {:.6e} vs {:.6e}, content {:.6e} vs {:.6e}, gradient relative error {gradient_error:.2e}",
+            pooling.name(),
+            rust.style,
+            graph.style,
+            rust.content,
+            graph.content
+        );
+        assert!(rust.style > 0.0 && rust.content > 0.0, "{rust:?}");
+        assert!(relative(rust.style, graph.style) < 1e-4, "style {} vs {}", rust.style, graph.style);
+        assert!(relative(rust.content, graph.content) < 1e-4, "content {} vs {}", rust.content, graph.content);
+        assert_eq!(rust.total_variation, graph.total_variation);
+        assert!(gradient_error < 1e-4, "gradient differs by {gradient_error:.2e}");
+    }
 }

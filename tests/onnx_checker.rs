@@ -1,4 +1,5 @@
-//! The exported graphs pass ONNX's own checker with full shape inference, for both poolings.
+//! The exported graphs (both poolings, the loss-and-backward graph and the matrix-product probe) pass ONNX's own
+//! checker with full shape inference.
 
 mod support;
 
@@ -25,7 +26,16 @@ fn exported_graphs_pass_onnx_full_check() {
         std::fs::write(&backward, encode(&backward_graph(&model, &taps, pooling).unwrap())).unwrap();
         paths.extend([forward, backward]);
     }
+    let losses = dir.path().join("loss_backward.onnx");
+    let content = Layer::parse("relu4_2").unwrap();
+    let style: Vec<Layer> = taps.iter().copied().filter(|l| *l != content).collect();
+    std::fs::write(&losses, encode(&nst_onnx::loss::loss_backward_graph(&model, content, &style, Pooling::Max)))
+        .unwrap();
+    paths.push(losses);
+    let probe = dir.path().join("matmul_probe.onnx");
+    std::fs::write(&probe, encode(&nst_onnx::probe::matmul_probe(64))).unwrap();
+    paths.push(probe);
     let refs: Vec<&std::path::Path> = paths.iter().map(|p| p.as_path()).collect();
     let report = run_python("check_models.py", &refs);
-    assert_eq!(report.lines().filter(|l| l.starts_with("checked")).count(), 4, "{report}");
+    assert_eq!(report.lines().filter(|l| l.starts_with("checked")).count(), 6, "{report}");
 }

@@ -37,11 +37,24 @@ pub fn flipped_transposed(weight: &[f32], cin: usize, cout: usize) -> Vec<f32> {
 pub fn backward_graph(model: &Vgg19, taps: &[Layer], pooling: Pooling) -> Option<ModelProto> {
     let deepest = *taps.iter().max()?;
     let mut graph = GraphBuilder::new("nst_backward");
-    for layer in layers_through(deepest) {
-        graph.input(&layer.relu_name(), &feature_dims(layer.channels().1, layer.downsampling()));
-    }
+    add_backward(&mut graph, model, taps, pooling);
     for layer in layers_through(deepest).filter(|layer| taps.contains(layer)) {
         graph.input(&gradient_input(layer), &feature_dims(layer.channels().1, layer.downsampling()));
+    }
+    Some(graph.into_model(&format!(
+        "VGG19 backward from {} ({} pooling) of {}",
+        deepest.relu_name(),
+        pooling.name(),
+        model.description
+    )))
+}
+
+/// Adds the backward pass to `graph`: the saved ReLU outputs as inputs, [`IMAGE_GRADIENT`] as output, and the
+/// gradient of each tap read from the tensor named [`gradient_input`] (a graph input, or a node's output).
+pub(crate) fn add_backward(graph: &mut GraphBuilder, model: &Vgg19, taps: &[Layer], pooling: Pooling) {
+    let deepest = *taps.iter().max().expect("taps are not empty");
+    for layer in layers_through(deepest) {
+        graph.input(&layer.relu_name(), &feature_dims(layer.channels().1, layer.downsampling()));
     }
     let quarter = graph.constant_f32("quarter", &[], &[0.25]);
     let scales = graph.constant_f32("upsample_scales", &[4], &[1.0, 1.0, 2.0, 2.0]);
@@ -101,12 +114,6 @@ pub fn backward_graph(model: &Vgg19, taps: &[Layer], pooling: Pooling) -> Option
         IMAGE_GRADIENT,
         &[Dim::Fixed(1), Dim::Fixed(3), Dim::Symbolic("height".into()), Dim::Symbolic("width".into())],
     );
-    Some(graph.into_model(&format!(
-        "VGG19 backward from {} ({} pooling) of {}",
-        deepest.relu_name(),
-        pooling.name(),
-        model.description
-    )))
 }
 
 #[cfg(test)]

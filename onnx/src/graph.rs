@@ -56,11 +56,21 @@ impl GraphBuilder {
     /// Adds a float initialiser and returns its name.
     pub fn constant_f32(&mut self, name: &str, dims: &[i64], values: &[f32]) -> String {
         debug_assert_eq!(dims.iter().product::<i64>() as usize, values.len());
+        self.initializer(name, dims, DataType::Float, values.iter().flat_map(|v| v.to_le_bytes()).collect())
+    }
+
+    /// Adds an int64 initialiser (shapes, axes) and returns its name.
+    pub fn constant_i64(&mut self, name: &str, dims: &[i64], values: &[i64]) -> String {
+        debug_assert_eq!(dims.iter().product::<i64>() as usize, values.len());
+        self.initializer(name, dims, DataType::Int64, values.iter().flat_map(|v| v.to_le_bytes()).collect())
+    }
+
+    fn initializer(&mut self, name: &str, dims: &[i64], data_type: DataType, raw: Vec<u8>) -> String {
         self.graph.initializer.push(TensorProto {
             dims: dims.to_vec(),
-            data_type: Some(DataType::Float as i32),
+            data_type: Some(data_type as i32),
             name: Some(name.to_string()),
-            raw_data: Some(values.iter().flat_map(|v| v.to_le_bytes()).collect()),
+            raw_data: Some(raw),
             ..Default::default()
         });
         name.to_string()

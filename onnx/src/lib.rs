@@ -10,6 +10,8 @@ pub mod error;
 pub mod forward;
 pub mod graph;
 pub mod import;
+pub mod loss;
+pub mod probe;
 pub mod proto;
 pub mod random;
 pub mod vgg;

@@ -239,8 +239,8 @@ const char *nst_version(void);
 // Measures one evaluation (forward graph, Rust losses, backward graph) of `preset`'s objective on
 // `size` x `size` noise images (16..=4096, rounded to a multiple of 16): the median of `evaluations` timed runs
 // (1..=1000) after two warm-up runs. Writes a JSON object with `size`, `seconds_per_evaluation`, `conv_gflop`,
-// `achieved_gflops`, `peak_gflops` (this machine's fp32 matrix-product peak, measured in the same call),
-// `ratio_to_floor`, `rust_share` and `peak_rss_mb`; buffer rules as for `nst_engine_describe`.
+// `achieved_gflops`, `peak_gflops` (the fp32 matrix-product peak of the CPU or GPU that runs the graphs, measured
+// in the same call), `ratio_to_floor`, `rust_share` and `peak_rss_mb`; buffer rules as for `nst_engine_describe`.
 //
 // # Safety
 // `engine` must be a live handle; `preset` NUL-terminated; `buffer` NULL or `length` writable bytes; `needed`
@@ -292,10 +292,11 @@ NstStatus nst_engine_describe_preset(const struct NstEngine *engine,
 // Creates an engine from configuration TOML text (NULL or "" for defaults). Keys, all optional:
 // `ort_library` (absolute path of libonnxruntime), `provider` ("auto", "cpu", "cuda", "directml"),
 // `threads` (0..=256, 0 = every core), `presets_dir`, `model` ("builtin" or a VGG19 .onnx path: the model
-// of every run whose call does not name one), `model_seed` (the built-in model's seed), `low_memory` and
+// of every run whose call does not name one), `model_seed` (the built-in model's seed), `low_memory`,
 // `memory_budget_mb` (images estimated to need more are optimised in tiles that fit; default: 80% of the
-// memory available when the run starts). Relative paths are relative to the current folder (for
-// `nst_engine_create_from_file`: to the file's folder).
+// memory available when the run starts) and `losses` ("auto": a graph on the GPU, Rust on the CPU; "rust";
+// "graph"). Relative paths are relative to the current folder (for `nst_engine_create_from_file`: to the
+// file's folder).
 //
 // On success `*out_engine` receives a handle the caller owns and must release with `nst_engine_free`. On
 // failure `*out_engine` is set to NULL and `nst_last_error` has the message (e.g. where ONNX Runtime was

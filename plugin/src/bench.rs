@@ -1,18 +1,24 @@
 //! Measuring an evaluation against what its convolutions must cost on this machine.
 //!
-//! The floor is the convolution FLOP count (forward and input-gradient passes) divided by this machine's fp32
-//! matrix-product peak, measured in the same run; `ratio_to_floor` says how far an evaluation is from it.
+//! The floor is the convolution FLOP count (forward and input-gradient passes) divided by the fp32 matrix-product
+//! peak of whatever runs the graphs, measured in the same run: faer on every core for the CPU provider, a
+//! matrix-product graph on the device for a GPU one. `ratio_to_floor` says how far an evaluation is from it.
 
 use std::time::Instant;
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
 use nst_onnx::Vgg19;
+use nst_onnx::graph::encode;
+use nst_onnx::probe::{PROBE_SCALE, PROBE_SUM, matmul_probe};
 use nst_onnx::random::SplitMix64;
+use ort::environment::Environment;
+use ort::value::Tensor;
 
-use crate::error::Result;
+use crate::error::{EngineError, Result, ort_context};
 use crate::image_io::Planar;
 use crate::objective::{LossSettings, StyleObjective, Targets};
+use crate::runtime::{Provider, SessionOptions, open_session};
 use crate::stylize::{Engine, Settings};
 
 /// One size's measurement.
@@ -26,7 +32,7 @@ pub struct Benchmark {
     pub conv_gflop: f64,
     /// `conv_gflop / seconds_per_evaluation`.
     pub achieved_gflops: f64,
-    /// This machine's fp32 matrix-product peak, measured now.
+    /// The fp32 matrix-product peak of what runs the graphs (this machine's cores, or the GPU), measured now.
     pub peak_gflops: f64,
     /// Evaluation time over `conv_gflop / peak_gflops`.
     pub ratio_to_floor: f64,
@@ -71,6 +77,37 @@ pub fn matmul_peak_gflops() -> f64 {
     2.0 * (n as f64).powi(3) / best / 1e9
 }
 
+/// The best of several timed fp32 `n x n` matrix products run by ONNX Runtime on `provider`, in GFLOP/s.
+///
+/// The factors are drawn on the device and only a scalar comes back, so the time is the product's own (the
+/// result's read-back is a synchronisation, not a transfer).
+pub fn provider_matmul_peak_gflops(env: &Environment, options: SessionOptions, n: usize) -> Result<f64> {
+    let (mut session, provider) = open_session(env, &encode(&matmul_probe(n)), options)?;
+    if provider != options.provider && options.provider != Provider::Auto {
+        return Err(EngineError::InvalidArgument(format!("the probe ran on {} instead", provider.name())));
+    }
+    let context = || ort_context("running the matrix-product probe");
+    let scale = Tensor::<f32>::from_array(([1usize], vec![1.0f32])).map_err(context())?;
+    let mut best = f64::INFINITY;
+    for run in 0..8 {
+        let start = Instant::now();
+        let outputs = session.run(ort::inputs![PROBE_SCALE => &scale]).map_err(context())?;
+        let (_, sum) = outputs[PROBE_SUM].try_extract_tensor::<f32>().map_err(context())?;
+        // Every entry of the product is positive: a non-finite or non-positive sum means the run went wrong.
+        if !(sum[0].is_finite() && sum[0] > 0.0) {
+            return Err(EngineError::InvalidArgument(format!("the matrix-product probe returned {}", sum[0])));
+        }
+        // The first runs choose kernels and allocate; they are warm-up.
+        if run >= 2 {
+            best = best.min(start.elapsed().as_secs_f64());
+        }
+    }
+    Ok(2.0 * (n as f64).powi(3) / best / 1e9)
+}
+
+/// Side of the GPU probe's matrices: large enough to fill a data-centre GPU, 3 x 256 MiB of device memory.
+const DEVICE_PROBE_SIDE: usize = 8192;
+
 /// The process's peak resident set size in MiB (Linux; 0 elsewhere).
 pub fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -90,18 +127,21 @@ fn noise(size: usize, seed: u64) -> Planar {
 
 impl Engine {
     /// Times `evaluations` evaluations (after two warm-up ones) of `settings`' objective on `size` x `size` noise
-    /// images; `peak_gflops` is measured once by the caller ([`matmul_peak_gflops`]).
-    pub fn benchmark(
-        &mut self,
-        settings: &Settings,
-        size: usize,
-        evaluations: usize,
-        peak_gflops: f64,
-    ) -> Result<Benchmark> {
+    /// images, and measures the peak of the provider the graphs run on ([`matmul_peak_gflops`] on the CPU,
+    /// [`provider_matmul_peak_gflops`] on a GPU).
+    pub fn benchmark(&mut self, settings: &Settings, size: usize, evaluations: usize) -> Result<Benchmark> {
         let size = crate::stylize::working_side(size);
         let losses: LossSettings = settings.losses.clone();
         let deepest = *losses.taps().iter().max().expect("losses have taps");
         self.check_memory(deepest, size, size)?;
+        let provider = self.network_for(settings)?.provider();
+        let peak_gflops = match provider {
+            Provider::Cpu | Provider::Auto => matmul_peak_gflops(),
+            gpu => {
+                let options = SessionOptions { provider: gpu, ..self.session_options() };
+                provider_matmul_peak_gflops(self.environment(), options, DEVICE_PROBE_SIDE)?
+            }
+        };
         let network = self.network_for(settings)?;
         let mut pass = network.pass(size, size)?;
         let targets = Targets::compute(
@@ -112,7 +152,7 @@ impl Engine {
             &[(noise(size, 2), 1.0)],
             &Default::default(),
         )?;
-        let mut objective = StyleObjective::new(network, pass, losses, targets);
+        let mut objective = StyleObjective::new(network, pass, losses, targets)?;
         let image = noise(size, 3).rgb;
         let mut gradient = vec![0.0; image.len()];
         for _ in 0..2 {

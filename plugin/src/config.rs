@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{EngineError, Result};
+use crate::network::LossPlacement;
 use crate::runtime::Provider;
 use crate::stylize::{EngineConfig, ModelChoice};
 
@@ -19,6 +20,7 @@ struct ConfigFile {
     model_seed: Option<i64>,
     low_memory: Option<bool>,
     memory_budget_mb: Option<i64>,
+    losses: Option<String>,
 }
 
 /// An engine configuration with the presets folder it names.
@@ -37,7 +39,7 @@ pub struct Config {
 /// ("builtin" or a VGG19 .onnx path, relative to `base`; replaces the presets' model) and `model_seed` (the
 /// built-in model's seed), `low_memory` (true: ONNX Runtime's memory arena off) and `memory_budget_mb` (images
 /// estimated to need more are optimised in tiles that fit; default: 80% of the memory available when a run
-/// starts).
+/// starts), `losses` (auto, rust or graph: where the losses run; auto is a graph on a GPU, Rust on the CPU).
 pub fn parse_config(text: &str, origin: &str, base: &Path) -> Result<Config> {
     let file: ConfigFile = toml::from_str(text)
         .map_err(|e| EngineError::InvalidArgument(format!("configuration {origin}: {}", e.to_string().trim_end())))?;
@@ -74,6 +76,12 @@ pub fn parse_config(text: &str, origin: &str, base: &Path) -> Result<Config> {
             )));
         }
     };
+    let losses = match file.losses.as_deref() {
+        None => LossPlacement::Auto,
+        Some(name) => name.parse().map_err(|e: EngineError| {
+            EngineError::InvalidArgument(format!("configuration {origin}, key `losses`: {e}"))
+        })?,
+    };
     let model = match (file.model.as_deref(), seed) {
         (None, None) => None,
         (None | Some("builtin"), seed) => Some(ModelChoice::BuiltIn { seed: seed.unwrap_or(0) }),
@@ -86,6 +94,7 @@ pub fn parse_config(text: &str, origin: &str, base: &Path) -> Result<Config> {
             threads,
             low_memory: file.low_memory.unwrap_or(false),
             memory_budget_mb,
+            losses,
         },
         presets_dir: file.presets_dir.map(|p| base.join(p)),
         model,
@@ -108,5 +117,9 @@ mod tests {
         assert!(err.contains("line 1") && err.contains("thread"), "{err}");
         let err = parse_config("threads = 999\n", "test", Path::new("")).unwrap_err().to_string();
         assert!(err.contains("`threads`: 999 is outside 0..=256"), "{err}");
+        let config = parse_config("losses = \"graph\"\n", "test", Path::new("")).unwrap();
+        assert_eq!(config.engine.losses, LossPlacement::Graph);
+        let err = parse_config("losses = \"gpu\"\n", "test", Path::new("")).unwrap_err().to_string();
+        assert!(err.contains("`losses`: unknown loss placement 'gpu'"), "{err}");
     }
 }

@@ -2,7 +2,7 @@
 
 use std::cell::Cell;
 use std::rc::Rc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use nst_onnx::Layer;
 
@@ -13,7 +13,7 @@ use crate::losses::content::content_loss;
 use crate::losses::mask::{mask_pyramid, masked_content_loss, masked_style_loss};
 use crate::losses::style::{StyleTarget, style_loss};
 use crate::losses::total_variation::total_variation;
-use crate::network::{Network, Pass};
+use crate::network::{GraphLossInputs, LossLayout, Network, Pass};
 use crate::optim::Differentiable;
 use crate::style_grams::StyleGrams;
 use crate::tiling::{Rect, crop};
@@ -178,6 +178,13 @@ impl Targets {
     }
 }
 
+impl Targets {
+    /// Whether every loss applies everywhere (one blended target per style layer, uniform content weight).
+    pub fn unmasked(&self) -> bool {
+        self.content_mask.is_none() && self.style.iter().all(|terms| terms.len() == 1 && terms[0].mask.is_none())
+    }
+}
+
 /// The objective the optimiser minimises, with the buffers it reuses on every evaluation.
 pub struct StyleObjective<'a> {
     network: &'a mut Network,
@@ -202,8 +209,31 @@ pub struct PhaseTimes {
 }
 
 impl<'a> StyleObjective<'a> {
-    /// An objective over `pass`'s image size.
-    pub fn new(network: &'a mut Network, pass: Pass, settings: LossSettings, targets: Targets) -> Self {
+    /// An objective over `pass`'s image size. Where the network runs losses as a graph (a GPU) and no spatial
+    /// mask needs the host, the losses are attached to the pass as its loss-and-backward graph.
+    pub fn new(network: &'a mut Network, mut pass: Pass, settings: LossSettings, targets: Targets) -> Result<Self> {
+        if network.graph_losses() && targets.unmasked() {
+            let layout = LossLayout {
+                content_layer: settings.content_layer,
+                style_layers: settings.style_layers.iter().map(|(layer, _)| *layer).collect(),
+            };
+            let style = settings
+                .style_layers
+                .iter()
+                .zip(&targets.style)
+                .map(|((layer, layer_weight), terms)| {
+                    let term = &terms[0];
+                    let scale = 1usize << layer.downsampling();
+                    let positions = (pass.height() / scale) * (pass.width() / scale);
+                    let weight = settings.style_weight * layer_weight * term.share;
+                    let nm2 = (term.target.channels as f64 * positions as f64).powi(2);
+                    (term.target.gram.as_slice(), (weight as f64 / nm2) as f32)
+                })
+                .collect();
+            let inputs =
+                GraphLossInputs { content_target: &targets.content, content_weight: settings.content_weight, style };
+            network.attach_graph_losses(&mut pass, layout, &inputs)?;
+        }
         let gram_scratch =
             targets.style.iter().map(|t| vec![0.0; t[0].target.channels * t[0].target.channels]).collect();
         // Guided Grams need the masked features of their layer.
@@ -216,7 +246,7 @@ impl<'a> StyleObjective<'a> {
                 false => Vec::new(),
             })
             .collect();
-        StyleObjective {
+        Ok(StyleObjective {
             network,
             pass,
             settings,
@@ -225,12 +255,18 @@ impl<'a> StyleObjective<'a> {
             masked_scratch,
             latest_terms: Rc::default(),
             phase_times: PhaseTimes::default(),
-        }
+        })
     }
 
     /// Gives the pass back, to be reused for the next image of the same size.
-    pub fn into_pass(self) -> Pass {
-        self.pass
+    pub fn into_pass(mut self) -> Result<Pass> {
+        self.network.detach_graph_losses(&mut self.pass)?;
+        Ok(self.pass)
+    }
+
+    /// Whether the losses run as a graph where the feature maps are (rather than in Rust on the host).
+    pub fn losses_in_graph(&self) -> bool {
+        self.pass.has_graph_losses()
     }
 
     /// Where the time of the evaluations so far went.
@@ -247,9 +283,30 @@ impl<'a> StyleObjective<'a> {
     pub fn evaluate_terms(&mut self, image: &[f32], gradient: &mut [f32]) -> Result<LossTerms> {
         let start = Instant::now();
         self.pass.image_mut().copy_from_slice(image);
+        let (mut terms, graphs) = if self.pass.has_graph_losses() { self.graph_losses()? } else { self.host_losses()? };
+        gradient.copy_from_slice(self.pass.image_gradient());
+        let (height, width) = (self.pass.height(), self.pass.width());
+        terms.total_variation = total_variation(image, 3, height, width, self.settings.tv_weight, gradient);
+        self.latest_terms.set(terms);
+        self.phase_times.evaluations += 1;
+        self.phase_times.graphs += graphs.as_secs_f64();
+        self.phase_times.rust += (start.elapsed() - graphs).as_secs_f64();
+        Ok(terms)
+    }
+
+    /// Forward graph, then the loss-and-backward graph: returns the terms and the time in the graphs.
+    fn graph_losses(&mut self) -> Result<(LossTerms, Duration)> {
+        let start = Instant::now();
+        self.network.forward(&mut self.pass)?;
+        let (style, content) = self.network.losses_and_backward(&mut self.pass)?;
+        Ok((LossTerms { content, style, total_variation: 0.0 }, start.elapsed()))
+    }
+
+    /// Forward graph, Rust losses, backward graph: returns the terms and the time in the graphs.
+    fn host_losses(&mut self) -> Result<(LossTerms, Duration)> {
         let forward_start = Instant::now();
         self.network.forward(&mut self.pass)?;
-        let forward_end = Instant::now();
+        let forward = forward_start.elapsed();
         let mut terms = LossTerms::default();
         {
             let (features, mut gradients) = self.pass.taps_and_gradients();
@@ -301,16 +358,7 @@ impl<'a> StyleObjective<'a> {
         }
         let backward_start = Instant::now();
         self.network.backward(&mut self.pass)?;
-        let backward_end = Instant::now();
-        gradient.copy_from_slice(self.pass.image_gradient());
-        let (height, width) = (self.pass.height(), self.pass.width());
-        terms.total_variation = total_variation(image, 3, height, width, self.settings.tv_weight, gradient);
-        self.latest_terms.set(terms);
-        let graphs = (forward_end - forward_start) + (backward_end - backward_start);
-        self.phase_times.evaluations += 1;
-        self.phase_times.graphs += graphs.as_secs_f64();
-        self.phase_times.rust += (start.elapsed() - graphs).as_secs_f64();
-        Ok(terms)
+        Ok((terms, forward + backward_start.elapsed()))
     }
 }
 

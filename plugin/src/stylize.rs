@@ -15,7 +15,7 @@ use crate::error::{EngineError, Result};
 use crate::image_io::Planar;
 use crate::losses::LossTerms;
 use crate::memory::{Fit, budget_mib, check_budget, plan};
-use crate::network::Network;
+use crate::network::{LossPlacement, Network};
 use crate::objective::{LossSettings, StyleObjective, Targets, WorkingMasks, check_mask_count};
 use crate::optim::{Control, Optimiser};
 use crate::runtime::{Provider, SessionOptions, environment};
@@ -165,6 +165,8 @@ pub struct EngineConfig {
     /// Runs estimated to need more memory (MiB) are refused before any allocation; `None`: 80% of the memory
     /// available when each run starts.
     pub memory_budget_mb: Option<u64>,
+    /// Where the losses run (default: as a graph on a GPU, in Rust on the CPU).
+    pub losses: LossPlacement,
 }
 
 /// Progress of a run, reported after each iteration.
@@ -218,6 +220,7 @@ pub struct Engine {
     models: HashMap<(ModelChoice, Layer), Arc<Vgg19>>,
     networks: HashMap<NetworkKey, Network>,
     memory_budget_mb: Option<u64>,
+    losses: LossPlacement,
 }
 
 /// Rounds to a multiple of 16, at least 16 (the four 2x2 pools before relu5_1 need it).
@@ -255,6 +258,7 @@ impl Engine {
             models: HashMap::new(),
             networks: HashMap::new(),
             memory_budget_mb: config.memory_budget_mb,
+            losses: config.losses,
         })
     }
 
@@ -273,6 +277,16 @@ impl Engine {
     pub fn check_memory(&self, deepest: Layer, width: usize, height: usize) -> Result<()> {
         let low_memory = !self.options.memory_arena;
         check_budget(deepest, width, height, low_memory, budget_mib(self.memory_budget_mb))
+    }
+
+    /// The ONNX Runtime environment sessions are opened in.
+    pub(crate) fn environment(&self) -> &Environment {
+        &self.env
+    }
+
+    /// How this engine opens sessions (provider, threads, memory arena).
+    pub(crate) fn session_options(&self) -> SessionOptions {
+        self.options
     }
 
     /// The ONNX Runtime library in use.
@@ -304,7 +318,8 @@ impl Engine {
             let deepest =
                 *key.taps.iter().max().ok_or_else(|| EngineError::InvalidArgument("no loss layers".into()))?;
             let model = self.model(&settings.model, deepest)?;
-            let network = Network::new(&self.env, &model, &key.taps, key.pooling, self.options)?;
+            let mut network = Network::new(&self.env, &model, &key.taps, key.pooling, self.options)?;
+            network.place_losses(self.losses, &model);
             self.networks.insert(key.clone(), network);
         }
         Ok(self.networks.get_mut(&key).expect("inserted above"))
@@ -433,7 +448,7 @@ impl Engine {
                     let mut pass = network.pass(work_h, work_w)?;
                     let targets =
                         Targets::from_grams(network, &mut pass, &losses, &optimised_content, &style_grams, &masks)?;
-                    let mut objective = StyleObjective::new(network, pass, losses.clone(), targets);
+                    let mut objective = StyleObjective::new(network, pass, losses.clone(), targets)?;
                     let latest = objective.latest_terms();
                     let evaluations = settings.optimiser.minimise(
                         &mut x,

@@ -102,7 +102,7 @@ impl TiledScale<'_> {
                     Planar { width: tile_w, height: tile_h, rgb: crop(&self.content.rgb, 3, width, rect), alpha: None };
                 let masks = self.masks.crop(width, rect);
                 let targets = Targets::from_grams(network, &mut tile_pass, &losses, &content, self.styles, &masks)?;
-                let mut objective = StyleObjective::new(network, tile_pass, losses.clone(), targets);
+                let mut objective = StyleObjective::new(network, tile_pass, losses.clone(), targets)?;
                 let latest = objective.latest_terms();
                 let mut tile = crop(image, 3, width, rect);
                 let (base_done, base_evaluations) = (done, evaluations);
@@ -116,7 +116,7 @@ impl TiledScale<'_> {
                         image: whole,
                     })
                 });
-                tile_pass = objective.into_pass();
+                tile_pass = objective.into_pass()?;
                 evaluations += outcome?;
                 done = base_done + iterations;
                 blend_into(image, 3, width, rect, &tile, &feather(rect, width, height));

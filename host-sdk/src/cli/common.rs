@@ -59,6 +59,9 @@ pub struct EngineArgs {
     /// run starts).
     #[arg(long, value_name = "MIB")]
     pub memory_budget: Option<u64>,
+    /// Where the losses run: auto (a graph on a GPU, Rust on the CPU), rust or graph.
+    #[arg(long, default_value = "auto")]
+    pub losses: String,
 }
 
 fn toml_string(text: &str) -> String {
@@ -73,10 +76,11 @@ impl EngineArgs {
             None => Plugin::load_default()?,
         };
         let mut config = format!(
-            "provider = {}\nthreads = {}\nlow_memory = {}\n",
+            "provider = {}\nthreads = {}\nlow_memory = {}\nlosses = {}\n",
             toml_string(&self.provider),
             self.threads,
-            self.low_memory
+            self.low_memory,
+            toml_string(&self.losses)
         );
         if let Some(ort) = &self.ort {
             let absolute = std::path::absolute(ort).unwrap_or_else(|_| ort.clone());

@@ -6,14 +6,13 @@ use super::boundary::{FfiError, boundary, copy_out};
 use super::engine::{NstEngine, engine_ref};
 use super::required_str;
 use super::status::NstStatus;
-use crate::bench::matmul_peak_gflops;
 use crate::preset::resolve_preset;
 
 /// Measures one evaluation (forward graph, Rust losses, backward graph) of `preset`'s objective on
 /// `size` x `size` noise images (16..=4096, rounded to a multiple of 16): the median of `evaluations` timed runs
 /// (1..=1000) after two warm-up runs. Writes a JSON object with `size`, `seconds_per_evaluation`, `conv_gflop`,
-/// `achieved_gflops`, `peak_gflops` (this machine's fp32 matrix-product peak, measured in the same call),
-/// `ratio_to_floor`, `rust_share` and `peak_rss_mb`; buffer rules as for `nst_engine_describe`.
+/// `achieved_gflops`, `peak_gflops` (the fp32 matrix-product peak of the CPU or GPU that runs the graphs, measured
+/// in the same call), `ratio_to_floor`, `rust_share` and `peak_rss_mb`; buffer rules as for `nst_engine_describe`.
 ///
 /// # Safety
 /// `engine` must be a live handle; `preset` NUL-terminated; `buffer` NULL or `length` writable bytes; `needed`
@@ -40,8 +39,7 @@ pub unsafe extern "C" fn nst_engine_benchmark(
         }
         let resolved = resolve_preset(preset, engine.presets_dir.as_deref())?;
         let mut locked = engine.lock();
-        let peak = matmul_peak_gflops();
-        let result = locked.benchmark(&resolved.settings, size as usize, evaluations as usize, peak)?;
+        let result = locked.benchmark(&resolved.settings, size as usize, evaluations as usize)?;
         copy_out(&result.to_json(), buffer, length, needed)
     })
 }

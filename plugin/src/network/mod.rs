@@ -1,18 +1,48 @@
 //! The VGG19 graphs in ONNX Runtime: one forward and one backward session, and per-size buffers ([`Pass`]).
+//!
+//! On a GPU the losses also run as a graph ([`nst_onnx::loss`]), so that the feature maps never leave the
+//! device; the Rust losses stay the reference and serve the CPU, where they are faster.
 
 mod pass;
 
-pub use pass::{FeatureMap, Pass};
+pub use pass::{FeatureMap, GraphLossInputs, LossLayout, Pass};
 
 use nst_onnx::backward::backward_graph;
 use nst_onnx::forward::forward_graph;
 use nst_onnx::graph::encode;
+use nst_onnx::loss::loss_backward_graph;
 use nst_onnx::{Layer, Pooling, Vgg19};
 use ort::environment::Environment;
 use ort::session::Session;
 
 use crate::error::{EngineError, Result, ort_context};
 use crate::runtime::{Provider, SessionOptions, open_session};
+
+/// Where the losses and their gradients are computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum LossPlacement {
+    /// As a graph on a GPU provider, in Rust on the CPU (the faster of the two on each).
+    #[default]
+    Auto,
+    /// In Rust on the host (the reference); on a GPU the loss taps and their gradients cross to the host.
+    Rust,
+    /// As a graph on the provider that runs the network.
+    Graph,
+}
+
+impl std::str::FromStr for LossPlacement {
+    type Err = EngineError;
+    fn from_str(text: &str) -> Result<Self> {
+        match text.to_ascii_lowercase().as_str() {
+            "auto" => Ok(LossPlacement::Auto),
+            "rust" => Ok(LossPlacement::Rust),
+            "graph" => Ok(LossPlacement::Graph),
+            other => Err(EngineError::InvalidArgument(format!(
+                "unknown loss placement '{other}': expected auto, rust or graph"
+            ))),
+        }
+    }
+}
 
 /// Forward and backward sessions for one model, one set of loss taps and one pooling.
 pub struct Network {
@@ -22,6 +52,12 @@ pub struct Network {
     taps: Vec<Layer>,
     provider: Provider,
     model: String,
+    pooling: Pooling,
+    options: SessionOptions,
+    /// The weights, kept only where losses run as graphs (built per loss layout on first use).
+    graph_loss_model: Option<Vgg19>,
+    loss_sessions: Vec<(LossLayout, Session)>,
+    env: Environment,
 }
 
 impl Network {
@@ -44,6 +80,7 @@ impl Network {
         // The backward pass must run where the forward did.
         let backward_options = SessionOptions { provider, ..options };
         let (backward, _) = open_session(env, &encode(&backward_model), backward_options)?;
+        let on_gpu = provider != Provider::Cpu;
         Ok(Network {
             forward,
             backward,
@@ -51,7 +88,57 @@ impl Network {
             taps,
             provider,
             model: model.description.clone(),
+            pooling,
+            options: backward_options,
+            graph_loss_model: on_gpu.then(|| model.clone()),
+            loss_sessions: Vec::new(),
+            env: env.clone(),
         })
+    }
+
+    /// Runs the losses as a graph on this network's provider also where it would not by default (the CPU), e.g.
+    /// to compare them with the Rust losses. `model` must be the one the network was built from.
+    pub fn use_graph_losses(&mut self, model: &Vgg19) {
+        self.graph_loss_model = Some(model.clone());
+    }
+
+    /// Places the losses: `Auto` keeps the provider's default, `Rust` and `Graph` force one.
+    pub fn place_losses(&mut self, placement: LossPlacement, model: &Vgg19) {
+        match placement {
+            LossPlacement::Auto => {}
+            LossPlacement::Rust => self.graph_loss_model = None,
+            LossPlacement::Graph => self.use_graph_losses(model),
+        }
+    }
+
+    /// Whether objectives on this network run their losses as a graph (where no spatial mask needs the host).
+    pub fn graph_losses(&self) -> bool {
+        self.graph_loss_model.is_some()
+    }
+
+    /// Attaches the loss-and-backward graph of `layout` to `pass`, opening its session on first use.
+    pub fn attach_graph_losses(
+        &mut self,
+        pass: &mut Pass,
+        layout: LossLayout,
+        inputs: &GraphLossInputs<'_>,
+    ) -> Result<()> {
+        let model = self
+            .graph_loss_model
+            .as_ref()
+            .ok_or_else(|| EngineError::InvalidArgument("this network runs its losses in Rust".into()))?;
+        if !self.loss_sessions.iter().any(|(l, _)| *l == layout) {
+            let graph = loss_backward_graph(model, layout.content_layer, &layout.style_layers, self.pooling);
+            let (session, _) = open_session(&self.env, &encode(&graph), self.options)?;
+            self.loss_sessions.push((layout.clone(), session));
+        }
+        let (_, session) = self.loss_sessions.iter().find(|(l, _)| *l == layout).expect("opened above");
+        pass.attach_graph_losses(session, layout, inputs)
+    }
+
+    /// Detaches graph losses from `pass` (the next image's targets need its taps on the host).
+    pub fn detach_graph_losses(&self, pass: &mut Pass) -> Result<()> {
+        pass.detach_graph_losses()
     }
 
     /// The provider the sessions actually run on.
@@ -77,24 +164,33 @@ impl Network {
 
     /// Runs the forward graph on the pass's image, filling its feature maps.
     pub fn forward(&mut self, pass: &mut Pass) -> Result<()> {
+        let names: Vec<String> = pass.device_resident().iter().map(|layer| layer.relu_name()).collect();
         let mut outputs =
-            self.forward.run_binding(pass.forward_binding()).map_err(ort_context("running the forward graph"))?;
-        // Feature maps kept on the GPU go straight from the forward outputs to the backward inputs.
-        let on_device: Vec<(String, ort::value::DynValue)> = pass
-            .device_resident()
-            .iter()
-            .filter_map(|layer| outputs.remove(layer.relu_name()).map(|value| (layer.relu_name(), value)))
-            .collect();
+            self.forward.run_binding(pass.forward_binding()?).map_err(ort_context("running the forward graph"))?;
+        // Feature maps kept on the GPU go straight from the forward outputs to the next graph's inputs.
+        let on_device: Vec<(String, ort::value::DynValue)> =
+            names.into_iter().filter_map(|name| outputs.remove(&name).map(|value| (name, value))).collect();
         drop(outputs);
-        for (name, value) in on_device {
-            pass.backward_binding_mut().bind_input(name, &value).map_err(ort_context("passing a GPU feature map"))?;
-        }
-        Ok(())
+        pass.take_forward_outputs(on_device)
     }
 
     /// Runs the backward graph on the pass's tap gradients, filling its image gradient.
     pub fn backward(&mut self, pass: &mut Pass) -> Result<()> {
-        self.backward.run_binding(pass.backward_binding()).map_err(ort_context("running the backward graph"))?;
+        self.backward.run_binding(pass.backward_binding()?).map_err(ort_context("running the backward graph"))?;
         Ok(())
+    }
+
+    /// Runs the pass's loss-and-backward graph: fills its image gradient and returns the weighted (style,
+    /// content) losses.
+    pub fn losses_and_backward(&mut self, pass: &mut Pass) -> Result<(f64, f64)> {
+        let (binding, layout) = pass
+            .graph_loss_binding()
+            .ok_or_else(|| EngineError::InvalidArgument("no loss graph is attached to this pass".into()))?;
+        let (_, session) =
+            self.loss_sessions.iter_mut().find(|(l, _)| l == layout).ok_or_else(|| {
+                EngineError::InvalidArgument("the pass's loss graph belongs to another network".into())
+            })?;
+        session.run_binding(binding).map_err(ort_context("running the loss graph"))?;
+        Ok(pass.graph_loss_values().expect("attached"))
     }
 }

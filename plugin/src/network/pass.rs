@@ -1,11 +1,15 @@
-//! Buffers of one image size, allocated once and bound to both sessions.
+//! Buffers of one image size, allocated once and bound to the sessions.
 //!
 //! The forward graph writes every ReLU output into a tensor that the backward graph then reads in place: no copy
 //! between the two passes, and nothing image-sized is allocated per evaluation.
+//!
+//! ONNX Runtime copies a host input to the device when it is bound, not when the graph runs: on a GPU, inputs
+//! that change between runs (the image, the taps, their gradients) are bound again before each run.
 
 use nst_onnx::Layer;
 use nst_onnx::backward::{IMAGE_GRADIENT, gradient_input};
 use nst_onnx::forward::IMAGE_INPUT;
+use nst_onnx::loss::{CONTENT_LOSS, CONTENT_TARGET, CONTENT_WEIGHT, STYLE_LOSS, style_scale_input, style_target_input};
 use ort::memory::{AllocationDevice, Allocator, AllocatorType, MemoryInfo, MemoryType};
 use ort::session::{IoBinding, Session};
 use ort::value::Tensor;
@@ -28,7 +32,8 @@ pub struct FeatureMap<'a> {
 /// The buffers of one image size.
 ///
 /// On a GPU provider, the feature maps no loss reads stay on the device: the forward graph writes them to device
-/// memory and the backward graph reads them there; only the loss taps cross to the host.
+/// memory and the backward graph reads them there; only the loss taps cross to the host. With graph losses
+/// attached ([`Pass::attach_graph_losses`]) the taps stay there too.
 pub struct Pass {
     height: usize,
     width: usize,
@@ -36,9 +41,50 @@ pub struct Pass {
     relus: Vec<(Layer, Tensor<f32>)>,
     gradients: Vec<(Layer, Tensor<f32>)>,
     image_gradient: Tensor<f32>,
+    on_gpu: bool,
     device_resident: Vec<Layer>,
     forward_binding: IoBinding,
     backward_binding: IoBinding,
+    graph_losses: Option<GraphLossBinding>,
+}
+
+/// The loss-and-backward graph's binding: its constant inputs are bound once, its loss outputs land here.
+struct GraphLossBinding {
+    binding: IoBinding,
+    layout: LossLayout,
+    style_loss: Tensor<f32>,
+    content_loss: Tensor<f32>,
+}
+
+/// Which losses a loss-and-backward graph computes: the content layer and the style layers in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LossLayout {
+    /// The content loss's layer.
+    pub content_layer: Layer,
+    /// One style loss per entry, numbered in this order.
+    pub style_layers: Vec<Layer>,
+}
+
+/// The constant inputs of a loss-and-backward graph for one image size.
+pub struct GraphLossInputs<'a> {
+    /// The content image's features at the content layer.
+    pub content_target: &'a [f32],
+    /// alpha.
+    pub content_weight: f32,
+    /// Per style layer (in the layout's order): the Gram target and `weight / (N M)^2`.
+    pub style: Vec<(&'a [f32], f32)>,
+}
+
+fn host_tensor(shape: &[usize], values: &[f32]) -> Result<Tensor<f32>> {
+    let mut tensor =
+        Tensor::<f32>::new(&Allocator::default(), shape.to_vec()).map_err(ort_context("allocating a loss input"))?;
+    tensor.extract_tensor_mut().1.copy_from_slice(values);
+    Ok(tensor)
+}
+
+fn gpu_memory() -> Result<MemoryInfo<'static>> {
+    MemoryInfo::new(AllocationDevice::CUDA, 0, AllocatorType::Device, MemoryType::Default)
+        .map_err(ort_context("describing GPU memory"))
 }
 
 fn feature_shape(layer: Layer, height: usize, width: usize) -> [usize; 4] {
@@ -89,9 +135,11 @@ impl Pass {
             relus,
             gradients,
             image_gradient,
+            on_gpu,
             device_resident,
             forward_binding: forward.create_binding().map_err(ort_context("binding the forward graph"))?,
             backward_binding: backward.create_binding().map_err(ort_context("binding the backward graph"))?,
+            graph_losses: None,
         };
         let fb = &mut pass.forward_binding;
         fb.bind_input(IMAGE_INPUT, &pass.image).map_err(ort_context("binding the image"))?;
@@ -99,8 +147,7 @@ impl Pass {
             fb.bind_output(layer.relu_name(), &mut *tensor).map_err(ort_context("binding a feature map"))?;
         }
         if !pass.device_resident.is_empty() {
-            let device = MemoryInfo::new(AllocationDevice::CUDA, 0, AllocatorType::Device, MemoryType::Default)
-                .map_err(ort_context("describing GPU memory"))?;
+            let device = gpu_memory()?;
             for layer in &pass.device_resident {
                 fb.bind_output_to_device(layer.relu_name(), &device)
                     .map_err(ort_context("binding a GPU feature map"))?;
@@ -157,20 +204,121 @@ impl Pass {
         self.image_gradient.extract_tensor().1
     }
 
-    pub(super) fn forward_binding(&self) -> &IoBinding {
-        &self.forward_binding
+    /// The forward binding, with the image bound again on a GPU (its copy there is made at binding).
+    pub(super) fn forward_binding(&mut self) -> Result<&IoBinding> {
+        if self.on_gpu {
+            self.forward_binding.bind_input(IMAGE_INPUT, &self.image).map_err(ort_context("binding the image"))?;
+        }
+        Ok(&self.forward_binding)
     }
 
-    pub(super) fn backward_binding(&self) -> &IoBinding {
-        &self.backward_binding
+    /// Hands the forward run's outputs to the graph that runs next: device-resident maps by value, and on a GPU
+    /// the host ones again (their copies there are made at binding).
+    pub(super) fn take_forward_outputs(&mut self, on_device: Vec<(String, ort::value::DynValue)>) -> Result<()> {
+        let next = match &mut self.graph_losses {
+            Some(losses) => &mut losses.binding,
+            None => &mut self.backward_binding,
+        };
+        for (name, value) in on_device {
+            next.bind_input(name, &value).map_err(ort_context("passing a GPU feature map"))?;
+        }
+        if self.on_gpu {
+            for (layer, tensor) in self.relus.iter().filter(|(l, _)| !self.device_resident.contains(l)) {
+                next.bind_input(layer.relu_name(), tensor).map_err(ort_context("binding a saved feature map"))?;
+            }
+        }
+        Ok(())
     }
 
-    pub(super) fn backward_binding_mut(&mut self) -> &mut IoBinding {
-        &mut self.backward_binding
-    }
-
+    /// The feature maps the forward graph leaves on the device.
     pub(super) fn device_resident(&self) -> &[Layer] {
         &self.device_resident
+    }
+
+    /// The backward binding, with the tap gradients bound again on a GPU.
+    pub(super) fn backward_binding(&mut self) -> Result<&IoBinding> {
+        if self.on_gpu {
+            for (layer, tensor) in &self.gradients {
+                self.backward_binding
+                    .bind_input(gradient_input(*layer), tensor)
+                    .map_err(ort_context("binding a tap gradient"))?;
+            }
+        }
+        Ok(&self.backward_binding)
+    }
+
+    /// The loss-and-backward binding and its layout, when graph losses are attached.
+    pub(super) fn graph_loss_binding(&self) -> Option<(&IoBinding, &LossLayout)> {
+        self.graph_losses.as_ref().map(|losses| (&losses.binding, &losses.layout))
+    }
+
+    /// The weighted (style, content) losses of the last loss-and-backward run.
+    pub(super) fn graph_loss_values(&self) -> Option<(f64, f64)> {
+        let losses = self.graph_losses.as_ref()?;
+        Some((losses.style_loss.extract_tensor().1[0] as f64, losses.content_loss.extract_tensor().1[0] as f64))
+    }
+
+    /// Whether losses run in the loss-and-backward graph for this pass.
+    pub fn has_graph_losses(&self) -> bool {
+        self.graph_losses.is_some()
+    }
+
+    /// Binds `session` (a loss-and-backward graph of `layout`) with its constant `inputs`: from now on each
+    /// evaluation runs the forward graph and that one, and on a GPU the taps stay on the device.
+    pub(super) fn attach_graph_losses(
+        &mut self,
+        session: &Session,
+        layout: LossLayout,
+        inputs: &GraphLossInputs<'_>,
+    ) -> Result<()> {
+        let context = || ort_context("binding the loss graph");
+        let mut binding = session.create_binding().map_err(context())?;
+        let content = layout.content_layer;
+        binding
+            .bind_input(
+                CONTENT_TARGET,
+                &host_tensor(&feature_shape(content, self.height, self.width), inputs.content_target)?,
+            )
+            .map_err(context())?;
+        binding.bind_input(CONTENT_WEIGHT, &host_tensor(&[1], &[inputs.content_weight])?).map_err(context())?;
+        for (index, (layer, (gram, scale))) in layout.style_layers.iter().zip(&inputs.style).enumerate() {
+            let channels = layer.channels().1;
+            binding
+                .bind_input(style_target_input(index), &host_tensor(&[channels, channels], gram)?)
+                .map_err(context())?;
+            binding.bind_input(style_scale_input(index), &host_tensor(&[1], &[*scale])?).map_err(context())?;
+        }
+        let mut style_loss = host_tensor(&[1], &[0.0])?;
+        let mut content_loss = host_tensor(&[1], &[0.0])?;
+        binding.bind_output(STYLE_LOSS, &mut style_loss).map_err(context())?;
+        binding.bind_output(CONTENT_LOSS, &mut content_loss).map_err(context())?;
+        binding.bind_output(IMAGE_GRADIENT, &mut self.image_gradient).map_err(context())?;
+        if self.on_gpu {
+            let device = gpu_memory()?;
+            for (layer, _) in &self.relus {
+                self.forward_binding.bind_output_to_device(layer.relu_name(), &device).map_err(context())?;
+                self.device_resident.push(*layer);
+            }
+        } else {
+            for (layer, tensor) in &self.relus {
+                binding.bind_input(layer.relu_name(), tensor).map_err(context())?;
+            }
+        }
+        self.graph_losses = Some(GraphLossBinding { binding, layout, style_loss, content_loss });
+        Ok(())
+    }
+
+    /// Back to host losses: the taps are written to host memory again (for the next image's targets).
+    pub(super) fn detach_graph_losses(&mut self) -> Result<()> {
+        if self.graph_losses.take().is_some() && self.on_gpu {
+            for (layer, tensor) in &mut self.relus {
+                self.forward_binding
+                    .bind_output(layer.relu_name(), &mut *tensor)
+                    .map_err(ort_context("binding a feature map"))?;
+                self.device_resident.retain(|l| l != layer);
+            }
+        }
+        Ok(())
     }
 }
 

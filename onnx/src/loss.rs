@@ -1,0 +1,103 @@
+//! The loss-and-backward graph: the losses of the paper and their gradients, computed where the feature maps
+//! are, then the backward pass, in one graph.
+//!
+//! On a GPU this keeps every feature map on the device: the forward graph's outputs go straight in, and only
+//! the image gradient and two scalars come back. The formulas are those of the engine's Rust losses (the
+//! reference): per style layer `scale/4 * sum (G - A)^2` with gradient `scale * (G - A) F`, where
+//! `G = F F^T` and `scale = weight / (N M)^2`; content `weight/2 * sum (F - P)^2` with gradient
+//! `weight * (F - P)`.
+
+use crate::backward::{add_backward, gradient_input};
+use crate::graph::{Dim, GraphBuilder, feature_dims, int, ints};
+use crate::proto::ModelProto;
+use crate::vgg::{Layer, Pooling, Vgg19};
+
+/// Output: the weighted style loss, `[1]`.
+pub const STYLE_LOSS: &str = "style_loss";
+/// Output: the weighted content loss, `[1]`.
+pub const CONTENT_LOSS: &str = "content_loss";
+/// Input: the content image's features at the content layer (`P`), shaped like that layer's output.
+pub const CONTENT_TARGET: &str = "content_target";
+/// Input: the content weight (alpha), `[1]`.
+pub const CONTENT_WEIGHT: &str = "content_weight";
+
+/// Input: the Gram target `A` of the `index`-th style layer, `channels x channels`.
+pub fn style_target_input(index: usize) -> String {
+    format!("style_target_{index}")
+}
+
+/// Input: `weight / (N M)^2` of the `index`-th style layer, `[1]`.
+pub fn style_scale_input(index: usize) -> String {
+    format!("style_scale_{index}")
+}
+
+/// The graph for a content loss at `content_layer` and one style loss per entry of `style_layers` (in that
+/// order: the inputs are numbered by it), followed by the backward pass to the image.
+pub fn loss_backward_graph(
+    model: &Vgg19,
+    content_layer: Layer,
+    style_layers: &[Layer],
+    pooling: Pooling,
+) -> ModelProto {
+    let mut taps: Vec<Layer> = style_layers.to_vec();
+    taps.push(content_layer);
+    taps.sort();
+    taps.dedup();
+    let mut graph = GraphBuilder::new("nst_loss_backward");
+    let half = graph.constant_f32("half", &[], &[0.5]);
+    let quarter = graph.constant_f32("quarter_loss", &[], &[0.25]);
+    let mut contributions: Vec<(Layer, String)> = Vec::new();
+
+    let mut style_losses = Vec::new();
+    for (index, &layer) in style_layers.iter().enumerate() {
+        let channels = layer.channels().1 as i64;
+        let (target, scale) = (style_target_input(index), style_scale_input(index));
+        graph.input(&target, &[Dim::Fixed(channels), Dim::Fixed(channels)]);
+        graph.input(&scale, &[Dim::Fixed(1)]);
+        let relu = layer.relu_name();
+        let flat_shape = graph.constant_i64(&format!("flat_shape_{index}"), &[2], &[channels, -1]);
+        let features = graph.op("Reshape", &[&relu, &flat_shape], vec![]);
+        let transposed = graph.op("Transpose", &[&features], vec![ints("perm", &[1, 0])]);
+        let gram = graph.op("MatMul", &[&features, &transposed], vec![]);
+        let difference = graph.op("Sub", &[&gram, &target], vec![]);
+        let squared = graph.op("Mul", &[&difference, &difference], vec![]);
+        let sum = graph.op("ReduceSum", &[&squared], vec![int("keepdims", 0)]);
+        let quarter_sum = graph.op("Mul", &[&sum, &quarter], vec![]);
+        style_losses.push(graph.op("Mul", &[&quarter_sum, &scale], vec![]));
+        let product = graph.op("MatMul", &[&difference, &features], vec![]);
+        let scaled = graph.op("Mul", &[&product, &scale], vec![]);
+        let shape = graph.op("Shape", &[&relu], vec![]);
+        contributions.push((layer, graph.op("Reshape", &[&scaled, &shape], vec![])));
+    }
+    if style_losses.is_empty() {
+        let zero = graph.constant_f32("no_style_loss", &[1], &[0.0]);
+        graph.op_into("Identity", &[&zero], STYLE_LOSS, vec![]);
+    } else {
+        let refs: Vec<&str> = style_losses.iter().map(String::as_str).collect();
+        graph.op_into("Sum", &refs, STYLE_LOSS, vec![]);
+    }
+
+    graph.input(CONTENT_TARGET, &feature_dims(content_layer.channels().1, content_layer.downsampling()));
+    graph.input(CONTENT_WEIGHT, &[Dim::Fixed(1)]);
+    let difference = graph.op("Sub", &[&content_layer.relu_name(), CONTENT_TARGET], vec![]);
+    let squared = graph.op("Mul", &[&difference, &difference], vec![]);
+    let sum = graph.op("ReduceSum", &[&squared], vec![int("keepdims", 0)]);
+    let half_sum = graph.op("Mul", &[&sum, &half], vec![]);
+    graph.op_into("Mul", &[&half_sum, CONTENT_WEIGHT], CONTENT_LOSS, vec![]);
+    contributions.push((content_layer, graph.op("Mul", &[&difference, CONTENT_WEIGHT], vec![])));
+
+    for &tap in &taps {
+        let parts: Vec<&str> = contributions.iter().filter(|(l, _)| *l == tap).map(|(_, g)| g.as_str()).collect();
+        graph.op_into("Sum", &parts, &gradient_input(tap), vec![]);
+    }
+    graph.output(STYLE_LOSS, &[Dim::Fixed(1)]);
+    graph.output(CONTENT_LOSS, &[Dim::Fixed(1)]);
+    add_backward(&mut graph, model, &taps, pooling);
+    graph.into_model(&format!(
+        "losses (content at {}, {} style layers) and VGG19 backward ({} pooling) of {}",
+        content_layer.relu_name(),
+        style_layers.len(),
+        pooling.name(),
+        model.description
+    ))
+}
