@@ -73,7 +73,7 @@ fn an_unavailable_gpu_provider_is_reported_not_silently_replaced() {
     let env = ort_environment();
     let model = nst_onnx::random::random_vgg19(0);
     let taps = [nst_onnx::Layer::parse("relu1_1").unwrap()];
-    let options = SessionOptions { provider: Provider::Cuda, threads: 1, memory_arena: true };
+    let options = SessionOptions { provider: Provider::Cuda, threads: 1, low_memory: false };
     match nst::network::Network::new(&env, &model, &taps, nst_onnx::Pooling::Max, options) {
         Ok(network) => assert_eq!(network.provider(), Provider::Cuda),
         Err(err) => {
@@ -87,7 +87,7 @@ fn an_unavailable_gpu_provider_is_reported_not_silently_replaced() {
 #[test]
 fn the_matrix_product_probe_runs_and_reports_a_plausible_rate() {
     let env = ort_environment();
-    let options = SessionOptions { provider: Provider::Cpu, threads: 1, memory_arena: true };
+    let options = SessionOptions { provider: Provider::Cpu, threads: 1, low_memory: false };
     let gflops = nst::bench::provider_matmul_peak_gflops(&env, options, 256).unwrap();
     // One core of anything this runs on does between 0.1 and 1000 GFLOP/s in fp32.
     assert!((0.1..1000.0).contains(&gflops), "{gflops} GFLOP/s");

@@ -110,7 +110,7 @@ fn objective_gradient_matches_finite_differences_of_the_f64_objective() {
     let (content, style, start) =
         (random_image(&mut rng, SIZE), random_image(&mut rng, SIZE), random_image(&mut rng, SIZE));
 
-    let options = SessionOptions { provider: Provider::Cpu, threads: 2, memory_arena: true };
+    let options = SessionOptions { provider: Provider::Cpu, threads: 2, low_memory: false };
     let mut network = Network::new(&env, &model, &settings.taps(), pooling, options).unwrap();
     let mut pass = network.pass(SIZE, SIZE).unwrap();
     let targets =
@@ -178,7 +178,7 @@ fn graph_losses_match_the_rust_losses() {
     let mut shared_tap = settings();
     shared_tap.style_layers.push((Layer::parse("relu4_2").unwrap(), 0.5));
     for (pooling, settings) in [(Pooling::Max, settings()), (Pooling::Average, shared_tap)] {
-        let options = SessionOptions { provider: Provider::Cpu, threads: 2, memory_arena: true };
+        let options = SessionOptions { provider: Provider::Cpu, threads: 2, low_memory: false };
         let mut results = Vec::new();
         for in_graph in [false, true] {
             let mut network = Network::new(&env, &model, &settings.taps(), pooling, options).unwrap();
@@ -220,4 +220,34 @@ fn graph_losses_match_the_rust_losses() {
         assert_eq!(rust.total_variation, graph.total_variation);
         assert!(gradient_error < 1e-4, "gradient differs by {gradient_error:.2e}");
     }
+}
+
+/// Low-memory sessions (no arena, no blocked layout) compute the same objective and gradient.
+#[test]
+fn low_memory_sessions_compute_the_same_objective() {
+    let env = ort_environment();
+    let model = random_vgg19(9);
+    let settings = settings();
+    let mut rng = TestRng(45);
+    let (content, style, start) =
+        (random_image(&mut rng, SIZE), random_image(&mut rng, SIZE), random_image(&mut rng, SIZE));
+    let mut results = Vec::new();
+    for low_memory in [false, true] {
+        let options = SessionOptions { provider: Provider::Cpu, threads: 2, low_memory };
+        let mut network = Network::new(&env, &model, &settings.taps(), Pooling::Max, options).unwrap();
+        let mut pass = network.pass(SIZE, SIZE).unwrap();
+        let styles = [(style.clone(), 1.0)];
+        let targets =
+            Targets::compute(&mut network, &mut pass, &settings, &content, &styles, &Default::default()).unwrap();
+        let mut objective = StyleObjective::new(&mut network, pass, settings.clone(), targets).unwrap();
+        let mut gradient = vec![0.0f32; start.rgb.len()];
+        let terms = objective.evaluate_terms(&start.rgb, &mut gradient).unwrap();
+        results.push((terms.total(), gradient));
+    }
+    let ((total, gradient), (low_total, low_gradient)) = (&results[0], &results[1]);
+    let scale = gradient.iter().map(|g| g.abs()).fold(0.0f32, f32::max);
+    let worst = gradient.iter().zip(low_gradient).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max) / scale;
+    println!("objective {total:.6e} vs {low_total:.6e}, worst gradient difference {worst:.2e} of its largest entry");
+    assert!((total - low_total).abs() < 1e-5 * total, "{total} vs {low_total}");
+    assert!(worst < 1e-4, "gradients differ by {worst:.2e}");
 }

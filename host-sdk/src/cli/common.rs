@@ -51,7 +51,7 @@ pub struct EngineArgs {
     /// Folder of bundled presets.
     #[arg(long)]
     pub presets_dir: Option<PathBuf>,
-    /// Less peak memory (ONNX Runtime's memory arena off), somewhat slower.
+    /// Less peak memory (ONNX Runtime's memory arena and blocked layout off), somewhat slower.
     #[arg(long)]
     pub low_memory: bool,
     /// Memory budget in MiB: an image estimated to need more is optimised in overlapping tiles that fit, and

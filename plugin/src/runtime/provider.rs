@@ -58,8 +58,9 @@ pub struct SessionOptions {
     pub provider: Provider,
     /// Intra-op threads for ONNX Runtime (1..=256).
     pub threads: usize,
-    /// Keep ONNX Runtime's CPU memory arena: faster, but it holds every intermediate's peak memory.
-    pub memory_arena: bool,
+    /// Less memory for some speed: ONNX Runtime's CPU memory arena off, and no blocked-layout (NCHWc)
+    /// rewriting of the graphs, whose reorder copies double the largest feature maps.
+    pub low_memory: bool,
 }
 
 /// Opens a session for `model_bytes`, returning it with the provider that actually runs it.
@@ -84,12 +85,12 @@ pub fn open_session(env: &Environment, model_bytes: &[u8], options: SessionOptio
     Err(last_error.unwrap_or_else(|| EngineError::InvalidArgument("no execution provider to try".into())))
 }
 
-fn base_builder(env: &Environment, threads: usize, memory_arena: bool) -> Result<SessionBuilder> {
+fn base_builder(env: &Environment, threads: usize, low_memory: bool) -> Result<SessionBuilder> {
     let mut builder = Session::builder(env).map_err(ort_context("configuring a session"))?;
     // ONNX Runtime's CPU arena keeps every intermediate tensor's peak (and grows by doubling); without it the
     // backward graph's large intermediates go back to the system after each run: less memory, some speed lost.
     // SAFETY: a live session-options pointer; the returned status is released when it reports an error.
-    if !memory_arena {
+    if low_memory {
         unsafe {
             let api = ort::api();
             let status = (api.DisableCpuMemArena)(builder.ptr_mut());
@@ -99,7 +100,10 @@ fn base_builder(env: &Environment, threads: usize, memory_arena: bool) -> Result
         }
     }
     let configure = || ort_context("configuring a session");
-    let builder = builder.with_optimization_level(GraphOptimizationLevel::All).map_err(configure())?;
+    // The layout optimisations (level 3) run convolutions in a blocked layout, reordering every feature map the
+    // graphs hand over: faster, but each reorder is one more copy of a large map alive at once.
+    let level = if low_memory { GraphOptimizationLevel::Level2 } else { GraphOptimizationLevel::All };
+    let builder = builder.with_optimization_level(level).map_err(configure())?;
     let builder = builder.with_intra_threads(threads).map_err(configure())?;
     // Spinning threads would steal the cores the Rust-side losses run on between graph runs.
     let builder = builder.with_intra_op_spinning(false).map_err(configure())?;
@@ -107,7 +111,7 @@ fn base_builder(env: &Environment, threads: usize, memory_arena: bool) -> Result
 }
 
 fn try_open(env: &Environment, model_bytes: &[u8], options: SessionOptions, provider: Provider) -> Result<Session> {
-    let builder = base_builder(env, options.threads, options.memory_arena)?;
+    let builder = base_builder(env, options.threads, options.low_memory)?;
     let unavailable = |reason: String| EngineError::Provider { requested: provider.name().to_string(), reason };
     let builder = match provider {
         Provider::Cpu | Provider::Auto => builder,
