@@ -1,5 +1,7 @@
 //! Criterion benches: Gram matrix and style gradient per VGG19 layer size, one full evaluation (forward graph,
-//! Rust losses, backward graph) at 128, 256 and 512 px, and one L-BFGS step at 128 px.
+//! Rust losses, backward graph) at 128, 256 and 512 px, one L-BFGS step at 128 px, and the L-BFGS iteration's
+//! own work at 1024 px (on an objective that costs one pass, so the optimiser's vector arithmetic is what counts:
+//! on a GPU, where an evaluation is milliseconds, it is a large part of a run).
 //!
 //! Run with `scripts/setup && cargo bench --bench engine` (ONNX Runtime from `ORT_DYLIB_PATH` or `.ort/`).
 
@@ -117,5 +119,39 @@ fn evaluation_and_step(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, gram_and_style_gradient, evaluation_and_step);
+/// `sum_i c_i (x_i - t_i)^2` over an image-sized vector: one pass per evaluation.
+struct Bowl {
+    curvature: Vec<f32>,
+}
+
+impl nst::optim::Differentiable for Bowl {
+    fn evaluate(&mut self, x: &[f32], gradient: &mut [f32]) -> nst::Result<f64> {
+        let mut loss = 0.0f64;
+        for ((g, xi), c) in gradient.iter_mut().zip(x).zip(&self.curvature) {
+            let d = xi - 0.5;
+            *g = 2.0 * c * d;
+            loss += (c * d * d) as f64;
+        }
+        Ok(loss)
+    }
+}
+
+fn optimiser_overhead(c: &mut Criterion) {
+    let n = 3 * 1024 * 1024;
+    let mut bowl = Bowl { curvature: values(n, 7).iter().map(|v| 0.1 + v).collect() };
+    let start = values(n, 8);
+    let lbfgs = Optimiser::Lbfgs(Lbfgs { history: 10, line_search: false });
+    let mut group = c.benchmark_group("optimiser_1024px");
+    group.sample_size(10);
+    // 12 iterations: the history fills after 10, so most iterations run the full two-loop recursion.
+    group.bench_function("lbfgs_12_iterations", |b| {
+        b.iter(|| {
+            let mut x = start.clone();
+            lbfgs.minimise(&mut x, 12, &mut bowl, &mut |_, _| Control::Continue).unwrap()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, gram_and_style_gradient, evaluation_and_step, optimiser_overhead);
 criterion_main!(benches);

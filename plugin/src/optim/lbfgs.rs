@@ -2,7 +2,8 @@
 //!
 //! All buffers are allocated once per run; an iteration allocates nothing.
 
-use super::{Control, Differentiable, Step, dot};
+use super::vector::{add_scaled, dot, max_abs, scale, set_combination};
+use super::{Control, Differentiable, Step};
 use crate::error::{EngineError, Result};
 
 /// L-BFGS settings.
@@ -54,10 +55,8 @@ impl History {
 
     fn push(&mut self, x_new: &[f32], x: &[f32], g_new: &[f32], g: &[f32]) -> bool {
         let slot = self.next;
-        for i in 0..x.len() {
-            self.s[slot][i] = x_new[i] - x[i];
-            self.y[slot][i] = g_new[i] - g[i];
-        }
+        set_combination(&mut self.s[slot], 1.0, x_new, -1.0, x);
+        set_combination(&mut self.y[slot], 1.0, g_new, -1.0, g);
         let sy = dot(&self.s[slot], &self.y[slot]);
         let yy = dot(&self.y[slot], &self.y[slot]);
         if sy <= 1e-10 * yy || !sy.is_finite() {
@@ -71,23 +70,19 @@ impl History {
 
     /// `direction = -H g` by the two-loop recursion; `alpha` is scratch of the history's capacity.
     fn direction(&self, g: &[f32], direction: &mut [f32], alpha: &mut [f64]) {
-        for (d, gi) in direction.iter_mut().zip(g) {
-            *d = -gi;
-        }
+        set_combination(direction, -1.0, g, 0.0, g);
         for k in self.newest_first() {
             alpha[k] = self.rho[k] * dot(&self.s[k], direction);
-            let a = alpha[k] as f32;
-            direction.iter_mut().zip(&self.y[k]).for_each(|(d, y)| *d -= a * y);
+            add_scaled(direction, -(alpha[k] as f32), &self.y[k]);
         }
         if let Some(newest) = self.newest_first().next() {
             let gamma = (1.0 / (self.rho[newest] * dot(&self.y[newest], &self.y[newest]))) as f32;
-            direction.iter_mut().for_each(|d| *d *= gamma);
+            scale(direction, gamma);
         }
         let oldest_first: Vec<usize> = self.newest_first().collect();
         for &k in oldest_first.iter().rev() {
             let beta = self.rho[k] * dot(&self.y[k], direction);
-            let c = (alpha[k] - beta) as f32;
-            direction.iter_mut().zip(&self.s[k]).for_each(|(d, s)| *d += c * s);
+            add_scaled(direction, (alpha[k] - beta) as f32, &self.s[k]);
         }
     }
 }
@@ -116,9 +111,9 @@ impl Lbfgs {
             if history.len == 0 || slope >= 0.0 {
                 // No curvature yet, or not a descent direction: a steepest-descent step of bounded size.
                 history.len = 0;
-                let largest = g.iter().fold(0.0f32, |m, v| m.max(v.abs())) as f64;
+                let largest = max_abs(&g) as f64;
                 let scale = if largest > 0.0 { (FIRST_STEP / largest) as f32 } else { 0.0 };
-                direction.iter_mut().zip(&g).for_each(|(d, gi)| *d = -gi * scale);
+                set_combination(&mut direction, -scale, &g, 0.0, &g);
                 slope = dot(&g, &direction);
             }
             if slope == 0.0 {
@@ -129,7 +124,7 @@ impl Lbfgs {
             let mut new_loss;
             let mut trials = 0;
             loop {
-                x_new.iter_mut().zip(x.iter().zip(&direction)).for_each(|(xn, (xi, d))| *xn = xi + step * d);
+                set_combination(&mut x_new, 1.0, x, step, &direction);
                 new_loss = objective.evaluate(&x_new, &mut g_new)?;
                 evaluations += 1;
                 trials += 1;

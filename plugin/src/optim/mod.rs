@@ -2,6 +2,7 @@
 
 mod adam;
 mod lbfgs;
+mod vector;
 
 pub use adam::Adam;
 pub use lbfgs::Lbfgs;
@@ -73,10 +74,6 @@ impl Optimiser {
             Optimiser::Adam(a) => format!("adam (learning rate {})", a.learning_rate),
         }
     }
-}
-
-pub(crate) fn dot(a: &[f32], b: &[f32]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum()
 }
 
 #[cfg(test)]
