@@ -158,8 +158,7 @@ impl Network {
 
     /// Allocates the buffers for `height` x `width` images (multiples of 16, at least 16).
     pub fn pass(&self, height: usize, width: usize) -> Result<Pass> {
-        let on_gpu = self.provider == Provider::Cuda;
-        Pass::new(&self.forward, &self.backward, &self.layers, &self.taps, on_gpu, height, width)
+        Pass::new(&self.forward, &self.backward, &self.layers, &self.taps, self.provider, height, width)
     }
 
     /// Runs the forward graph on the pass's image, filling its feature maps.

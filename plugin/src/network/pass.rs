@@ -15,6 +15,7 @@ use ort::session::{IoBinding, Session};
 use ort::value::Tensor;
 
 use crate::error::{EngineError, Result, ort_context};
+use crate::runtime::Provider;
 
 /// A read-only view of one feature map: `channels` rows of `height * width` values.
 #[derive(Debug, Clone, Copy)]
@@ -31,7 +32,7 @@ pub struct FeatureMap<'a> {
 
 /// The buffers of one image size.
 ///
-/// On a GPU provider, the feature maps no loss reads stay on the device: the forward graph writes them to device
+/// On CUDA, the feature maps no loss reads stay on the device: the forward graph writes them to device
 /// memory and the backward graph reads them there; only the loss taps cross to the host. With graph losses
 /// attached ([`Pass::attach_graph_losses`]) the taps stay there too.
 pub struct Pass {
@@ -41,7 +42,10 @@ pub struct Pass {
     relus: Vec<(Layer, Tensor<f32>)>,
     gradients: Vec<(Layer, Tensor<f32>)>,
     image_gradient: Tensor<f32>,
-    on_gpu: bool,
+    /// Inputs are copied to the device when bound (any GPU provider): changing ones are bound before each run.
+    copies_at_binding: bool,
+    /// Feature maps can be left in device memory between graphs (CUDA).
+    device_memory: bool,
     device_resident: Vec<Layer>,
     forward_binding: IoBinding,
     backward_binding: IoBinding,
@@ -98,7 +102,7 @@ impl Pass {
         backward: &Session,
         layers: &[Layer],
         taps: &[Layer],
-        on_gpu: bool,
+        provider: Provider,
         height: usize,
         width: usize,
     ) -> Result<Self> {
@@ -117,8 +121,9 @@ impl Pass {
         };
         let image = new_tensor([1, 3, height, width])?;
         let image_gradient = new_tensor([1, 3, height, width])?;
+        let device_memory = provider == Provider::Cuda;
         let (host_layers, device_resident): (Vec<Layer>, Vec<Layer>) =
-            layers.iter().partition(|layer| !on_gpu || taps.contains(layer));
+            layers.iter().partition(|layer| !device_memory || taps.contains(layer));
         let relus = host_layers
             .iter()
             .map(|&layer| Ok((layer, new_tensor(feature_shape(layer, height, width))?)))
@@ -135,7 +140,8 @@ impl Pass {
             relus,
             gradients,
             image_gradient,
-            on_gpu,
+            copies_at_binding: !matches!(provider, Provider::Cpu | Provider::Auto),
+            device_memory,
             device_resident,
             forward_binding: forward.create_binding().map_err(ort_context("binding the forward graph"))?,
             backward_binding: backward.create_binding().map_err(ort_context("binding the backward graph"))?,
@@ -206,7 +212,7 @@ impl Pass {
 
     /// The forward binding, with the image bound again on a GPU (its copy there is made at binding).
     pub(super) fn forward_binding(&mut self) -> Result<&IoBinding> {
-        if self.on_gpu {
+        if self.copies_at_binding {
             self.forward_binding.bind_input(IMAGE_INPUT, &self.image).map_err(ort_context("binding the image"))?;
         }
         Ok(&self.forward_binding)
@@ -222,7 +228,7 @@ impl Pass {
         for (name, value) in on_device {
             next.bind_input(name, &value).map_err(ort_context("passing a GPU feature map"))?;
         }
-        if self.on_gpu {
+        if self.copies_at_binding {
             for (layer, tensor) in self.relus.iter().filter(|(l, _)| !self.device_resident.contains(l)) {
                 next.bind_input(layer.relu_name(), tensor).map_err(ort_context("binding a saved feature map"))?;
             }
@@ -237,7 +243,7 @@ impl Pass {
 
     /// The backward binding, with the tap gradients bound again on a GPU.
     pub(super) fn backward_binding(&mut self) -> Result<&IoBinding> {
-        if self.on_gpu {
+        if self.copies_at_binding {
             for (layer, tensor) in &self.gradients {
                 self.backward_binding
                     .bind_input(gradient_input(*layer), tensor)
@@ -264,7 +270,7 @@ impl Pass {
     }
 
     /// Binds `session` (a loss-and-backward graph of `layout`) with its constant `inputs`: from now on each
-    /// evaluation runs the forward graph and that one, and on a GPU the taps stay on the device.
+    /// evaluation runs the forward graph and that one, and on CUDA the taps stay on the device.
     pub(super) fn attach_graph_losses(
         &mut self,
         session: &Session,
@@ -293,7 +299,7 @@ impl Pass {
         binding.bind_output(STYLE_LOSS, &mut style_loss).map_err(context())?;
         binding.bind_output(CONTENT_LOSS, &mut content_loss).map_err(context())?;
         binding.bind_output(IMAGE_GRADIENT, &mut self.image_gradient).map_err(context())?;
-        if self.on_gpu {
+        if self.device_memory {
             let device = gpu_memory()?;
             for (layer, _) in &self.relus {
                 self.forward_binding.bind_output_to_device(layer.relu_name(), &device).map_err(context())?;
@@ -310,7 +316,7 @@ impl Pass {
 
     /// Back to host losses: the taps are written to host memory again (for the next image's targets).
     pub(super) fn detach_graph_losses(&mut self) -> Result<()> {
-        if self.graph_losses.take().is_some() && self.on_gpu {
+        if self.graph_losses.take().is_some() && self.device_memory {
             for (layer, tensor) in &mut self.relus {
                 self.forward_binding
                     .bind_output(layer.relu_name(), &mut *tensor)
