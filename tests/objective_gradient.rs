@@ -5,7 +5,7 @@ mod support;
 
 use nst::image_io::Planar;
 use nst::network::Network;
-use nst::objective::{LossSettings, StyleObjective, Targets};
+use nst::objective::{LossSettings, StyleObjective, Targets, WorkingMasks};
 use nst::runtime::{Provider, SessionOptions};
 use nst_onnx::random::random_vgg19;
 use nst_onnx::{Layer, Pooling, Vgg19};
@@ -166,8 +166,17 @@ fn objective_gradient_matches_finite_differences_of_the_f64_objective() {
     assert!(worst <= 1e-3, "worst relative error {worst:.3e}");
 }
 
+/// Complementary left/right style masks and a content mask fading from top to bottom, at `SIZE`.
+fn masks() -> WorkingMasks {
+    let left: Vec<f32> = (0..SIZE * SIZE).map(|i| if i % SIZE < SIZE / 2 { 1.0 } else { 0.1 }).collect();
+    let right = left.iter().map(|m| 1.1 - m).collect();
+    let content = (0..SIZE * SIZE).map(|i| (i / SIZE) as f32 / SIZE as f32).collect();
+    WorkingMasks { style: vec![left, right], content: Some(content) }
+}
+
 /// The loss-and-backward graph (what a GPU runs) against the Rust losses (the reference), on the CPU provider:
-/// same terms, same image gradient, for both poolings and with a layer that is both a content and a style tap.
+/// same terms, same image gradient, for both poolings, with a layer that is both a content and a style tap, and
+/// with style and content masks (guided Gram matrices of two styles, per-position content weights).
 #[test]
 fn graph_losses_match_the_rust_losses() {
     let env = ort_environment();
@@ -175,9 +184,19 @@ fn graph_losses_match_the_rust_losses() {
     let mut rng = TestRng(33);
     let (content, style, start) =
         (random_image(&mut rng, SIZE), random_image(&mut rng, SIZE), random_image(&mut rng, SIZE));
+    let second_style = random_image(&mut rng, SIZE);
     let mut shared_tap = settings();
     shared_tap.style_layers.push((Layer::parse("relu4_2").unwrap(), 0.5));
-    for (pooling, settings) in [(Pooling::Max, settings()), (Pooling::Average, shared_tap)] {
+    let cases = [
+        (Pooling::Max, settings(), WorkingMasks::default()),
+        (Pooling::Average, shared_tap, WorkingMasks::default()),
+        (Pooling::Max, settings(), masks()),
+    ];
+    for (pooling, settings, masks) in cases {
+        let styles = match masks.style.len() {
+            0 => vec![(style.clone(), 1.0)],
+            _ => vec![(style.clone(), 1.0), (second_style.clone(), 2.0)],
+        };
         let options = SessionOptions { provider: Provider::Cpu, threads: 2, low_memory: false };
         let mut results = Vec::new();
         for in_graph in [false, true] {
@@ -186,9 +205,7 @@ fn graph_losses_match_the_rust_losses() {
                 network.use_graph_losses(&model);
             }
             let mut pass = network.pass(SIZE, SIZE).unwrap();
-            let styles = [(style.clone(), 1.0)];
-            let targets =
-                Targets::compute(&mut network, &mut pass, &settings, &content, &styles, &Default::default()).unwrap();
+            let targets = Targets::compute(&mut network, &mut pass, &settings, &content, &styles, &masks).unwrap();
             let mut objective = StyleObjective::new(&mut network, pass, settings.clone(), targets).unwrap();
             assert_eq!(objective.losses_in_graph(), in_graph);
             let mut gradient = vec![0.0f32; start.rgb.len()];
@@ -207,8 +224,9 @@ fn graph_losses_match_the_rust_losses() {
         let difference: Vec<f32> = rust_gradient.iter().zip(graph_gradient).map(|(a, b)| a - b).collect();
         let gradient_error = norm(&difference) / norm(rust_gradient);
         println!(
-            "{} pooling: style {:.6e} vs {:.6e}, content {:.6e} vs {:.6e}, gradient relative error {gradient_error:.2e}",
+            "{} pooling, {} style masks: style {:.6e} vs {:.6e}, content {:.6e} vs {:.6e}, gradient error {gradient_error:.2e}",
             pooling.name(),
+            masks.style.len(),
             rust.style,
             graph.style,
             rust.content,

@@ -28,9 +28,11 @@ fn exported_graphs_pass_onnx_full_check() {
     }
     let losses = dir.path().join("loss_backward.onnx");
     let content = Layer::parse("relu4_2").unwrap();
-    let style: Vec<Layer> = taps.iter().copied().filter(|l| *l != content).collect();
-    std::fs::write(&losses, encode(&nst_onnx::loss::loss_backward_graph(&model, content, &style, Pooling::Max)))
-        .unwrap();
+    // Every kind of term: plain and masked style terms (two on one layer), a masked content term.
+    let mut style_terms: Vec<(Layer, bool)> = taps.iter().filter(|l| **l != content).map(|l| (*l, false)).collect();
+    style_terms.extend([(taps[0], true), (taps[2], true)]);
+    let layout = nst_onnx::loss::LossLayout { content_layer: content, content_masked: true, style_terms };
+    std::fs::write(&losses, encode(&nst_onnx::loss::loss_backward_graph(&model, &layout, Pooling::Max))).unwrap();
     paths.push(losses);
     let probe = dir.path().join("matmul_probe.onnx");
     std::fs::write(&probe, encode(&nst_onnx::probe::matmul_probe(64))).unwrap();

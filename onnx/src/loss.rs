@@ -3,9 +3,10 @@
 //!
 //! On a GPU this keeps every feature map on the device: the forward graph's outputs go straight in, and only
 //! the image gradient and two scalars come back. The formulas are those of the engine's Rust losses (the
-//! reference): per style layer `scale/4 * sum (G - A)^2` with gradient `scale * (G - A) F`, where
-//! `G = F F^T` and `scale = weight / (N M)^2`; content `weight/2 * sum (F - P)^2` with gradient
-//! `weight * (F - P)`.
+//! reference): per style term `scale/4 * sum (G - A)^2` with gradient `scale * (G - A) F`, where `G = F F^T`
+//! and `scale = weight / (N M)^2`; content `weight/2 * sum (F - P)^2` with gradient `weight * (F - P)`. A
+//! masked style term (spatial control) uses `F m` for `F` in `G` and `F m^2` in the gradient, with its target
+//! and scale computed for the mask's mass by the caller; a masked content term weighs each position by `c`.
 
 use crate::backward::{add_backward, gradient_input};
 use crate::graph::{Dim, GraphBuilder, feature_dims, int, ints};
@@ -20,26 +21,44 @@ pub const CONTENT_LOSS: &str = "content_loss";
 pub const CONTENT_TARGET: &str = "content_target";
 /// Input: the content weight (alpha), `[1]`.
 pub const CONTENT_WEIGHT: &str = "content_weight";
+/// Input of a masked content term: the per-position weight `c`, `[1, 1, h, w]` at the content layer.
+pub const CONTENT_MASK: &str = "content_mask";
 
-/// Input: the Gram target `A` of the `index`-th style layer, `channels x channels`.
+/// Input: the Gram target `A` of the `index`-th style term, `channels x channels`.
 pub fn style_target_input(index: usize) -> String {
     format!("style_target_{index}")
 }
 
-/// Input: `weight / (N M)^2` of the `index`-th style layer, `[1]`.
+/// Input: `weight / (N M)^2` of the `index`-th style term, `[1]`.
 pub fn style_scale_input(index: usize) -> String {
     format!("style_scale_{index}")
 }
 
-/// The graph for a content loss at `content_layer` and one style loss per entry of `style_layers` (in that
-/// order: the inputs are numbered by it), followed by the backward pass to the image.
-pub fn loss_backward_graph(
-    model: &Vgg19,
-    content_layer: Layer,
-    style_layers: &[Layer],
-    pooling: Pooling,
-) -> ModelProto {
-    let mut taps: Vec<Layer> = style_layers.to_vec();
+/// Input of a masked style term: the mask `m` of the `index`-th term, `[1, 1, h, w]` at its layer.
+pub fn style_mask_input(index: usize) -> String {
+    format!("style_mask_{index}")
+}
+
+/// Which loss terms a loss-and-backward graph computes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LossLayout {
+    /// The content loss's layer.
+    pub content_layer: Layer,
+    /// Whether the content loss weighs positions by a mask.
+    pub content_masked: bool,
+    /// One style term per entry (a layer, and whether a mask guides it), numbered in this order.
+    pub style_terms: Vec<(Layer, bool)>,
+}
+
+fn mask_dims(layer: Layer) -> Vec<Dim> {
+    feature_dims(1, layer.downsampling())
+}
+
+/// The graph for `layout`'s content loss and style terms (inputs numbered in the layout's order), followed by
+/// the backward pass to the image.
+pub fn loss_backward_graph(model: &Vgg19, layout: &LossLayout, pooling: Pooling) -> ModelProto {
+    let (content_layer, style_terms) = (layout.content_layer, &layout.style_terms);
+    let mut taps: Vec<Layer> = style_terms.iter().map(|(layer, _)| *layer).collect();
     taps.push(content_layer);
     taps.sort();
     taps.dedup();
@@ -49,14 +68,24 @@ pub fn loss_backward_graph(
     let mut contributions: Vec<(Layer, String)> = Vec::new();
 
     let mut style_losses = Vec::new();
-    for (index, &layer) in style_layers.iter().enumerate() {
+    for (index, &(layer, masked)) in style_terms.iter().enumerate() {
         let channels = layer.channels().1 as i64;
         let (target, scale) = (style_target_input(index), style_scale_input(index));
         graph.input(&target, &[Dim::Fixed(channels), Dim::Fixed(channels)]);
         graph.input(&scale, &[Dim::Fixed(1)]);
         let relu = layer.relu_name();
+        // A mask weighs the features in the Gram matrix (F m) and once more in the gradient (F m^2).
+        let (gram_input, gradient_input) = if masked {
+            let mask = style_mask_input(index);
+            graph.input(&mask, &mask_dims(layer));
+            let weighted = graph.op("Mul", &[&relu, &mask], vec![]);
+            let twice = graph.op("Mul", &[&weighted, &mask], vec![]);
+            (weighted, twice)
+        } else {
+            (relu.clone(), relu.clone())
+        };
         let flat_shape = graph.constant_i64(&format!("flat_shape_{index}"), &[2], &[channels, -1]);
-        let features = graph.op("Reshape", &[&relu, &flat_shape], vec![]);
+        let features = graph.op("Reshape", &[&gram_input, &flat_shape], vec![]);
         let transposed = graph.op("Transpose", &[&features], vec![ints("perm", &[1, 0])]);
         let gram = graph.op("MatMul", &[&features, &transposed], vec![]);
         let difference = graph.op("Sub", &[&gram, &target], vec![]);
@@ -64,7 +93,8 @@ pub fn loss_backward_graph(
         let sum = graph.op("ReduceSum", &[&squared], vec![int("keepdims", 0)]);
         let quarter_sum = graph.op("Mul", &[&sum, &quarter], vec![]);
         style_losses.push(graph.op("Mul", &[&quarter_sum, &scale], vec![]));
-        let product = graph.op("MatMul", &[&difference, &features], vec![]);
+        let factor = if masked { graph.op("Reshape", &[&gradient_input, &flat_shape], vec![]) } else { features };
+        let product = graph.op("MatMul", &[&difference, &factor], vec![]);
         let scaled = graph.op("Mul", &[&product, &scale], vec![]);
         let shape = graph.op("Shape", &[&relu], vec![]);
         contributions.push((layer, graph.op("Reshape", &[&scaled, &shape], vec![])));
@@ -80,11 +110,18 @@ pub fn loss_backward_graph(
     graph.input(CONTENT_TARGET, &feature_dims(content_layer.channels().1, content_layer.downsampling()));
     graph.input(CONTENT_WEIGHT, &[Dim::Fixed(1)]);
     let difference = graph.op("Sub", &[&content_layer.relu_name(), CONTENT_TARGET], vec![]);
-    let squared = graph.op("Mul", &[&difference, &difference], vec![]);
+    // A content mask weighs each position's squared difference and so its gradient: c (F - P).
+    let weighted = if layout.content_masked {
+        graph.input(CONTENT_MASK, &mask_dims(content_layer));
+        graph.op("Mul", &[&difference, CONTENT_MASK], vec![])
+    } else {
+        difference.clone()
+    };
+    let squared = graph.op("Mul", &[&weighted, &difference], vec![]);
     let sum = graph.op("ReduceSum", &[&squared], vec![int("keepdims", 0)]);
     let half_sum = graph.op("Mul", &[&sum, &half], vec![]);
     graph.op_into("Mul", &[&half_sum, CONTENT_WEIGHT], CONTENT_LOSS, vec![]);
-    contributions.push((content_layer, graph.op("Mul", &[&difference, CONTENT_WEIGHT], vec![])));
+    contributions.push((content_layer, graph.op("Mul", &[&weighted, CONTENT_WEIGHT], vec![])));
 
     for &tap in &taps {
         let parts: Vec<&str> = contributions.iter().filter(|(l, _)| *l == tap).map(|(_, g)| g.as_str()).collect();
@@ -94,9 +131,9 @@ pub fn loss_backward_graph(
     graph.output(CONTENT_LOSS, &[Dim::Fixed(1)]);
     add_backward(&mut graph, model, &taps, pooling);
     graph.into_model(&format!(
-        "losses (content at {}, {} style layers) and VGG19 backward ({} pooling) of {}",
+        "losses (content at {}, {} style terms) and VGG19 backward ({} pooling) of {}",
         content_layer.relu_name(),
-        style_layers.len(),
+        style_terms.len(),
         pooling.name(),
         model.description
     ))

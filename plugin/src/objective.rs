@@ -13,7 +13,7 @@ use crate::losses::content::content_loss;
 use crate::losses::mask::{mask_pyramid, masked_content_loss, masked_style_loss};
 use crate::losses::style::{StyleTarget, style_loss};
 use crate::losses::total_variation::total_variation;
-use crate::network::{GraphLossInputs, LossLayout, Network, Pass};
+use crate::network::{GraphLossInputs, GraphStyleInput, LossLayout, Network, Pass};
 use crate::optim::Differentiable;
 use crate::style_grams::StyleGrams;
 use crate::tiling::{Rect, crop};
@@ -178,11 +178,45 @@ impl Targets {
     }
 }
 
-impl Targets {
-    /// Whether every loss applies everywhere (one blended target per style layer, uniform content weight).
-    pub fn unmasked(&self) -> bool {
-        self.content_mask.is_none() && self.style.iter().all(|terms| terms.len() == 1 && terms[0].mask.is_none())
+/// One style term for the loss graph: its Gram target and `weight / (N M)^2`, both for the mask's mass
+/// `M = sum m^2` where a mask guides it (as the Rust losses compute them), and the mask.
+type GraphStyleTerm<'t> = (Vec<f32>, f32, Option<&'t [f32]>);
+
+/// The loss graph's layout and its style terms for these targets.
+fn graph_style_terms<'t>(
+    settings: &LossSettings,
+    targets: &'t Targets,
+    width: usize,
+    height: usize,
+) -> (LossLayout, Vec<GraphStyleTerm<'t>>) {
+    let mut style_terms = Vec::new();
+    let mut inputs = Vec::new();
+    for ((layer, layer_weight), terms) in settings.style_layers.iter().zip(&targets.style) {
+        let scale = 1usize << layer.downsampling();
+        let positions = (width / scale) * (height / scale);
+        for term in terms {
+            let weight = settings.style_weight * layer_weight * term.share;
+            let (gram, mass) = match &term.mask {
+                None => (term.target.gram.clone(), positions as f64),
+                Some(mask) => {
+                    let mass: f64 = mask.iter().map(|m| (*m as f64) * (*m as f64)).sum();
+                    let target_scale = (mass / positions as f64) as f32;
+                    (term.target.gram.iter().map(|a| a * target_scale).collect(), mass)
+                }
+            };
+            // An empty mask contributes nothing (the Rust loss returns zero for it).
+            let nm2 = (term.target.channels as f64 * mass).powi(2);
+            let scale = if mass <= 1e-12 { 0.0 } else { (weight as f64 / nm2) as f32 };
+            style_terms.push((*layer, term.mask.is_some()));
+            inputs.push((gram, scale, term.mask.as_deref()));
+        }
     }
+    let layout = LossLayout {
+        content_layer: settings.content_layer,
+        content_masked: targets.content_mask.is_some(),
+        style_terms,
+    };
+    (layout, inputs)
 }
 
 /// The objective the optimiser minimises, with the buffers it reuses on every evaluation.
@@ -209,29 +243,20 @@ pub struct PhaseTimes {
 }
 
 impl<'a> StyleObjective<'a> {
-    /// An objective over `pass`'s image size. Where the network runs losses as a graph (a GPU) and no spatial
-    /// mask needs the host, the losses are attached to the pass as its loss-and-backward graph.
+    /// An objective over `pass`'s image size. Where the network runs its losses as a graph (a GPU), they are
+    /// attached to the pass as its loss-and-backward graph.
     pub fn new(network: &'a mut Network, mut pass: Pass, settings: LossSettings, targets: Targets) -> Result<Self> {
-        if network.graph_losses() && targets.unmasked() {
-            let layout = LossLayout {
-                content_layer: settings.content_layer,
-                style_layers: settings.style_layers.iter().map(|(layer, _)| *layer).collect(),
+        if network.graph_losses() {
+            let (layout, style) = graph_style_terms(&settings, &targets, pass.width(), pass.height());
+            let inputs = GraphLossInputs {
+                content_target: &targets.content,
+                content_weight: settings.content_weight,
+                content_mask: targets.content_mask.as_deref(),
+                style: style
+                    .iter()
+                    .map(|(target, scale, mask)| GraphStyleInput { target, scale: *scale, mask: *mask })
+                    .collect(),
             };
-            let style = settings
-                .style_layers
-                .iter()
-                .zip(&targets.style)
-                .map(|((layer, layer_weight), terms)| {
-                    let term = &terms[0];
-                    let scale = 1usize << layer.downsampling();
-                    let positions = (pass.height() / scale) * (pass.width() / scale);
-                    let weight = settings.style_weight * layer_weight * term.share;
-                    let nm2 = (term.target.channels as f64 * positions as f64).powi(2);
-                    (term.target.gram.as_slice(), (weight as f64 / nm2) as f32)
-                })
-                .collect();
-            let inputs =
-                GraphLossInputs { content_target: &targets.content, content_weight: settings.content_weight, style };
             network.attach_graph_losses(&mut pass, layout, &inputs)?;
         }
         let gram_scratch =

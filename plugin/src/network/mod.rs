@@ -5,7 +5,8 @@
 
 mod pass;
 
-pub use pass::{FeatureMap, GraphLossInputs, LossLayout, Pass};
+pub use nst_onnx::loss::LossLayout;
+pub use pass::{FeatureMap, GraphLossInputs, GraphStyleInput, Pass};
 
 use nst_onnx::backward::backward_graph;
 use nst_onnx::forward::forward_graph;
@@ -111,7 +112,7 @@ impl Network {
         }
     }
 
-    /// Whether objectives on this network run their losses as a graph (where no spatial mask needs the host).
+    /// Whether objectives on this network run their losses as a graph.
     pub fn graph_losses(&self) -> bool {
         self.graph_loss_model.is_some()
     }
@@ -128,7 +129,7 @@ impl Network {
             .as_ref()
             .ok_or_else(|| EngineError::InvalidArgument("this network runs its losses in Rust".into()))?;
         if !self.loss_sessions.iter().any(|(l, _)| *l == layout) {
-            let graph = loss_backward_graph(model, layout.content_layer, &layout.style_layers, self.pooling);
+            let graph = loss_backward_graph(model, &layout, self.pooling);
             let (session, _) = open_session(&self.env, &encode(&graph), self.options)?;
             self.loss_sessions.push((layout.clone(), session));
         }

@@ -9,7 +9,10 @@
 use nst_onnx::Layer;
 use nst_onnx::backward::{IMAGE_GRADIENT, gradient_input};
 use nst_onnx::forward::IMAGE_INPUT;
-use nst_onnx::loss::{CONTENT_LOSS, CONTENT_TARGET, CONTENT_WEIGHT, STYLE_LOSS, style_scale_input, style_target_input};
+use nst_onnx::loss::{
+    CONTENT_LOSS, CONTENT_MASK, CONTENT_TARGET, CONTENT_WEIGHT, LossLayout, STYLE_LOSS, style_mask_input,
+    style_scale_input, style_target_input,
+};
 use ort::memory::{AllocationDevice, Allocator, AllocatorType, MemoryInfo, MemoryType};
 use ort::session::{IoBinding, Session};
 use ort::value::Tensor;
@@ -60,23 +63,27 @@ struct GraphLossBinding {
     content_loss: Tensor<f32>,
 }
 
-/// Which losses a loss-and-backward graph computes: the content layer and the style layers in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LossLayout {
-    /// The content loss's layer.
-    pub content_layer: Layer,
-    /// One style loss per entry, numbered in this order.
-    pub style_layers: Vec<Layer>,
-}
-
-/// The constant inputs of a loss-and-backward graph for one image size.
+/// The constant inputs of a loss-and-backward graph for one image size, in its layout's order.
 pub struct GraphLossInputs<'a> {
     /// The content image's features at the content layer.
     pub content_target: &'a [f32],
     /// alpha.
     pub content_weight: f32,
-    /// Per style layer (in the layout's order): the Gram target and `weight / (N M)^2`.
-    pub style: Vec<(&'a [f32], f32)>,
+    /// The per-position content weight at the content layer, where the layout's content term is masked.
+    pub content_mask: Option<&'a [f32]>,
+    /// Per style term, in the layout's order.
+    pub style: Vec<GraphStyleInput<'a>>,
+}
+
+/// One style term's constant inputs.
+#[derive(Debug, Clone, Copy)]
+pub struct GraphStyleInput<'a> {
+    /// The Gram target (for the mask's mass where masked).
+    pub target: &'a [f32],
+    /// `weight / (N M)^2`, `M` the mask's mass where masked.
+    pub scale: f32,
+    /// The mask at the term's layer, where one guides it.
+    pub mask: Option<&'a [f32]>,
 }
 
 fn host_tensor(shape: &[usize], values: &[f32]) -> Result<Tensor<f32>> {
@@ -287,12 +294,22 @@ impl Pass {
             )
             .map_err(context())?;
         binding.bind_input(CONTENT_WEIGHT, &host_tensor(&[1], &[inputs.content_weight])?).map_err(context())?;
-        for (index, (layer, (gram, scale))) in layout.style_layers.iter().zip(&inputs.style).enumerate() {
+        let mask_shape = |layer: Layer| {
+            let [_, _, h, w] = feature_shape(layer, self.height, self.width);
+            [1, 1, h, w]
+        };
+        if let Some(mask) = inputs.content_mask {
+            binding.bind_input(CONTENT_MASK, &host_tensor(&mask_shape(content), mask)?).map_err(context())?;
+        }
+        for (index, ((layer, _), term)) in layout.style_terms.iter().zip(&inputs.style).enumerate() {
             let channels = layer.channels().1;
-            binding
-                .bind_input(style_target_input(index), &host_tensor(&[channels, channels], gram)?)
-                .map_err(context())?;
-            binding.bind_input(style_scale_input(index), &host_tensor(&[1], &[*scale])?).map_err(context())?;
+            let target = host_tensor(&[channels, channels], term.target)?;
+            binding.bind_input(style_target_input(index), &target).map_err(context())?;
+            binding.bind_input(style_scale_input(index), &host_tensor(&[1], &[term.scale])?).map_err(context())?;
+            if let Some(mask) = term.mask {
+                let mask = host_tensor(&mask_shape(*layer), mask)?;
+                binding.bind_input(style_mask_input(index), &mask).map_err(context())?;
+            }
         }
         let mut style_loss = host_tensor(&[1], &[0.0])?;
         let mut content_loss = host_tensor(&[1], &[0.0])?;
