@@ -1,4 +1,4 @@
-//! `nst bench`: seconds per evaluation against the machine's matrix-product peak, per size.
+//! `nst bench`: seconds per evaluation against the matrix-product peak of what runs the graphs, per size.
 
 use clap::Args;
 

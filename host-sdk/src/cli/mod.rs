@@ -27,7 +27,7 @@ enum Command {
     Stylize(Box<stylize::StylizeArgs>),
     /// Stylize many images: files, folders or globs, or a jobs.toml list; resumable and shardable.
     Batch(Box<batch::BatchArgs>),
-    /// Measure seconds per evaluation against this machine's matrix-product peak.
+    /// Measure seconds per evaluation against the matrix-product peak of the CPU or GPU that runs the graphs.
     Bench(Box<bench::BenchArgs>),
     /// List the bundled presets.
     Presets(PresetsArgs),
