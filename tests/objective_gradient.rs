@@ -4,7 +4,7 @@
 mod support;
 
 use nst::image_io::Planar;
-use nst::network::Network;
+use nst::network::{LossPlacement, Network};
 use nst::objective::{LossSettings, StyleObjective, Targets, WorkingMasks};
 use nst::runtime::{Provider, SessionOptions};
 use nst_onnx::random::random_vgg19;
@@ -180,7 +180,7 @@ fn masks() -> WorkingMasks {
 #[test]
 fn graph_losses_match_the_rust_losses() {
     let env = ort_environment();
-    let model = random_vgg19(7);
+    let model = std::sync::Arc::new(random_vgg19(7));
     let mut rng = TestRng(33);
     let (content, style, start) =
         (random_image(&mut rng, SIZE), random_image(&mut rng, SIZE), random_image(&mut rng, SIZE));
@@ -202,7 +202,7 @@ fn graph_losses_match_the_rust_losses() {
         for in_graph in [false, true] {
             let mut network = Network::new(&env, &model, &settings.taps(), pooling, options).unwrap();
             if in_graph {
-                network.use_graph_losses(&model);
+                network.place_losses(LossPlacement::Graph, &model);
             }
             let mut pass = network.pass(SIZE, SIZE).unwrap();
             let targets = Targets::compute(&mut network, &mut pass, &settings, &content, &styles, &masks).unwrap();

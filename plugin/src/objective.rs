@@ -10,7 +10,7 @@ use crate::error::{EngineError, Result};
 use crate::image_io::Planar;
 use crate::losses::LossTerms;
 use crate::losses::content::content_loss;
-use crate::losses::mask::{mask_pyramid, masked_content_loss, masked_style_loss};
+use crate::losses::mask::{self, mask_pyramid, masked_content_loss, masked_style_loss};
 use crate::losses::style::{StyleTarget, style_loss};
 use crate::losses::total_variation::total_variation;
 use crate::network::{GraphLossInputs, GraphStyleInput, LossLayout, Network, Pass};
@@ -199,14 +199,14 @@ fn graph_style_terms<'t>(
             let (gram, mass) = match &term.mask {
                 None => (term.target.gram.clone(), positions as f64),
                 Some(mask) => {
-                    let mass: f64 = mask.iter().map(|m| (*m as f64) * (*m as f64)).sum();
+                    let mass = mask::mass(mask);
                     let target_scale = (mass / positions as f64) as f32;
                     (term.target.gram.iter().map(|a| a * target_scale).collect(), mass)
                 }
             };
             // An empty mask contributes nothing (the Rust loss returns zero for it).
             let nm2 = (term.target.channels as f64 * mass).powi(2);
-            let scale = if mass <= 1e-12 { 0.0 } else { (weight as f64 / nm2) as f32 };
+            let scale = if mass <= mask::EMPTY_MASS { 0.0 } else { (weight as f64 / nm2) as f32 };
             style_terms.push((*layer, term.mask.is_some()));
             inputs.push((gram, scale, term.mask.as_deref()));
         }
@@ -285,7 +285,7 @@ impl<'a> StyleObjective<'a> {
 
     /// Gives the pass back, to be reused for the next image of the same size.
     pub fn into_pass(mut self) -> Result<Pass> {
-        self.network.detach_graph_losses(&mut self.pass)?;
+        self.pass.detach_graph_losses()?;
         Ok(self.pass)
     }
 

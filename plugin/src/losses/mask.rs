@@ -9,6 +9,14 @@
 use super::gram::{gram, scaled_product};
 use super::style::StyleTarget;
 
+/// Below this mass (`sum m^2`) a mask selects nothing and its guided loss is zero.
+pub(crate) const EMPTY_MASS: f64 = 1e-12;
+
+/// A mask's mass `sum m^2`: the number of positions a guided Gram matrix stands for.
+pub fn mass(mask: &[f32]) -> f64 {
+    mask.iter().map(|m| (*m as f64) * (*m as f64)).sum()
+}
+
 /// `mask` (`width x height`, values in [0, 1]) at each pooling level `0..levels`: level `d` is
 /// `(width >> d) x (height >> d)`, each value the mean of the 2x2 block below it (sizes are multiples of 16).
 pub fn mask_pyramid(mask: &[f32], width: usize, height: usize, levels: usize) -> Vec<Vec<f32>> {
@@ -46,8 +54,8 @@ pub fn masked_style_loss(
     gradient: &mut [f32],
 ) -> f64 {
     let channels = target.channels;
-    let mass: f64 = mask.iter().map(|m| (*m as f64) * (*m as f64)).sum();
-    if mass <= 1e-12 {
+    let mass = mass(mask);
+    if mass <= EMPTY_MASS {
         if !accumulate {
             gradient.fill(0.0);
         }

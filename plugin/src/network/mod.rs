@@ -5,6 +5,8 @@
 
 mod pass;
 
+use std::sync::Arc;
+
 pub use nst_onnx::loss::LossLayout;
 pub use pass::{FeatureMap, GraphLossInputs, GraphStyleInput, Pass};
 
@@ -55,8 +57,8 @@ pub struct Network {
     model: String,
     pooling: Pooling,
     options: SessionOptions,
-    /// The weights, kept only where losses run as graphs (built per loss layout on first use).
-    graph_loss_model: Option<Vgg19>,
+    /// The weights, shared with the engine's cache, where losses run as graphs (one per layout, on first use).
+    graph_loss_model: Option<Arc<Vgg19>>,
     loss_sessions: Vec<(LossLayout, Session)>,
     env: Environment,
 }
@@ -81,7 +83,6 @@ impl Network {
         // The backward pass must run where the forward did.
         let backward_options = SessionOptions { provider, ..options };
         let (backward, _) = open_session(env, &encode(&backward_model), backward_options)?;
-        let on_gpu = provider != Provider::Cpu;
         Ok(Network {
             forward,
             backward,
@@ -91,25 +92,21 @@ impl Network {
             model: model.description.clone(),
             pooling,
             options: backward_options,
-            graph_loss_model: on_gpu.then(|| model.clone()),
+            graph_loss_model: None,
             loss_sessions: Vec::new(),
             env: env.clone(),
         })
     }
 
-    /// Runs the losses as a graph on this network's provider also where it would not by default (the CPU), e.g.
-    /// to compare them with the Rust losses. `model` must be the one the network was built from.
-    pub fn use_graph_losses(&mut self, model: &Vgg19) {
-        self.graph_loss_model = Some(model.clone());
-    }
-
-    /// Places the losses: `Auto` keeps the provider's default, `Rust` and `Graph` force one.
-    pub fn place_losses(&mut self, placement: LossPlacement, model: &Vgg19) {
-        match placement {
-            LossPlacement::Auto => {}
-            LossPlacement::Rust => self.graph_loss_model = None,
-            LossPlacement::Graph => self.use_graph_losses(model),
-        }
+    /// Places the losses (a new network runs them in Rust): `Auto` as a graph on a GPU provider, `Graph` also on
+    /// the CPU (e.g. to compare with the Rust losses). `model` must be the one the network was built from.
+    pub fn place_losses(&mut self, placement: LossPlacement, model: &Arc<Vgg19>) {
+        let in_graph = match placement {
+            LossPlacement::Auto => self.provider != Provider::Cpu,
+            LossPlacement::Rust => false,
+            LossPlacement::Graph => true,
+        };
+        self.graph_loss_model = in_graph.then(|| model.clone());
     }
 
     /// Whether objectives on this network run their losses as a graph.
@@ -128,18 +125,16 @@ impl Network {
             .graph_loss_model
             .as_ref()
             .ok_or_else(|| EngineError::InvalidArgument("this network runs its losses in Rust".into()))?;
-        if !self.loss_sessions.iter().any(|(l, _)| *l == layout) {
-            let graph = loss_backward_graph(model, &layout, self.pooling);
-            let (session, _) = open_session(&self.env, &encode(&graph), self.options)?;
-            self.loss_sessions.push((layout.clone(), session));
-        }
-        let (_, session) = self.loss_sessions.iter().find(|(l, _)| *l == layout).expect("opened above");
-        pass.attach_graph_losses(session, layout, inputs)
-    }
-
-    /// Detaches graph losses from `pass` (the next image's targets need its taps on the host).
-    pub fn detach_graph_losses(&self, pass: &mut Pass) -> Result<()> {
-        pass.detach_graph_losses()
+        let index = match self.loss_sessions.iter().position(|(l, _)| *l == layout) {
+            Some(index) => index,
+            None => {
+                let graph = loss_backward_graph(model, &layout, self.pooling);
+                let (session, _) = open_session(&self.env, &encode(&graph), self.options)?;
+                self.loss_sessions.push((layout.clone(), session));
+                self.loss_sessions.len() - 1
+            }
+        };
+        pass.attach_graph_losses(&self.loss_sessions[index].1, layout, inputs)
     }
 
     /// The provider the sessions actually run on.

@@ -86,10 +86,14 @@ pub struct GraphStyleInput<'a> {
     pub mask: Option<&'a [f32]>,
 }
 
-fn host_tensor(shape: &[usize], values: &[f32]) -> Result<Tensor<f32>> {
+/// A host tensor holding `values` (zeros when `None`).
+fn host_tensor(shape: &[usize], values: Option<&[f32]>) -> Result<Tensor<f32>> {
     let mut tensor =
-        Tensor::<f32>::new(&Allocator::default(), shape.to_vec()).map_err(ort_context("allocating a loss input"))?;
-    tensor.extract_tensor_mut().1.copy_from_slice(values);
+        Tensor::<f32>::new(&Allocator::default(), shape.to_vec()).map_err(ort_context("allocating a host tensor"))?;
+    match values {
+        Some(values) => tensor.extract_tensor_mut().1.copy_from_slice(values),
+        None => tensor.extract_tensor_mut().1.fill(0.0),
+    }
     Ok(tensor)
 }
 
@@ -119,13 +123,7 @@ impl Pass {
             )));
         }
         let context = ort_context("allocating feature buffers");
-        let allocator = Allocator::default();
-        let new_tensor = |shape: [usize; 4]| -> Result<Tensor<f32>> {
-            let mut tensor =
-                Tensor::<f32>::new(&allocator, shape).map_err(ort_context("allocating feature buffers"))?;
-            tensor.extract_tensor_mut().1.fill(0.0);
-            Ok(tensor)
-        };
+        let new_tensor = |shape: [usize; 4]| host_tensor(&shape, None);
         let image = new_tensor([1, 3, height, width])?;
         let image_gradient = new_tensor([1, 3, height, width])?;
         let device_memory = provider == Provider::Cuda;
@@ -290,29 +288,29 @@ impl Pass {
         binding
             .bind_input(
                 CONTENT_TARGET,
-                &host_tensor(&feature_shape(content, self.height, self.width), inputs.content_target)?,
+                &host_tensor(&feature_shape(content, self.height, self.width), Some(inputs.content_target))?,
             )
             .map_err(context())?;
-        binding.bind_input(CONTENT_WEIGHT, &host_tensor(&[1], &[inputs.content_weight])?).map_err(context())?;
+        binding.bind_input(CONTENT_WEIGHT, &host_tensor(&[1], Some(&[inputs.content_weight]))?).map_err(context())?;
         let mask_shape = |layer: Layer| {
             let [_, _, h, w] = feature_shape(layer, self.height, self.width);
             [1, 1, h, w]
         };
         if let Some(mask) = inputs.content_mask {
-            binding.bind_input(CONTENT_MASK, &host_tensor(&mask_shape(content), mask)?).map_err(context())?;
+            binding.bind_input(CONTENT_MASK, &host_tensor(&mask_shape(content), Some(mask))?).map_err(context())?;
         }
         for (index, ((layer, _), term)) in layout.style_terms.iter().zip(&inputs.style).enumerate() {
             let channels = layer.channels().1;
-            let target = host_tensor(&[channels, channels], term.target)?;
+            let target = host_tensor(&[channels, channels], Some(term.target))?;
             binding.bind_input(style_target_input(index), &target).map_err(context())?;
-            binding.bind_input(style_scale_input(index), &host_tensor(&[1], &[term.scale])?).map_err(context())?;
+            binding.bind_input(style_scale_input(index), &host_tensor(&[1], Some(&[term.scale]))?).map_err(context())?;
             if let Some(mask) = term.mask {
-                let mask = host_tensor(&mask_shape(*layer), mask)?;
+                let mask = host_tensor(&mask_shape(*layer), Some(mask))?;
                 binding.bind_input(style_mask_input(index), &mask).map_err(context())?;
             }
         }
-        let mut style_loss = host_tensor(&[1], &[0.0])?;
-        let mut content_loss = host_tensor(&[1], &[0.0])?;
+        let mut style_loss = host_tensor(&[1], None)?;
+        let mut content_loss = host_tensor(&[1], None)?;
         binding.bind_output(STYLE_LOSS, &mut style_loss).map_err(context())?;
         binding.bind_output(CONTENT_LOSS, &mut content_loss).map_err(context())?;
         binding.bind_output(IMAGE_GRADIENT, &mut self.image_gradient).map_err(context())?;
@@ -332,7 +330,7 @@ impl Pass {
     }
 
     /// Back to host losses: the taps are written to host memory again (for the next image's targets).
-    pub(super) fn detach_graph_losses(&mut self) -> Result<()> {
+    pub(crate) fn detach_graph_losses(&mut self) -> Result<()> {
         if self.graph_losses.take().is_some() && self.device_memory {
             for (layer, tensor) in &mut self.relus {
                 self.forward_binding
