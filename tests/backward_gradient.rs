@@ -8,7 +8,7 @@
 
 mod support;
 
-use nst::network::Network;
+use nst::network::{LossPlacement, Network};
 use nst::runtime::{Provider, SessionOptions};
 use nst_onnx::random::random_vgg19;
 use nst_onnx::{Layer, Pooling};
@@ -42,9 +42,9 @@ fn reference_objective(
 
 fn check(pooling: Pooling) {
     let env = ort_environment();
-    let model = random_vgg19(3);
+    let model = std::sync::Arc::new(random_vgg19(3));
     let options = SessionOptions { provider: Provider::Cpu, threads: 2, low_memory: false };
-    let mut network = Network::new(&env, &model, &tap_layers(), pooling, options).unwrap();
+    let mut network = Network::new(&env, &model, &tap_layers(), pooling, options, LossPlacement::Rust).unwrap();
     let mut pass = network.pass(SIZE, SIZE).unwrap();
     let mut rng = TestRng(11);
     let image: Vec<f32> = (0..3 * SIZE * SIZE).map(|_| rng.unit()).collect();

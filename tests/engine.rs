@@ -71,10 +71,11 @@ fn cancelling_stops_after_the_iteration_that_asked() {
 #[test]
 fn an_unavailable_gpu_provider_is_reported_not_silently_replaced() {
     let env = ort_environment();
-    let model = nst_onnx::random::random_vgg19(0);
+    let model = std::sync::Arc::new(nst_onnx::random::random_vgg19(0));
     let taps = [nst_onnx::Layer::parse("relu1_1").unwrap()];
     let options = SessionOptions { provider: Provider::Cuda, threads: 1, low_memory: false };
-    match nst::network::Network::new(&env, &model, &taps, nst_onnx::Pooling::Max, options) {
+    let placement = nst::network::LossPlacement::Auto;
+    match nst::network::Network::new(&env, &model, &taps, nst_onnx::Pooling::Max, options, placement) {
         Ok(network) => assert_eq!(network.provider(), Provider::Cuda),
         Err(err) => {
             let message = err.to_string();

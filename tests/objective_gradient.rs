@@ -3,6 +3,8 @@
 
 mod support;
 
+use std::sync::Arc;
+
 use nst::image_io::Planar;
 use nst::network::{LossPlacement, Network};
 use nst::objective::{LossSettings, StyleObjective, Targets, WorkingMasks};
@@ -103,7 +105,7 @@ impl<'a> Reference<'a> {
 #[test]
 fn objective_gradient_matches_finite_differences_of_the_f64_objective() {
     let env = ort_environment();
-    let model = random_vgg19(5);
+    let model = Arc::new(random_vgg19(5));
     let pooling = Pooling::Average;
     let settings = settings();
     let mut rng = TestRng(21);
@@ -111,7 +113,7 @@ fn objective_gradient_matches_finite_differences_of_the_f64_objective() {
         (random_image(&mut rng, SIZE), random_image(&mut rng, SIZE), random_image(&mut rng, SIZE));
 
     let options = SessionOptions { provider: Provider::Cpu, threads: 2, low_memory: false };
-    let mut network = Network::new(&env, &model, &settings.taps(), pooling, options).unwrap();
+    let mut network = Network::new(&env, &model, &settings.taps(), pooling, options, LossPlacement::Rust).unwrap();
     let mut pass = network.pass(SIZE, SIZE).unwrap();
     let targets =
         Targets::compute(&mut network, &mut pass, &settings, &content, &[(style.clone(), 1.0)], &Default::default())
@@ -180,7 +182,7 @@ fn masks() -> WorkingMasks {
 #[test]
 fn graph_losses_match_the_rust_losses() {
     let env = ort_environment();
-    let model = std::sync::Arc::new(random_vgg19(7));
+    let model = Arc::new(random_vgg19(7));
     let mut rng = TestRng(33);
     let (content, style, start) =
         (random_image(&mut rng, SIZE), random_image(&mut rng, SIZE), random_image(&mut rng, SIZE));
@@ -200,10 +202,8 @@ fn graph_losses_match_the_rust_losses() {
         let options = SessionOptions { provider: Provider::Cpu, threads: 2, low_memory: false };
         let mut results = Vec::new();
         for in_graph in [false, true] {
-            let mut network = Network::new(&env, &model, &settings.taps(), pooling, options).unwrap();
-            if in_graph {
-                network.place_losses(LossPlacement::Graph, &model);
-            }
+            let placement = if in_graph { LossPlacement::Graph } else { LossPlacement::Rust };
+            let mut network = Network::new(&env, &model, &settings.taps(), pooling, options, placement).unwrap();
             let mut pass = network.pass(SIZE, SIZE).unwrap();
             let targets = Targets::compute(&mut network, &mut pass, &settings, &content, &styles, &masks).unwrap();
             let mut objective = StyleObjective::new(&mut network, pass, settings.clone(), targets).unwrap();
@@ -212,8 +212,8 @@ fn graph_losses_match_the_rust_losses() {
             // Two evaluations: the second must see the new image, not a copy bound earlier.
             objective.evaluate_terms(&content.rgb, &mut gradient).unwrap();
             let terms = objective.evaluate_terms(&start.rgb, &mut gradient).unwrap();
-            // The pass goes back to host losses and serves the next image's targets.
-            let mut pass = objective.into_pass().unwrap();
+            // The pass is released by the objective and serves the next image's targets.
+            let mut pass = objective.into_pass();
             assert!(!pass.has_graph_losses());
             Targets::compute(&mut network, &mut pass, &settings, &style, &styles, &Default::default()).unwrap();
             results.push((terms, gradient));
@@ -244,7 +244,7 @@ fn graph_losses_match_the_rust_losses() {
 #[test]
 fn low_memory_sessions_compute_the_same_objective() {
     let env = ort_environment();
-    let model = random_vgg19(9);
+    let model = Arc::new(random_vgg19(9));
     let settings = settings();
     let mut rng = TestRng(45);
     let (content, style, start) =
@@ -252,7 +252,8 @@ fn low_memory_sessions_compute_the_same_objective() {
     let mut results = Vec::new();
     for low_memory in [false, true] {
         let options = SessionOptions { provider: Provider::Cpu, threads: 2, low_memory };
-        let mut network = Network::new(&env, &model, &settings.taps(), Pooling::Max, options).unwrap();
+        let mut network =
+            Network::new(&env, &model, &settings.taps(), Pooling::Max, options, LossPlacement::Auto).unwrap();
         let mut pass = network.pass(SIZE, SIZE).unwrap();
         let styles = [(style.clone(), 1.0)];
         let targets =

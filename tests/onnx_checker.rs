@@ -1,4 +1,4 @@
-//! The exported graphs (both poolings, the loss-and-backward graph and the matrix-product probe) pass ONNX's own
+//! The exported graphs (forward, backward and evaluation graphs in both poolings, and the matrix-product probe) pass ONNX's own
 //! checker with full shape inference.
 
 mod support;
@@ -26,18 +26,20 @@ fn exported_graphs_pass_onnx_full_check() {
         std::fs::write(&backward, encode(&backward_graph(&model, &taps, pooling).unwrap())).unwrap();
         paths.extend([forward, backward]);
     }
-    let losses = dir.path().join("loss_backward.onnx");
     let content = Layer::parse("relu4_2").unwrap();
     // Every kind of term: plain and masked style terms (two on one layer), a masked content term.
     let mut style_terms: Vec<(Layer, bool)> = taps.iter().filter(|l| **l != content).map(|l| (*l, false)).collect();
     style_terms.extend([(taps[0], true), (taps[2], true)]);
     let layout = nst_onnx::loss::LossLayout { content_layer: content, content_masked: true, style_terms };
-    std::fs::write(&losses, encode(&nst_onnx::loss::loss_backward_graph(&model, &layout, Pooling::Max))).unwrap();
-    paths.push(losses);
+    for pooling in [Pooling::Max, Pooling::Average] {
+        let evaluation = dir.path().join(format!("evaluation_{}.onnx", pooling.name()));
+        std::fs::write(&evaluation, encode(&nst_onnx::evaluation::evaluation_graph(&model, &layout, pooling))).unwrap();
+        paths.push(evaluation);
+    }
     let probe = dir.path().join("matmul_probe.onnx");
     std::fs::write(&probe, encode(&nst_onnx::probe::matmul_probe(64))).unwrap();
     paths.push(probe);
     let refs: Vec<&std::path::Path> = paths.iter().map(|p| p.as_path()).collect();
     let report = run_python("check_models.py", &refs);
-    assert_eq!(report.lines().filter(|l| l.starts_with("checked")).count(), 6, "{report}");
+    assert_eq!(report.lines().filter(|l| l.starts_with("checked")).count(), 7, "{report}");
 }

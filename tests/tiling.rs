@@ -4,7 +4,7 @@
 mod support;
 
 use nst::image_io::{Planar, read_image};
-use nst::memory::{estimated_peak_mib, tiled_images_mib};
+use nst::memory::{MemoryMode, estimated_peak_mib, tiled_images_mib};
 use nst::objective::LossSettings;
 use nst::optim::Control;
 use nst::preset::load_preset;
@@ -30,7 +30,7 @@ fn deepest(losses: &LossSettings) -> Layer {
 
 /// A budget that fits `TILE`-pixel tiles of a `SIZE` image, but not the whole image nor larger tiles.
 fn tile_budget(losses: &LossSettings) -> u64 {
-    let need = estimated_peak_mib(deepest(losses), TILE, TILE, false) + tiled_images_mib(SIZE, SIZE);
+    let need = estimated_peak_mib(deepest(losses), TILE, TILE, MemoryMode::Arena) + tiled_images_mib(SIZE, SIZE);
     need.ceil() as u64 + 1
 }
 

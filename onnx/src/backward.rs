@@ -5,9 +5,9 @@
 //! output (0 or 1, one pass, no boolean tensor); max-pool backward is an `Equal` + `Cast` + `Mul` mask (faster
 //! than `Where` or pool indices).
 
-use crate::forward::layers_through;
-use crate::graph::{Dim, GraphBuilder, conv3x3, feature_dims, int, pool2x2, string};
-use crate::proto::{ModelProto, tensor_proto::DataType};
+use crate::forward::{image_dims, layers_through};
+use crate::graph::{GraphBuilder, conv3x3, feature_dims, int, pool2x2, string};
+use crate::proto::{AttributeProto, ModelProto, tensor_proto::DataType};
 use crate::vgg::{Layer, Pooling, Vgg19};
 
 /// Name of the output: `[1, 3, height, width]`, dL/dimage.
@@ -37,7 +37,10 @@ pub fn flipped_transposed(weight: &[f32], cin: usize, cout: usize) -> Vec<f32> {
 pub fn backward_graph(model: &Vgg19, taps: &[Layer], pooling: Pooling) -> Option<ModelProto> {
     let deepest = *taps.iter().max()?;
     let mut graph = GraphBuilder::new("nst_backward");
-    add_backward(&mut graph, model, taps, pooling);
+    for layer in layers_through(deepest) {
+        graph.input(&layer.relu_name(), &feature_dims(layer.channels().1, layer.downsampling()));
+    }
+    add_backward(&mut graph, model, taps, pooling, Masks::FromFeatures);
     for layer in layers_through(deepest).filter(|layer| taps.contains(layer)) {
         graph.input(&gradient_input(layer), &feature_dims(layer.channels().1, layer.downsampling()));
     }
@@ -49,26 +52,49 @@ pub fn backward_graph(model: &Vgg19, taps: &[Layer], pooling: Pooling) -> Option
     )))
 }
 
-/// Adds the backward pass to `graph`: the saved ReLU outputs as inputs, [`IMAGE_GRADIENT`] as output, and the
-/// gradient of each tap read from the tensor named [`gradient_input`] (a graph input, or a node's output).
-pub(crate) fn add_backward(graph: &mut GraphBuilder, model: &Vgg19, taps: &[Layer], pooling: Pooling) {
+/// Where the backward pass finds which positions pass a gradient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Masks {
+    /// Derived from the saved f32 ReLU outputs (tensors named [`Layer::relu_name`], graph inputs).
+    FromFeatures,
+    /// Boolean masks named [`keep_mask`], made by the same graph's forward pass
+    /// ([`crate::forward::add_forward`] with masks), a quarter of the f32 maps' size.
+    Kept,
+}
+
+/// Name of the boolean mask of `layer`: where its ReLU passes a gradient, and for a max-pooled layer also
+/// where its pool took the maximum.
+pub(crate) fn keep_mask(layer: Layer) -> String {
+    format!("keep_{}", layer.relu_name())
+}
+
+/// Attributes of a nearest-neighbour 2x upsampling `Resize` (each value to its 2x2 block).
+pub(crate) fn nearest() -> Vec<AttributeProto> {
+    vec![
+        string("mode", "nearest"),
+        string("coordinate_transformation_mode", "asymmetric"),
+        string("nearest_mode", "floor"),
+    ]
+}
+
+/// Adds the backward pass to `graph`, reading its masks from `masks`, with [`IMAGE_GRADIENT`] as output and
+/// the gradient of each tap read from the tensor named [`gradient_input`] (a graph input, or a node's output).
+pub(crate) fn add_backward(graph: &mut GraphBuilder, model: &Vgg19, taps: &[Layer], pooling: Pooling, masks: Masks) {
     let deepest = *taps.iter().max().expect("taps are not empty");
-    for layer in layers_through(deepest) {
-        graph.input(&layer.relu_name(), &feature_dims(layer.channels().1, layer.downsampling()));
-    }
     let quarter = graph.constant_f32("quarter", &[], &[0.25]);
     let scales = graph.constant_f32("upsample_scales", &[4], &[1.0, 1.0, 2.0, 2.0]);
-    let inv_std = graph.constant_f32("normalise_inv_std", &[1, 3, 1, 1], &model.normalisation.std.map(|s| 1.0 / s));
+    let inv_std = graph.constant_f32("gradient_inv_std", &[1, 3, 1, 1], &model.normalisation.std.map(|s| 1.0 / s));
     let as_float = || vec![int("to", DataType::Float as i64)];
-    let nearest = || {
-        vec![
-            string("mode", "nearest"),
-            string("coordinate_transformation_mode", "asymmetric"),
-            string("nearest_mode", "floor"),
-        ]
-    };
 
     let layers: Vec<Layer> = layers_through(deepest).collect();
+    // ONNX Runtime orders nodes by a depth-first walk from the outputs that enters the inputs built last first,
+    // and runs each node as the walk leaves it. Built before the gradient flow, each mask's f32 copy is entered
+    // after the gradient that it multiplies: it is made just before that product, not with its boolean mask in
+    // the forward pass, where it would stay alive as long as the f32 map it replaces.
+    let float_masks: Vec<String> = match masks {
+        Masks::FromFeatures => Vec::new(),
+        Masks::Kept => layers.iter().map(|layer| graph.op("Cast", &[&keep_mask(*layer)], as_float())).collect(),
+    };
     let mut upstream: Option<String> = None;
     for &layer in layers.iter().rev() {
         let relu = layer.relu_name();
@@ -77,8 +103,11 @@ pub(crate) fn add_backward(graph: &mut GraphBuilder, model: &Vgg19, taps: &[Laye
             (Some(flow), false) => flow,
             (None, _) => gradient_input(layer),
         };
-        // ReLU outputs are >= 0, so Sign gives the 0/1 mask in one pass (no boolean tensor, no cast).
-        let mask = graph.op("Sign", &[&relu], vec![]);
+        let mask = match masks {
+            // ReLU outputs are >= 0, so Sign gives the 0/1 mask in one pass (no boolean tensor, no cast).
+            Masks::FromFeatures => graph.op("Sign", &[&relu], vec![]),
+            Masks::Kept => float_masks[layer.index()].clone(),
+        };
         let grad_pre = graph.op("Mul", &[&grad_relu, &mask], vec![]);
 
         let (cin, cout) = layer.channels();
@@ -95,6 +124,8 @@ pub(crate) fn add_backward(graph: &mut GraphBuilder, model: &Vgg19, taps: &[Laye
             let spread = graph.op("Resize", &[&grad_input, "", &scales], nearest());
             match pooling {
                 Pooling::Average => graph.op("Mul", &[&spread, &quarter], vec![]),
+                // The kept masks of a max-pooled layer already hold where its pool took the maximum.
+                Pooling::Max if masks == Masks::Kept => spread,
                 Pooling::Max => {
                     let below_relu = below.relu_name();
                     let pooled = graph.op("MaxPool", &[&below_relu], pool2x2());
@@ -110,10 +141,7 @@ pub(crate) fn add_backward(graph: &mut GraphBuilder, model: &Vgg19, taps: &[Laye
     }
     let grad_normalised = upstream.expect("at least one layer");
     graph.op_into("Mul", &[&grad_normalised, &inv_std], IMAGE_GRADIENT, vec![]);
-    graph.output(
-        IMAGE_GRADIENT,
-        &[Dim::Fixed(1), Dim::Fixed(3), Dim::Symbolic("height".into()), Dim::Symbolic("width".into())],
-    );
+    graph.output(IMAGE_GRADIENT, &image_dims());
 }
 
 #[cfg(test)]

@@ -1,17 +1,15 @@
-//! The loss-and-backward graph: the losses of the paper and their gradients, computed where the feature maps
-//! are, then the backward pass, in one graph.
+//! The losses of the paper and their gradients as graph nodes, for the evaluation graph
+//! ([`crate::evaluation`]).
 //!
-//! On a GPU this keeps every feature map on the device: the forward graph's outputs go straight in, and only
-//! the image gradient and two scalars come back. The formulas are those of the engine's Rust losses (the
+//! The formulas are those of the engine's Rust losses (the
 //! reference): per style term `scale/4 * sum (G - A)^2` with gradient `scale * (G - A) F`, where `G = F F^T`
 //! and `scale = weight / (N M)^2`; content `weight/2 * sum (F - P)^2` with gradient `weight * (F - P)`. A
 //! masked style term (spatial control) uses `F m` for `F` in `G` and `F m^2` in the gradient, with its target
 //! and scale computed for the mask's mass by the caller; a masked content term weighs each position by `c`.
 
-use crate::backward::{add_backward, gradient_input};
-use crate::graph::{Dim, GraphBuilder, feature_dims, int, ints};
-use crate::proto::ModelProto;
-use crate::vgg::{Layer, Pooling, Vgg19};
+use crate::backward::gradient_input;
+use crate::graph::{Dim, GraphBuilder, feature_dims, int};
+use crate::vgg::Layer;
 
 /// Output: the weighted style loss, `[1]`.
 pub const STYLE_LOSS: &str = "style_loss";
@@ -39,7 +37,7 @@ pub fn style_mask_input(index: usize) -> String {
     format!("style_mask_{index}")
 }
 
-/// Which loss terms a loss-and-backward graph computes.
+/// Which loss terms an evaluation graph computes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LossLayout {
     /// The content loss's layer.
@@ -54,15 +52,22 @@ fn mask_dims(layer: Layer) -> Vec<Dim> {
     feature_dims(1, layer.downsampling())
 }
 
-/// The graph for `layout`'s content loss and style terms (inputs numbered in the layout's order), followed by
-/// the backward pass to the image.
-pub fn loss_backward_graph(model: &Vgg19, layout: &LossLayout, pooling: Pooling) -> ModelProto {
+impl LossLayout {
+    /// Every layer a term reads, in network order.
+    pub fn taps(&self) -> Vec<Layer> {
+        let mut taps: Vec<Layer> = self.style_terms.iter().map(|(layer, _)| *layer).collect();
+        taps.push(self.content_layer);
+        taps.sort();
+        taps.dedup();
+        taps
+    }
+}
+
+/// Adds `layout`'s content loss and style terms (inputs numbered in the layout's order) reading the ReLU
+/// outputs by name: writes [`STYLE_LOSS`] and [`CONTENT_LOSS`] (declared as outputs) and each tap's gradient
+/// to the tensor named [`gradient_input`].
+pub(crate) fn add_losses(graph: &mut GraphBuilder, layout: &LossLayout) {
     let (content_layer, style_terms) = (layout.content_layer, &layout.style_terms);
-    let mut taps: Vec<Layer> = style_terms.iter().map(|(layer, _)| *layer).collect();
-    taps.push(content_layer);
-    taps.sort();
-    taps.dedup();
-    let mut graph = GraphBuilder::new("nst_loss_backward");
     let half = graph.constant_f32("half", &[], &[0.5]);
     let quarter = graph.constant_f32("quarter_loss", &[], &[0.25]);
     let mut contributions: Vec<(Layer, String)> = Vec::new();
@@ -86,18 +91,19 @@ pub fn loss_backward_graph(model: &Vgg19, layout: &LossLayout, pooling: Pooling)
         };
         let flat_shape = graph.constant_i64(&format!("flat_shape_{index}"), &[2], &[channels, -1]);
         let features = graph.op("Reshape", &[&gram_input, &flat_shape], vec![]);
-        let transposed = graph.op("Transpose", &[&features], vec![ints("perm", &[1, 0])]);
-        let gram = graph.op("MatMul", &[&features, &transposed], vec![]);
+        // Gemm reads F transposed in place: a transposed copy would be as large as the feature map.
+        let gram = graph.op("Gemm", &[&features, &features], vec![int("transB", 1)]);
         let difference = graph.op("Sub", &[&gram, &target], vec![]);
         let squared = graph.op("Mul", &[&difference, &difference], vec![]);
         let sum = graph.op("ReduceSum", &[&squared], vec![int("keepdims", 0)]);
         let quarter_sum = graph.op("Mul", &[&sum, &quarter], vec![]);
         style_losses.push(graph.op("Mul", &[&quarter_sum, &scale], vec![]));
         let factor = if masked { graph.op("Reshape", &[&gradient_input, &flat_shape], vec![]) } else { features };
-        let product = graph.op("MatMul", &[&difference, &factor], vec![]);
-        let scaled = graph.op("Mul", &[&product, &scale], vec![]);
+        // Scaling the C x C difference, not the C x N product, spares a pass over a feature-map-sized tensor.
+        let scaled = graph.op("Mul", &[&difference, &scale], vec![]);
+        let product = graph.op("MatMul", &[&scaled, &factor], vec![]);
         let shape = graph.op("Shape", &[&relu], vec![]);
-        contributions.push((layer, graph.op("Reshape", &[&scaled, &shape], vec![])));
+        contributions.push((layer, graph.op("Reshape", &[&product, &shape], vec![])));
     }
     if style_losses.is_empty() {
         let zero = graph.constant_f32("no_style_loss", &[1], &[0.0]);
@@ -123,18 +129,12 @@ pub fn loss_backward_graph(model: &Vgg19, layout: &LossLayout, pooling: Pooling)
     graph.op_into("Mul", &[&half_sum, CONTENT_WEIGHT], CONTENT_LOSS, vec![]);
     contributions.push((content_layer, graph.op("Mul", &[&weighted, CONTENT_WEIGHT], vec![])));
 
-    for &tap in &taps {
+    for tap in layout.taps() {
         let parts: Vec<&str> = contributions.iter().filter(|(l, _)| *l == tap).map(|(_, g)| g.as_str()).collect();
-        graph.op_into("Sum", &parts, &gradient_input(tap), vec![]);
+        // A lone part is only renamed (ONNX Runtime removes the Identity); a one-input Sum would copy it.
+        let op = if parts.len() == 1 { "Identity" } else { "Sum" };
+        graph.op_into(op, &parts, &gradient_input(tap), vec![]);
     }
     graph.output(STYLE_LOSS, &[Dim::Fixed(1)]);
     graph.output(CONTENT_LOSS, &[Dim::Fixed(1)]);
-    add_backward(&mut graph, model, &taps, pooling);
-    graph.into_model(&format!(
-        "losses (content at {}, {} style terms) and VGG19 backward ({} pooling) of {}",
-        content_layer.relu_name(),
-        style_terms.len(),
-        pooling.name(),
-        model.description
-    ))
 }

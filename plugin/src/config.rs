@@ -37,9 +37,10 @@ pub struct Config {
 /// Parses configuration TOML. Keys (all optional): `ort_library` (absolute path of libonnxruntime),
 /// `provider` (auto, cpu, cuda, directml), `threads` (0..=256, 0 = every core), `presets_dir`, `model`
 /// ("builtin" or a VGG19 .onnx path, relative to `base`; replaces the presets' model) and `model_seed` (the
-/// built-in model's seed), `low_memory` (true: ONNX Runtime's memory arena and blocked-layout rewriting off) and `memory_budget_mb` (images
+/// built-in model's seed), `low_memory` (true: one evaluation graph, ONNX Runtime's memory arena and blocked-layout rewriting off) and `memory_budget_mb` (images
 /// estimated to need more are optimised in tiles that fit; default: 80% of the memory available when a run
-/// starts), `losses` (auto, rust or graph: where the losses run; auto is a graph on a GPU, Rust on the CPU).
+/// starts), `losses` (auto, rust or graph: where the losses run; auto is the evaluation graph on a GPU or in
+/// low-memory mode, Rust otherwise).
 pub fn parse_config(text: &str, origin: &str, base: &Path) -> Result<Config> {
     let file: ConfigFile = toml::from_str(text)
         .map_err(|e| EngineError::InvalidArgument(format!("configuration {origin}: {}", e.to_string().trim_end())))?;

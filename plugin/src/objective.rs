@@ -1,4 +1,5 @@
-//! One evaluation of the style-transfer objective: image -> forward graph -> losses -> backward graph -> dL/dimage.
+//! One evaluation of the style-transfer objective: image -> forward graph -> losses -> backward graph -> dL/dimage
+//! (or the evaluation graph, which does all three).
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -243,9 +244,21 @@ pub struct PhaseTimes {
 }
 
 impl<'a> StyleObjective<'a> {
-    /// An objective over `pass`'s image size. Where the network runs its losses as a graph (a GPU), they are
-    /// attached to the pass as its loss-and-backward graph.
+    /// An objective over `pass`'s image size. Where the network runs its losses as a graph, its evaluation
+    /// graph is attached to the pass.
     pub fn new(network: &'a mut Network, mut pass: Pass, settings: LossSettings, targets: Targets) -> Result<Self> {
+        let gram_scratch =
+            targets.style.iter().map(|t| vec![0.0; t[0].target.channels * t[0].target.channels]).collect();
+        // Guided Grams in Rust need the masked features of their layer.
+        let masked_scratch = targets
+            .style
+            .iter()
+            .zip(&settings.style_layers)
+            .map(|(terms, (layer, _))| match terms.iter().any(|t| t.mask.is_some()) && !network.graph_losses() {
+                true => vec![0.0; pass.feature(*layer).map_or(0, |map| map.values.len())],
+                false => Vec::new(),
+            })
+            .collect();
         if network.graph_losses() {
             let (layout, style) = graph_style_terms(&settings, &targets, pass.width(), pass.height());
             let inputs = GraphLossInputs {
@@ -259,18 +272,6 @@ impl<'a> StyleObjective<'a> {
             };
             network.attach_graph_losses(&mut pass, layout, &inputs)?;
         }
-        let gram_scratch =
-            targets.style.iter().map(|t| vec![0.0; t[0].target.channels * t[0].target.channels]).collect();
-        // Guided Grams need the masked features of their layer.
-        let masked_scratch = targets
-            .style
-            .iter()
-            .zip(&settings.style_layers)
-            .map(|(terms, (layer, _))| match terms.iter().any(|t| t.mask.is_some()) {
-                true => vec![0.0; pass.feature(*layer).map_or(0, |map| map.values.len())],
-                false => Vec::new(),
-            })
-            .collect();
         Ok(StyleObjective {
             network,
             pass,
@@ -284,9 +285,9 @@ impl<'a> StyleObjective<'a> {
     }
 
     /// Gives the pass back, to be reused for the next image of the same size.
-    pub fn into_pass(mut self) -> Result<Pass> {
-        self.pass.detach_graph_losses()?;
-        Ok(self.pass)
+    pub fn into_pass(mut self) -> Pass {
+        self.pass.detach_evaluation();
+        self.pass
     }
 
     /// Whether the losses run as a graph where the feature maps are (rather than in Rust on the host).
@@ -319,11 +320,10 @@ impl<'a> StyleObjective<'a> {
         Ok(terms)
     }
 
-    /// Forward graph, then the loss-and-backward graph: returns the terms and the time in the graphs.
+    /// The evaluation graph: returns the terms and the time in it.
     fn graph_losses(&mut self) -> Result<(LossTerms, Duration)> {
         let start = Instant::now();
-        self.network.forward(&mut self.pass)?;
-        let (style, content) = self.network.losses_and_backward(&mut self.pass)?;
+        let (style, content) = self.network.evaluate(&mut self.pass)?;
         Ok((LossTerms { content, style, total_variation: 0.0 }, start.elapsed()))
     }
 

@@ -14,7 +14,7 @@ use crate::colour::{ColourControl, join_luminance_with_chroma, luminance_image, 
 use crate::error::{EngineError, Result};
 use crate::image_io::Planar;
 use crate::losses::LossTerms;
-use crate::memory::{Fit, budget_mib, check_budget, plan};
+use crate::memory::{Fit, MemoryMode, budget_mib, check_budget, plan};
 use crate::network::{LossPlacement, Network};
 use crate::objective::{LossSettings, StyleObjective, Targets, WorkingMasks, check_mask_count};
 use crate::optim::{Control, Optimiser};
@@ -265,18 +265,27 @@ impl Engine {
     /// How a `width x height` optimisation through `deepest` fits the memory budget: whole, in tiles, or not
     /// at all (an error naming the largest size that would).
     pub fn plan_memory(&self, deepest: Layer, width: usize, height: usize, ceiling: Option<u64>) -> Result<Fit> {
-        let low_memory = self.options.low_memory;
+        let mode = self.memory_mode();
         let budget = match (budget_mib(self.memory_budget_mb), ceiling) {
             (Some(engine), Some(run)) => Some(engine.min(run as f64)),
             (engine, run) => engine.or(run.map(|mib| mib as f64)),
         };
-        plan(deepest, width, height, low_memory, budget)
+        plan(deepest, width, height, mode, budget)
     }
 
     /// Refuses a whole-image `width x height` optimisation through `deepest` that would not fit the budget.
     pub fn check_memory(&self, deepest: Layer, width: usize, height: usize) -> Result<()> {
-        let low_memory = self.options.low_memory;
-        check_budget(deepest, width, height, low_memory, budget_mib(self.memory_budget_mb))
+        check_budget(deepest, width, height, self.memory_mode(), budget_mib(self.memory_budget_mb))
+    }
+
+    /// How the sessions use host memory: low-memory mode runs the evaluation graph unless told to keep the
+    /// losses in Rust.
+    fn memory_mode(&self) -> MemoryMode {
+        match (self.options.low_memory, self.losses) {
+            (false, _) => MemoryMode::Arena,
+            (true, LossPlacement::Rust) => MemoryMode::LowMemorySeparate,
+            (true, _) => MemoryMode::LowMemoryEvaluation,
+        }
     }
 
     /// The ONNX Runtime environment sessions are opened in.
@@ -318,8 +327,7 @@ impl Engine {
             let deepest =
                 *key.taps.iter().max().ok_or_else(|| EngineError::InvalidArgument("no loss layers".into()))?;
             let model = self.model(&settings.model, deepest)?;
-            let mut network = Network::new(&self.env, &model, &key.taps, key.pooling, self.options)?;
-            network.place_losses(self.losses, &model);
+            let network = Network::new(&self.env, &model, &key.taps, key.pooling, self.options, self.losses)?;
             self.networks.insert(key.clone(), network);
         }
         Ok(self.networks.get_mut(&key).expect("inserted above"))

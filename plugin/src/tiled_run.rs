@@ -116,7 +116,7 @@ impl TiledScale<'_> {
                         image: whole,
                     })
                 });
-                tile_pass = objective.into_pass()?;
+                tile_pass = objective.into_pass();
                 evaluations += outcome?;
                 done = base_done + iterations;
                 blend_into(image, 3, width, rect, &tile, &feather(rect, width, height));

@@ -51,7 +51,7 @@ pub struct EngineArgs {
     /// Folder of bundled presets.
     #[arg(long)]
     pub presets_dir: Option<PathBuf>,
-    /// Less peak memory (ONNX Runtime's memory arena and blocked layout off), somewhat slower.
+    /// Far less peak memory, somewhat slower: one evaluation graph that releases each feature map after its last use, ONNX Runtime's memory arena and blocked layout off.
     #[arg(long)]
     pub low_memory: bool,
     /// Memory budget in MiB: an image estimated to need more is optimised in overlapping tiles that fit, and
@@ -59,7 +59,7 @@ pub struct EngineArgs {
     /// run starts).
     #[arg(long, value_name = "MIB")]
     pub memory_budget: Option<u64>,
-    /// Where the losses run: auto (a graph on a GPU, Rust on the CPU), rust or graph.
+    /// Where the losses run: auto (in the evaluation graph on a GPU or with --low-memory, else in Rust), rust or graph.
     #[arg(long, default_value = "auto")]
     pub losses: String,
 }

@@ -76,8 +76,8 @@ fn create(config: Config, out: *mut *mut NstEngine) -> Result<(), FfiError> {
 /// `threads` (0..=256, 0 = every core), `presets_dir`, `model` ("builtin" or a VGG19 .onnx path: the model
 /// of every run whose call does not name one), `model_seed` (the built-in model's seed), `low_memory`,
 /// `memory_budget_mb` (images estimated to need more are optimised in tiles that fit; default: 80% of the
-/// memory available when the run starts) and `losses` ("auto": a graph on the GPU, Rust on the CPU; "rust";
-/// "graph"). Relative paths are relative to the current folder (for `nst_engine_create_from_file`: to the
+/// memory available when the run starts) and `losses` ("auto": the evaluation graph on a GPU or with
+/// `low_memory`, Rust otherwise; "rust"; "graph"). Relative paths are relative to the current folder (for `nst_engine_create_from_file`: to the
 /// file's folder).
 ///
 /// On success `*out_engine` receives a handle the caller owns and must release with `nst_engine_free`. On

@@ -1,7 +1,9 @@
-//! The VGG19 graphs in ONNX Runtime: one forward and one backward session, and per-size buffers ([`Pass`]).
+//! The VGG19 graphs in ONNX Runtime and per-size buffers ([`Pass`]).
 //!
-//! On a GPU the losses also run as a graph ([`nst_onnx::loss`]), so that the feature maps never leave the
-//! device; the Rust losses stay the reference and serve the CPU, where they are faster.
+//! Two ways to evaluate the objective: a forward session, the losses in Rust (the reference) and a backward
+//! session; or one evaluation graph per loss layout ([`nst_onnx::evaluation`]) that computes the losses and
+//! the backward pass where the forward pass ran. The evaluation graph keeps every feature map on a GPU and
+//! needs much less memory than the separate graphs; the forward session stays, for the targets.
 
 mod pass;
 
@@ -11,9 +13,9 @@ pub use nst_onnx::loss::LossLayout;
 pub use pass::{FeatureMap, GraphLossInputs, GraphStyleInput, Pass};
 
 use nst_onnx::backward::backward_graph;
+use nst_onnx::evaluation::evaluation_graph;
 use nst_onnx::forward::forward_graph;
 use nst_onnx::graph::encode;
-use nst_onnx::loss::loss_backward_graph;
 use nst_onnx::{Layer, Pooling, Vgg19};
 use ort::environment::Environment;
 use ort::session::Session;
@@ -24,12 +26,12 @@ use crate::runtime::{Provider, SessionOptions, open_session};
 /// Where the losses and their gradients are computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum LossPlacement {
-    /// As a graph on a GPU provider, in Rust on the CPU (the faster of the two on each).
+    /// In the evaluation graph on a GPU provider or in low-memory mode, else in Rust (on the CPU the faster).
     #[default]
     Auto,
     /// In Rust on the host (the reference); on a GPU the loss taps and their gradients cross to the host.
     Rust,
-    /// As a graph on the provider that runs the network.
+    /// In the evaluation graph, on the provider that runs the network.
     Graph,
 }
 
@@ -47,30 +49,33 @@ impl std::str::FromStr for LossPlacement {
     }
 }
 
-/// Forward and backward sessions for one model, one set of loss taps and one pooling.
+/// The sessions for one model, one set of loss taps and one pooling.
 pub struct Network {
     forward: Session,
-    backward: Session,
+    /// The backward graph, where the losses run in Rust.
+    backward: Option<Session>,
     layers: Vec<Layer>,
     taps: Vec<Layer>,
     provider: Provider,
-    model: String,
+    weights: Arc<Vgg19>,
     pooling: Pooling,
     options: SessionOptions,
-    /// The weights, shared with the engine's cache, where losses run as graphs (one per layout, on first use).
-    graph_loss_model: Option<Arc<Vgg19>>,
-    loss_sessions: Vec<(LossLayout, Session)>,
+    /// One evaluation graph per loss layout, opened on first use, where the losses run as a graph.
+    evaluations: Vec<(LossLayout, Session)>,
     env: Environment,
 }
 
 impl Network {
-    /// Builds both graphs in memory and opens them. `taps` are the layers losses read; they must not be empty.
+    /// Builds the graphs in memory and opens them. `taps` are the layers losses read; they must not be empty.
+    /// `placement` decides where the losses run: `Auto` in the evaluation graph on a GPU provider or with
+    /// `options.low_memory`, in Rust otherwise.
     pub fn new(
         env: &Environment,
-        model: &Vgg19,
+        model: &Arc<Vgg19>,
         taps: &[Layer],
         pooling: Pooling,
         options: SessionOptions,
+        placement: LossPlacement,
     ) -> Result<Self> {
         let mut taps = taps.to_vec();
         taps.sort();
@@ -78,63 +83,60 @@ impl Network {
         let deepest = *taps
             .last()
             .ok_or_else(|| EngineError::InvalidArgument("no loss layers: give content or style layers".into()))?;
-        let backward_model = backward_graph(model, &taps, pooling).expect("taps are not empty");
         let (forward, provider) = open_session(env, &encode(&forward_graph(model, deepest, pooling)), options)?;
-        // The backward pass must run where the forward did.
-        let backward_options = SessionOptions { provider, ..options };
-        let (backward, _) = open_session(env, &encode(&backward_model), backward_options)?;
+        // Everything else must run where the forward pass did.
+        let options = SessionOptions { provider, ..options };
+        let in_graph = match placement {
+            LossPlacement::Auto => provider != Provider::Cpu || options.low_memory,
+            LossPlacement::Rust => false,
+            LossPlacement::Graph => true,
+        };
+        let backward = match in_graph {
+            true => None,
+            false => {
+                let graph = backward_graph(model, &taps, pooling).expect("taps are not empty");
+                Some(open_session(env, &encode(&graph), options)?.0)
+            }
+        };
         Ok(Network {
             forward,
             backward,
             layers: nst_onnx::forward::layers_through(deepest).collect(),
             taps,
             provider,
-            model: model.description.clone(),
+            weights: model.clone(),
             pooling,
-            options: backward_options,
-            graph_loss_model: None,
-            loss_sessions: Vec::new(),
+            options,
+            evaluations: Vec::new(),
             env: env.clone(),
         })
     }
 
-    /// Places the losses (a new network runs them in Rust): `Auto` as a graph on a GPU provider, `Graph` also on
-    /// the CPU (e.g. to compare with the Rust losses). `model` must be the one the network was built from.
-    pub fn place_losses(&mut self, placement: LossPlacement, model: &Arc<Vgg19>) {
-        let in_graph = match placement {
-            LossPlacement::Auto => self.provider != Provider::Cpu,
-            LossPlacement::Rust => false,
-            LossPlacement::Graph => true,
-        };
-        self.graph_loss_model = in_graph.then(|| model.clone());
-    }
-
-    /// Whether objectives on this network run their losses as a graph.
+    /// Whether objectives on this network run their losses in an evaluation graph.
     pub fn graph_losses(&self) -> bool {
-        self.graph_loss_model.is_some()
+        self.backward.is_none()
     }
 
-    /// Attaches the loss-and-backward graph of `layout` to `pass`, opening its session on first use.
+    /// Attaches the evaluation graph of `layout` to `pass`, opening its session on first use.
     pub fn attach_graph_losses(
         &mut self,
         pass: &mut Pass,
         layout: LossLayout,
         inputs: &GraphLossInputs<'_>,
     ) -> Result<()> {
-        let model = self
-            .graph_loss_model
-            .as_ref()
-            .ok_or_else(|| EngineError::InvalidArgument("this network runs its losses in Rust".into()))?;
-        let index = match self.loss_sessions.iter().position(|(l, _)| *l == layout) {
+        if !self.graph_losses() || !pass.for_graph_losses() {
+            return Err(EngineError::InvalidArgument("this network or pass runs its losses in Rust".into()));
+        }
+        let index = match self.evaluations.iter().position(|(l, _)| *l == layout) {
             Some(index) => index,
             None => {
-                let graph = loss_backward_graph(model, &layout, self.pooling);
+                let graph = evaluation_graph(&self.weights, &layout, self.pooling);
                 let (session, _) = open_session(&self.env, &encode(&graph), self.options)?;
-                self.loss_sessions.push((layout.clone(), session));
-                self.loss_sessions.len() - 1
+                self.evaluations.push((layout.clone(), session));
+                self.evaluations.len() - 1
             }
         };
-        pass.attach_graph_losses(&self.loss_sessions[index].1, layout, inputs)
+        pass.attach_evaluation(&self.evaluations[index].1, layout, inputs)
     }
 
     /// The provider the sessions actually run on.
@@ -144,7 +146,7 @@ impl Network {
 
     /// Which model the graphs were built from.
     pub fn model_description(&self) -> &str {
-        &self.model
+        &self.weights.description
     }
 
     /// The layers losses may read, in network order.
@@ -154,15 +156,17 @@ impl Network {
 
     /// Allocates the buffers for `height` x `width` images (multiples of 16, at least 16).
     pub fn pass(&self, height: usize, width: usize) -> Result<Pass> {
-        Pass::new(&self.forward, &self.backward, &self.layers, &self.taps, self.provider, height, width)
+        Pass::new(self.backward.as_ref(), &self.layers, &self.taps, self.provider, height, width)
     }
 
     /// Runs the forward graph on the pass's image, filling its feature maps.
     pub fn forward(&mut self, pass: &mut Pass) -> Result<()> {
         let names: Vec<String> = pass.device_resident().iter().map(|layer| layer.relu_name()).collect();
-        let mut outputs =
-            self.forward.run_binding(pass.forward_binding()?).map_err(ort_context("running the forward graph"))?;
-        // Feature maps kept on the GPU go straight from the forward outputs to the next graph's inputs.
+        let mut outputs = self
+            .forward
+            .run_binding(pass.forward_binding(&self.forward)?)
+            .map_err(ort_context("running the forward graph"))?;
+        // Feature maps kept on the GPU go straight from the forward outputs to the backward graph's inputs.
         let on_device: Vec<(String, ort::value::DynValue)> =
             names.into_iter().filter_map(|name| outputs.remove(&name).map(|value| (name, value))).collect();
         drop(outputs);
@@ -171,21 +175,24 @@ impl Network {
 
     /// Runs the backward graph on the pass's tap gradients, filling its image gradient.
     pub fn backward(&mut self, pass: &mut Pass) -> Result<()> {
-        self.backward.run_binding(pass.backward_binding()?).map_err(ort_context("running the backward graph"))?;
+        let backward = self
+            .backward
+            .as_mut()
+            .ok_or_else(|| EngineError::InvalidArgument("this network runs its losses in a graph".into()))?;
+        backward.run_binding(pass.backward_binding()?).map_err(ort_context("running the backward graph"))?;
         Ok(())
     }
 
-    /// Runs the pass's loss-and-backward graph: fills its image gradient and returns the weighted (style,
-    /// content) losses.
-    pub fn losses_and_backward(&mut self, pass: &mut Pass) -> Result<(f64, f64)> {
+    /// Runs the pass's evaluation graph on its image: fills its image gradient and returns the weighted
+    /// (style, content) losses.
+    pub fn evaluate(&mut self, pass: &mut Pass) -> Result<(f64, f64)> {
         let (binding, layout) = pass
-            .graph_loss_binding()
-            .ok_or_else(|| EngineError::InvalidArgument("no loss graph is attached to this pass".into()))?;
-        let (_, session) =
-            self.loss_sessions.iter_mut().find(|(l, _)| l == layout).ok_or_else(|| {
-                EngineError::InvalidArgument("the pass's loss graph belongs to another network".into())
-            })?;
-        session.run_binding(binding).map_err(ort_context("running the loss graph"))?;
-        Ok(pass.graph_loss_values().expect("attached"))
+            .evaluation_binding()?
+            .ok_or_else(|| EngineError::InvalidArgument("no evaluation graph is attached to this pass".into()))?;
+        let (_, session) = self.evaluations.iter_mut().find(|(l, _)| l == layout).ok_or_else(|| {
+            EngineError::InvalidArgument("the pass's evaluation graph belongs to another network".into())
+        })?;
+        session.run_binding(binding).map_err(ort_context("running the evaluation graph"))?;
+        Ok(pass.evaluation_losses().expect("attached"))
     }
 }

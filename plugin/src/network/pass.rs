@@ -1,7 +1,9 @@
 //! Buffers of one image size, allocated once and bound to the sessions.
 //!
-//! The forward graph writes every ReLU output into a tensor that the backward graph then reads in place: no copy
-//! between the two passes, and nothing image-sized is allocated per evaluation.
+//! With the losses in Rust, the forward graph writes every ReLU output into a tensor that the backward graph
+//! then reads in place: no copy between the two passes. With the losses in the evaluation graph, the pass
+//! holds only the image and its gradient while it optimises; the loss taps' maps exist while targets are
+//! computed from them. Either way nothing image-sized is allocated per evaluation on the host.
 //!
 //! ONNX Runtime copies a host input to the device when it is bound, not when the graph runs: on a GPU, inputs
 //! that change between runs (the image, the taps, their gradients) are bound again before each run.
@@ -35,35 +37,46 @@ pub struct FeatureMap<'a> {
 
 /// The buffers of one image size.
 ///
-/// On CUDA, the feature maps no loss reads stay on the device: the forward graph writes them to device
-/// memory and the backward graph reads them there; only the loss taps cross to the host. With graph losses
-/// attached ([`Pass::attach_graph_losses`]) the taps stay there too.
+/// On CUDA with Rust losses, the feature maps no loss reads stay on the device: the forward graph writes them
+/// to device memory and the backward graph reads them there; only the loss taps cross to the host.
 pub struct Pass {
     height: usize,
     width: usize,
     image: Tensor<f32>,
-    relus: Vec<(Layer, Tensor<f32>)>,
-    gradients: Vec<(Layer, Tensor<f32>)>,
     image_gradient: Tensor<f32>,
     /// Inputs are copied to the device when bound (any GPU provider): changing ones are bound before each run.
     copies_at_binding: bool,
-    /// Feature maps can be left in device memory between graphs (CUDA).
-    device_memory: bool,
+    /// The layers whose maps the forward graph writes to the host.
+    host_layers: Vec<Layer>,
+    /// The layers whose maps the forward graph leaves on the device (CUDA, Rust losses).
     device_resident: Vec<Layer>,
-    forward_binding: IoBinding,
-    backward_binding: IoBinding,
-    graph_losses: Option<GraphLossBinding>,
+    /// The host maps with the forward binding; made on the first forward run, released while an evaluation
+    /// graph is attached.
+    features: Option<Features>,
+    /// The tap gradients and the backward binding, where the losses run in Rust.
+    host_losses: Option<HostLosses>,
+    evaluation: Option<EvaluationBinding>,
 }
 
-/// The loss-and-backward graph's binding: its constant inputs are bound once, its loss outputs land here.
-struct GraphLossBinding {
+struct Features {
+    relus: Vec<(Layer, Tensor<f32>)>,
+    binding: IoBinding,
+}
+
+struct HostLosses {
+    gradients: Vec<(Layer, Tensor<f32>)>,
+    binding: IoBinding,
+}
+
+/// The evaluation graph's binding: its constant inputs are bound once, its loss outputs land here.
+struct EvaluationBinding {
     binding: IoBinding,
     layout: LossLayout,
     style_loss: Tensor<f32>,
     content_loss: Tensor<f32>,
 }
 
-/// The constant inputs of a loss-and-backward graph for one image size, in its layout's order.
+/// The constant inputs of an evaluation graph for one image size, in its layout's order.
 pub struct GraphLossInputs<'a> {
     /// The content image's features at the content layer.
     pub content_target: &'a [f32],
@@ -108,9 +121,10 @@ fn feature_shape(layer: Layer, height: usize, width: usize) -> [usize; 4] {
 }
 
 impl Pass {
+    /// Buffers for `height x width` images. With a `backward` graph the losses run in Rust and the forward
+    /// graph keeps every layer's map (`layers`); without one only the `taps` are kept, for the targets.
     pub(super) fn new(
-        forward: &Session,
-        backward: &Session,
+        backward: Option<&Session>,
         layers: &[Layer],
         taps: &[Layer],
         provider: Provider,
@@ -122,57 +136,65 @@ impl Pass {
                 "working size {width}x{height}: both sides must be multiples of 16 and at least 16"
             )));
         }
-        let context = ort_context("allocating feature buffers");
-        let new_tensor = |shape: [usize; 4]| host_tensor(&shape, None);
-        let image = new_tensor([1, 3, height, width])?;
-        let image_gradient = new_tensor([1, 3, height, width])?;
-        let device_memory = provider == Provider::Cuda;
-        let (host_layers, device_resident): (Vec<Layer>, Vec<Layer>) =
-            layers.iter().partition(|layer| !device_memory || taps.contains(layer));
-        let relus = host_layers
-            .iter()
-            .map(|&layer| Ok((layer, new_tensor(feature_shape(layer, height, width))?)))
-            .collect::<Result<Vec<_>>>()?;
-        let gradients = taps
-            .iter()
-            .map(|&layer| Ok((layer, new_tensor(feature_shape(layer, height, width))?)))
-            .collect::<Result<Vec<_>>>()?;
-
+        let device_memory = provider == Provider::Cuda && backward.is_some();
+        let (host_layers, device_resident): (Vec<Layer>, Vec<Layer>) = match backward {
+            Some(_) => layers.iter().partition(|layer| !device_memory || taps.contains(layer)),
+            None => (taps.to_vec(), Vec::new()),
+        };
+        let image_shape = [1, 3, height, width];
         let mut pass = Pass {
             height,
             width,
-            image,
-            relus,
-            gradients,
-            image_gradient,
+            image: host_tensor(&image_shape, None)?,
+            image_gradient: host_tensor(&image_shape, None)?,
             copies_at_binding: !matches!(provider, Provider::Cpu | Provider::Auto),
-            device_memory,
+            host_layers,
             device_resident,
-            forward_binding: forward.create_binding().map_err(ort_context("binding the forward graph"))?,
-            backward_binding: backward.create_binding().map_err(ort_context("binding the backward graph"))?,
-            graph_losses: None,
+            features: None,
+            host_losses: None,
+            evaluation: None,
         };
-        let fb = &mut pass.forward_binding;
-        fb.bind_input(IMAGE_INPUT, &pass.image).map_err(ort_context("binding the image"))?;
-        for (layer, tensor) in &mut pass.relus {
-            fb.bind_output(layer.relu_name(), &mut *tensor).map_err(ort_context("binding a feature map"))?;
+        if let Some(backward) = backward {
+            pass.host_losses = Some(pass.bind_backward(backward, taps)?);
         }
-        if !pass.device_resident.is_empty() {
+        Ok(pass)
+    }
+
+    fn feature_tensor(&self, layer: Layer) -> Result<Tensor<f32>> {
+        host_tensor(&feature_shape(layer, self.height, self.width), None)
+    }
+
+    /// The host maps and the forward binding writing them (and the device-resident maps to the device).
+    fn bind_forward(&mut self, forward: &Session) -> Result<Features> {
+        let mut binding = forward.create_binding().map_err(ort_context("binding the forward graph"))?;
+        binding.bind_input(IMAGE_INPUT, &self.image).map_err(ort_context("binding the image"))?;
+        let mut relus = Vec::new();
+        for &layer in &self.host_layers {
+            let mut tensor = self.feature_tensor(layer)?;
+            binding.bind_output(layer.relu_name(), &mut tensor).map_err(ort_context("binding a feature map"))?;
+            relus.push((layer, tensor));
+        }
+        if !self.device_resident.is_empty() {
             let device = gpu_memory()?;
-            for layer in &pass.device_resident {
-                fb.bind_output_to_device(layer.relu_name(), &device)
+            for layer in &self.device_resident {
+                binding
+                    .bind_output_to_device(layer.relu_name(), &device)
                     .map_err(ort_context("binding a GPU feature map"))?;
             }
         }
-        let bb = &mut pass.backward_binding;
-        for (layer, tensor) in &pass.relus {
-            bb.bind_input(layer.relu_name(), tensor).map_err(ort_context("binding a saved feature map"))?;
+        Ok(Features { relus, binding })
+    }
+
+    /// The tap gradients and the backward binding reading them with the saved maps (made here).
+    fn bind_backward(&mut self, backward: &Session, taps: &[Layer]) -> Result<HostLosses> {
+        let mut binding = backward.create_binding().map_err(ort_context("binding the backward graph"))?;
+        let gradients =
+            taps.iter().map(|&layer| Ok((layer, self.feature_tensor(layer)?))).collect::<Result<Vec<_>>>()?;
+        for (layer, tensor) in &gradients {
+            binding.bind_input(gradient_input(*layer), tensor).map_err(ort_context("binding a tap gradient"))?;
         }
-        for (layer, tensor) in &pass.gradients {
-            bb.bind_input(gradient_input(*layer), tensor).map_err(ort_context("binding a tap gradient"))?;
-        }
-        bb.bind_output(IMAGE_GRADIENT, &mut pass.image_gradient).map_err(context)?;
-        Ok(pass)
+        binding.bind_output(IMAGE_GRADIENT, &mut self.image_gradient).map_err(ort_context("binding the gradient"))?;
+        Ok(HostLosses { gradients, binding })
     }
 
     /// Image height in pixels.
@@ -185,57 +207,72 @@ impl Pass {
         self.width
     }
 
-    /// The image the next forward run reads: planar RGB in [0, 1], `3 * height * width` values.
+    /// The image the next run reads: planar RGB in [0, 1], `3 * height * width` values.
     pub fn image_mut(&mut self) -> &mut [f32] {
         self.image.extract_tensor_mut().1
     }
 
     /// The feature map of `layer` from the last forward run.
     pub fn feature(&self, layer: Layer) -> Option<FeatureMap<'_>> {
-        let (_, tensor) = self.relus.iter().find(|(l, _)| *l == layer)?;
+        let (_, tensor) = self.features.as_ref()?.relus.iter().find(|(l, _)| *l == layer)?;
         Some(feature_map(layer, tensor))
     }
 
-    /// The loss taps' feature maps (read) beside their gradient buffers (written by the losses).
+    /// The loss taps' feature maps (read) beside their gradient buffers (written by the losses); empty where
+    /// the losses run in the evaluation graph.
     pub fn taps_and_gradients(&mut self) -> (Vec<FeatureMap<'_>>, Vec<&mut [f32]>) {
-        let features = self
+        let (Some(features), Some(host)) = (&self.features, &mut self.host_losses) else {
+            return (Vec::new(), Vec::new());
+        };
+        let maps = host
             .gradients
             .iter()
             .map(|(layer, _)| {
-                let (_, tensor) = self.relus.iter().find(|(l, _)| l == layer).expect("every tap has a feature map");
+                let (_, tensor) = features.relus.iter().find(|(l, _)| l == layer).expect("every tap has a map");
                 feature_map(*layer, tensor)
             })
             .collect();
-        let gradients = self.gradients.iter_mut().map(|(_, tensor)| tensor.extract_tensor_mut().1).collect();
-        (features, gradients)
+        let gradients = host.gradients.iter_mut().map(|(_, tensor)| tensor.extract_tensor_mut().1).collect();
+        (maps, gradients)
     }
 
-    /// dL/dimage from the last backward run, planar like the image.
+    /// dL/dimage from the last backward or evaluation run, planar like the image.
     pub fn image_gradient(&self) -> &[f32] {
         self.image_gradient.extract_tensor().1
     }
 
-    /// The forward binding, with the image bound again on a GPU (its copy there is made at binding).
-    pub(super) fn forward_binding(&mut self) -> Result<&IoBinding> {
-        if self.copies_at_binding {
-            self.forward_binding.bind_input(IMAGE_INPUT, &self.image).map_err(ort_context("binding the image"))?;
+    /// The forward binding (made on first use), with the image bound again on a GPU.
+    pub(super) fn forward_binding(&mut self, forward: &Session) -> Result<&IoBinding> {
+        if self.features.is_none() {
+            let features = self.bind_forward(forward)?;
+            if let Some(host) = &mut self.host_losses {
+                for (layer, tensor) in &features.relus {
+                    host.binding
+                        .bind_input(layer.relu_name(), tensor)
+                        .map_err(ort_context("binding a saved feature map"))?;
+                }
+            }
+            self.features = Some(features);
         }
-        Ok(&self.forward_binding)
+        let features = self.features.as_mut().expect("made above");
+        if self.copies_at_binding {
+            features.binding.bind_input(IMAGE_INPUT, &self.image).map_err(ort_context("binding the image"))?;
+        }
+        Ok(&features.binding)
     }
 
-    /// Hands the forward run's outputs to the graph that runs next: device-resident maps by value, and on a GPU
-    /// the host ones again (their copies there are made at binding).
+    /// Hands the forward run's device-resident maps to the backward graph, and on a GPU the host ones again
+    /// (their copies there are made at binding).
     pub(super) fn take_forward_outputs(&mut self, on_device: Vec<(String, ort::value::DynValue)>) -> Result<()> {
-        let next = match &mut self.graph_losses {
-            Some(losses) => &mut losses.binding,
-            None => &mut self.backward_binding,
-        };
+        let (Some(host), Some(features)) = (&mut self.host_losses, &self.features) else { return Ok(()) };
         for (name, value) in on_device {
-            next.bind_input(name, &value).map_err(ort_context("passing a GPU feature map"))?;
+            host.binding.bind_input(name, &value).map_err(ort_context("passing a GPU feature map"))?;
         }
         if self.copies_at_binding {
-            for (layer, tensor) in self.relus.iter().filter(|(l, _)| !self.device_resident.contains(l)) {
-                next.bind_input(layer.relu_name(), tensor).map_err(ort_context("binding a saved feature map"))?;
+            for (layer, tensor) in &features.relus {
+                host.binding
+                    .bind_input(layer.relu_name(), tensor)
+                    .map_err(ort_context("binding a saved feature map"))?;
             }
         }
         Ok(())
@@ -248,42 +285,56 @@ impl Pass {
 
     /// The backward binding, with the tap gradients bound again on a GPU.
     pub(super) fn backward_binding(&mut self) -> Result<&IoBinding> {
+        let host = self
+            .host_losses
+            .as_mut()
+            .ok_or_else(|| EngineError::InvalidArgument("this pass runs its losses in a graph".into()))?;
         if self.copies_at_binding {
-            for (layer, tensor) in &self.gradients {
-                self.backward_binding
+            for (layer, tensor) in &host.gradients {
+                host.binding
                     .bind_input(gradient_input(*layer), tensor)
                     .map_err(ort_context("binding a tap gradient"))?;
             }
         }
-        Ok(&self.backward_binding)
+        Ok(&host.binding)
     }
 
-    /// The loss-and-backward binding and its layout, when graph losses are attached.
-    pub(super) fn graph_loss_binding(&self) -> Option<(&IoBinding, &LossLayout)> {
-        self.graph_losses.as_ref().map(|losses| (&losses.binding, &losses.layout))
+    /// The evaluation binding and its layout, with the image bound again on a GPU, when one is attached.
+    pub(super) fn evaluation_binding(&mut self) -> Result<Option<(&IoBinding, &LossLayout)>> {
+        let Some(evaluation) = &mut self.evaluation else { return Ok(None) };
+        if self.copies_at_binding {
+            evaluation.binding.bind_input(IMAGE_INPUT, &self.image).map_err(ort_context("binding the image"))?;
+        }
+        Ok(Some((&evaluation.binding, &evaluation.layout)))
     }
 
-    /// The weighted (style, content) losses of the last loss-and-backward run.
-    pub(super) fn graph_loss_values(&self) -> Option<(f64, f64)> {
-        let losses = self.graph_losses.as_ref()?;
-        Some((losses.style_loss.extract_tensor().1[0] as f64, losses.content_loss.extract_tensor().1[0] as f64))
+    /// The weighted (style, content) losses of the last evaluation run.
+    pub(super) fn evaluation_losses(&self) -> Option<(f64, f64)> {
+        let evaluation = self.evaluation.as_ref()?;
+        Some((evaluation.style_loss.extract_tensor().1[0] as f64, evaluation.content_loss.extract_tensor().1[0] as f64))
     }
 
-    /// Whether losses run in the loss-and-backward graph for this pass.
+    /// Whether the losses run in an evaluation graph for this pass.
     pub fn has_graph_losses(&self) -> bool {
-        self.graph_losses.is_some()
+        self.evaluation.is_some()
     }
 
-    /// Binds `session` (a loss-and-backward graph of `layout`) with its constant `inputs`: from now on each
-    /// evaluation runs the forward graph and that one, and on CUDA the taps stay on the device.
-    pub(super) fn attach_graph_losses(
+    /// Whether this pass was made for losses in a graph (no backward graph, no tap gradients).
+    pub fn for_graph_losses(&self) -> bool {
+        self.host_losses.is_none()
+    }
+
+    /// Binds `session` (an evaluation graph of `layout`) with its constant `inputs`: from now on each
+    /// evaluation is one run of it. The loss taps' maps are released until the next forward run.
+    pub(super) fn attach_evaluation(
         &mut self,
         session: &Session,
         layout: LossLayout,
         inputs: &GraphLossInputs<'_>,
     ) -> Result<()> {
-        let context = || ort_context("binding the loss graph");
+        let context = || ort_context("binding the evaluation graph");
         let mut binding = session.create_binding().map_err(context())?;
+        binding.bind_input(IMAGE_INPUT, &self.image).map_err(context())?;
         let content = layout.content_layer;
         binding
             .bind_input(
@@ -314,32 +365,15 @@ impl Pass {
         binding.bind_output(STYLE_LOSS, &mut style_loss).map_err(context())?;
         binding.bind_output(CONTENT_LOSS, &mut content_loss).map_err(context())?;
         binding.bind_output(IMAGE_GRADIENT, &mut self.image_gradient).map_err(context())?;
-        if self.device_memory {
-            let device = gpu_memory()?;
-            for (layer, _) in &self.relus {
-                self.forward_binding.bind_output_to_device(layer.relu_name(), &device).map_err(context())?;
-                self.device_resident.push(*layer);
-            }
-        } else {
-            for (layer, tensor) in &self.relus {
-                binding.bind_input(layer.relu_name(), tensor).map_err(context())?;
-            }
-        }
-        self.graph_losses = Some(GraphLossBinding { binding, layout, style_loss, content_loss });
+        // The binding holds its tensors: dropping it is what releases the maps.
+        self.features = None;
+        self.evaluation = Some(EvaluationBinding { binding, layout, style_loss, content_loss });
         Ok(())
     }
 
-    /// Back to host losses: the taps are written to host memory again (for the next image's targets).
-    pub(crate) fn detach_graph_losses(&mut self) -> Result<()> {
-        if self.graph_losses.take().is_some() && self.device_memory {
-            for (layer, tensor) in &mut self.relus {
-                self.forward_binding
-                    .bind_output(layer.relu_name(), &mut *tensor)
-                    .map_err(ort_context("binding a feature map"))?;
-                self.device_resident.retain(|l| l != layer);
-            }
-        }
-        Ok(())
+    /// Back to forward runs (for the next image's targets): the evaluation graph's binding is released.
+    pub(crate) fn detach_evaluation(&mut self) {
+        self.evaluation = None;
     }
 }
 

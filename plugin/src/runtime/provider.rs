@@ -91,6 +91,7 @@ fn base_builder(env: &Environment, threads: usize, low_memory: bool) -> Result<S
     // backward graph's large intermediates go back to the system after each run: less memory, some speed lost.
     // SAFETY: a live session-options pointer; the returned status is released when it reports an error.
     if low_memory {
+        return_large_blocks_to_the_system();
         unsafe {
             let api = ort::api();
             let status = (api.DisableCpuMemArena)(builder.ptr_mut());
@@ -104,10 +105,26 @@ fn base_builder(env: &Environment, threads: usize, low_memory: bool) -> Result<S
     // graphs hand over: faster, but each reorder is one more copy of a large map alive at once.
     let level = if low_memory { GraphOptimizationLevel::Level2 } else { GraphOptimizationLevel::All };
     let builder = builder.with_optimization_level(level).map_err(configure())?;
+    // The memory pattern places every intermediate of a run in one block planned after the first run; without
+    // the arena that block is allocated per run and exceeds what is alive at any one time.
+    let builder = builder.with_memory_pattern(!low_memory).map_err(configure())?;
     let builder = builder.with_intra_threads(threads).map_err(configure())?;
     // Spinning threads would steal the cores the Rust-side losses run on between graph runs.
     let builder = builder.with_intra_op_spinning(false).map_err(configure())?;
     builder.with_inter_op_spinning(false).map_err(configure())
+}
+
+/// Without ONNX Runtime's arena its tensors come from `malloc`. glibc serves a large block with its own
+/// mapping, returned to the system when freed, but after such a free it raises that threshold (up to 32 MiB),
+/// and freed blocks below it then stay in its heap: the resident size would creep up run after run. A fixed
+/// 1 MiB threshold keeps every tensor-sized block a mapping of its own. It applies to the whole process (the
+/// host's own allocations included), and only once a low-memory session is opened.
+fn return_large_blocks_to_the_system() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes glibc's allocation parameters; it is safe to call at any time.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
 }
 
 fn try_open(env: &Environment, model_bytes: &[u8], options: SessionOptions, provider: Provider) -> Result<Session> {
