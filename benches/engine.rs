@@ -84,36 +84,41 @@ fn noise(size: usize, seed: u64) -> Planar {
 
 fn evaluation_and_step(c: &mut Criterion) {
     environment(Some(&ort_library())).expect("ONNX Runtime: run scripts/setup");
-    let mut engine = Engine::new(&EngineConfig { provider: Provider::Cpu, ..EngineConfig::default() }).unwrap();
     let settings = preset_settings(settings());
     let mut group = c.benchmark_group("evaluation");
     group.sample_size(10);
-    for size in [128usize, 256, 512] {
-        let network = engine.network_for(&settings).unwrap();
-        let mut pass = network.pass(size, size).unwrap();
-        let targets = Targets::compute(
-            network,
-            &mut pass,
-            &settings.losses,
-            &noise(size, 1),
-            &[(noise(size, 2), 1.0)],
-            &Default::default(),
-        )
-        .unwrap();
-        let mut objective = StyleObjective::new(network, pass, settings.losses.clone(), targets).unwrap();
-        let image = noise(size, 3).rgb;
-        let mut gradient = vec![0.0; image.len()];
-        group.bench_with_input(BenchmarkId::new("forward_losses_backward", size), &(), |b, _| {
-            b.iter(|| objective.evaluate_terms(&image, &mut gradient).unwrap())
-        });
-        if size == 128 {
-            let lbfgs = Optimiser::Lbfgs(Lbfgs { history: 10, line_search: false });
-            group.bench_with_input(BenchmarkId::new("lbfgs_step", size), &(), |b, _| {
-                b.iter(|| {
-                    let mut x = image.clone();
-                    lbfgs.minimise(&mut x, 1, &mut objective, &mut |_, _| Control::Continue).unwrap()
-                })
+    // The default mode (Rust losses between a forward and a backward graph) and low-memory mode (the evaluation
+    // graph, no arena).
+    for (name, low_memory) in [("forward_losses_backward", false), ("evaluation_graph_low_memory", true)] {
+        let config = EngineConfig { provider: Provider::Cpu, low_memory, ..EngineConfig::default() };
+        let mut engine = Engine::new(&config).unwrap();
+        for size in [128usize, 256, 512] {
+            let network = engine.network_for(&settings).unwrap();
+            let mut pass = network.pass(size, size).unwrap();
+            let targets = Targets::compute(
+                network,
+                &mut pass,
+                &settings.losses,
+                &noise(size, 1),
+                &[(noise(size, 2), 1.0)],
+                &Default::default(),
+            )
+            .unwrap();
+            let mut objective = StyleObjective::new(network, pass, settings.losses.clone(), targets).unwrap();
+            let image = noise(size, 3).rgb;
+            let mut gradient = vec![0.0; image.len()];
+            group.bench_with_input(BenchmarkId::new(name, size), &(), |b, _| {
+                b.iter(|| objective.evaluate_terms(&image, &mut gradient).unwrap())
             });
+            if size == 128 && !low_memory {
+                let lbfgs = Optimiser::Lbfgs(Lbfgs { history: 10, line_search: false });
+                group.bench_with_input(BenchmarkId::new("lbfgs_step", size), &(), |b, _| {
+                    b.iter(|| {
+                        let mut x = image.clone();
+                        lbfgs.minimise(&mut x, 1, &mut objective, &mut |_, _| Control::Continue).unwrap()
+                    })
+                });
+            }
         }
     }
     group.finish();
