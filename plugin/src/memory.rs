@@ -24,11 +24,11 @@ pub enum MemoryMode {
 
 impl MemoryMode {
     /// Peak memory per byte of saved activations, measured with `nst bench` at 256 to 1024 px
-    /// (docs/performance.md), with a margin: at most 6.3 with the arena, 2.6 for separate low-memory graphs
+    /// (docs/performance.md), with a margin: at most 3.9 with the arena, 2.6 for separate low-memory graphs
     /// and 0.93 for the low-memory evaluation graph.
     fn per_activation_byte(self) -> f64 {
         match self {
-            MemoryMode::Arena => 7.5,
+            MemoryMode::Arena => 4.0,
             MemoryMode::LowMemorySeparate => 3.0,
             MemoryMode::LowMemoryEvaluation => 1.2,
         }
@@ -141,9 +141,9 @@ mod tests {
         // Peaks measured by `nst bench` (docs/performance.md), MiB, in each mode.
         let (arena, separate, evaluation) =
             (MemoryMode::Arena, MemoryMode::LowMemorySeparate, MemoryMode::LowMemoryEvaluation);
-        for (size, measured, mode) in [(256, 713.0, arena), (512, 2370.0, arena), (1024, 8738.0, arena)]
+        for (size, measured, mode) in [(256, 523.0, arena), (512, 1382.0, arena), (1024, 4795.0, arena)]
             .into_iter()
-            .chain([(256, 486.0, separate), (512, 1172.0, separate), (1024, 3704.0, separate)])
+            .chain([(256, 486.0, separate), (512, 1172.0, separate), (1024, 3423.0, separate)])
             .chain([(256, 485.0, evaluation), (512, 556.0, evaluation), (1024, 1480.0, evaluation)])
         {
             let estimate = estimated_peak_mib(deepest, size, size, mode);
