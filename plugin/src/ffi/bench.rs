@@ -8,7 +8,8 @@ use super::required_str;
 use super::status::NstStatus;
 use crate::preset::resolve_preset;
 
-/// Measures one evaluation (forward graph, Rust losses, backward graph) of `preset`'s objective on
+/// Measures one evaluation (forward graph, Rust losses and backward graph, or the evaluation graph where the
+/// engine runs its losses in a graph: on a GPU, in low-memory mode) of `preset`'s objective on
 /// `size` x `size` noise images (16..=4096, rounded to a multiple of 16): the median of `evaluations` timed runs
 /// (1..=1000) after two warm-up runs. Writes a JSON object with `size`, `seconds_per_evaluation`, `conv_gflop`,
 /// `achieved_gflops`, `peak_gflops` (the fp32 matrix-product peak of the CPU or GPU that runs the graphs, measured
