@@ -3,7 +3,8 @@
 //! Built for speed on ONNX Runtime's CPU provider: the input-gradient of a convolution is a plain `Conv` with
 //! flipped, transposed weights (faster than `ConvTranspose`); ReLU backward multiplies by `Sign` of the ReLU
 //! output (0 or 1, one pass, no boolean tensor); max-pool backward is an `Equal` + `Cast` + `Mul` mask (faster
-//! than `Where` or pool indices).
+//! than `Where` or pool indices); average-pool backward spreads the gradient, its 1/4 folded into the weights
+//! of the convolution before it.
 
 use crate::forward::{image_dims, layers_through};
 use crate::graph::{GraphBuilder, conv3x3, feature_dims, int, pool2x2, string};
@@ -81,7 +82,6 @@ pub(crate) fn nearest() -> Vec<AttributeProto> {
 /// the gradient of each tap read from the tensor named [`gradient_input`] (a graph input, or a node's output).
 pub(crate) fn add_backward(graph: &mut GraphBuilder, model: &Vgg19, taps: &[Layer], pooling: Pooling, masks: Masks) {
     let deepest = *taps.iter().max().expect("taps are not empty");
-    let quarter = graph.constant_f32("quarter", &[], &[0.25]);
     let scales = graph.constant_f32("upsample_scales", &[4], &[1.0, 1.0, 2.0, 2.0]);
     let inv_std = graph.constant_f32("gradient_inv_std", &[1, 3, 1, 1], &model.normalisation.std.map(|s| 1.0 / s));
     let as_float = || vec![int("to", DataType::Float as i64)];
@@ -111,9 +111,15 @@ pub(crate) fn add_backward(graph: &mut GraphBuilder, model: &Vgg19, taps: &[Laye
         let grad_pre = graph.op("Mul", &[&grad_relu, &mask], vec![]);
 
         let (cin, cout) = layer.channels();
-        let flipped = flipped_transposed(&model.conv(layer).weight, cin, cout);
+        let mut flipped = flipped_transposed(&model.conv(layer).weight, cin, cout);
+        // Average pooling's 1/4 (a power of two: exact) rides on these weights, sparing a pass over the
+        // upsampled gradient.
+        let averaged = layer.pooled_input() && pooling == Pooling::Average;
+        if averaged {
+            flipped.iter_mut().for_each(|w| *w *= 0.25);
+        }
         let weight = graph.constant_f32(
-            &format!("{}.weight_flipped", layer.conv_name()),
+            &format!("{}.weight_flipped{}", layer.conv_name(), if averaged { "_quarter" } else { "" }),
             &[cin as i64, cout as i64, 3, 3],
             &flipped,
         );
@@ -123,7 +129,7 @@ pub(crate) fn add_backward(graph: &mut GraphBuilder, model: &Vgg19, taps: &[Laye
             let below = Layer::from_index(layer.index() - 1).expect("pooled layers have a predecessor");
             let spread = graph.op("Resize", &[&grad_input, "", &scales], nearest());
             match pooling {
-                Pooling::Average => graph.op("Mul", &[&spread, &quarter], vec![]),
+                Pooling::Average => spread,
                 // The kept masks of a max-pooled layer already hold where its pool took the maximum.
                 Pooling::Max if masks == Masks::Kept => spread,
                 Pooling::Max => {
