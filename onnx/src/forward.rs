@@ -64,7 +64,7 @@ pub(crate) fn add_forward(graph: &mut GraphBuilder, model: &Vgg19, deepest: Laye
             x = graph.op(op, &[&x], pool2x2());
         }
         if let (Some(constants), Some(below)) = (&mask_constants, previous) {
-            x = with_mask(graph, below, &x, pooling, constants);
+            x = with_mask(graph, below, &x, layer.pooled_input(), pooling, constants);
         }
         let (cin, cout) = layer.channels();
         let conv = model.conv(layer);
@@ -85,16 +85,22 @@ pub(crate) fn add_forward(graph: &mut GraphBuilder, model: &Vgg19, deepest: Laye
     }
 }
 
-/// Makes the mask of `below` (the layer whose output, possibly pooled, is `input`) and returns `input` as
-/// the next layer's input, made to depend on the mask.
+/// Makes the mask of `below` (the layer whose output, `pooled` or not, is `input`) and returns `input` as the
+/// next layer's input, made to depend on the mask.
 ///
 /// ONNX Runtime runs a node only when a depth-first walk from the graph's outputs reaches it, and only the
 /// backward pass reads the mask: left alone, it would be made there, and the f32 map kept alive until then.
 /// A reshape of the next layer's input to the mask's shape (a free alias) makes the forward pass need it.
-fn with_mask(graph: &mut GraphBuilder, below: Layer, input: &str, pooling: Pooling, constants: &[String; 3]) -> String {
+fn with_mask(
+    graph: &mut GraphBuilder,
+    below: Layer,
+    input: &str,
+    pooled: bool,
+    pooling: Pooling,
+    constants: &[String; 3],
+) -> String {
     let [zero, halving, scales] = constants;
     let relu = below.relu_name();
-    let pooled = Layer::from_index(below.index() + 1).is_some_and(Layer::pooled_input);
     let mask = keep_mask(below);
     if pooled && pooling == Pooling::Max {
         // Max pooling passes the gradient only where it took the maximum.

@@ -179,17 +179,15 @@ impl Targets {
     }
 }
 
-/// One style term for the loss graph: its Gram target and `weight / (N M)^2`, both for the mask's mass
-/// `M = sum m^2` where a mask guides it (as the Rust losses compute them), and the mask.
-type GraphStyleTerm<'t> = (Vec<f32>, f32, Option<&'t [f32]>);
-
-/// The loss graph's layout and its style terms for these targets.
+/// The loss graph's layout and its style terms for these targets: each term's Gram target and
+/// `weight / (N M)^2`, both for the mask's mass `M = sum m^2` where a mask guides it (as the Rust losses
+/// compute them), and the mask.
 fn graph_style_terms<'t>(
     settings: &LossSettings,
     targets: &'t Targets,
     width: usize,
     height: usize,
-) -> (LossLayout, Vec<GraphStyleTerm<'t>>) {
+) -> (LossLayout, Vec<GraphStyleInput<'t>>) {
     let mut style_terms = Vec::new();
     let mut inputs = Vec::new();
     for ((layer, layer_weight), terms) in settings.style_layers.iter().zip(&targets.style) {
@@ -209,7 +207,7 @@ fn graph_style_terms<'t>(
             let nm2 = (term.target.channels as f64 * mass).powi(2);
             let scale = if mass <= mask::EMPTY_MASS { 0.0 } else { (weight as f64 / nm2) as f32 };
             style_terms.push((*layer, term.mask.is_some()));
-            inputs.push((gram, scale, term.mask.as_deref()));
+            inputs.push(GraphStyleInput { target: gram, scale, mask: term.mask.as_deref() });
         }
     }
     let layout = LossLayout {
@@ -265,10 +263,7 @@ impl<'a> StyleObjective<'a> {
                 content_target: &targets.content,
                 content_weight: settings.content_weight,
                 content_mask: targets.content_mask.as_deref(),
-                style: style
-                    .iter()
-                    .map(|(target, scale, mask)| GraphStyleInput { target, scale: *scale, mask: *mask })
-                    .collect(),
+                style,
             };
             network.attach_graph_losses(&mut pass, layout, &inputs)?;
         }

@@ -89,10 +89,10 @@ pub struct GraphLossInputs<'a> {
 }
 
 /// One style term's constant inputs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct GraphStyleInput<'a> {
-    /// The Gram target (for the mask's mass where masked).
-    pub target: &'a [f32],
+    /// The Gram target (for the mask's mass where masked: a scaled copy of the style's).
+    pub target: Vec<f32>,
     /// `weight / (N M)^2`, `M` the mask's mass where masked.
     pub scale: f32,
     /// The mask at the term's layer, where one guides it.
@@ -352,7 +352,7 @@ impl Pass {
         }
         for (index, ((layer, _), term)) in layout.style_terms.iter().zip(&inputs.style).enumerate() {
             let channels = layer.channels().1;
-            let target = host_tensor(&[channels, channels], Some(term.target))?;
+            let target = host_tensor(&[channels, channels], Some(&term.target))?;
             binding.bind_input(style_target_input(index), &target).map_err(context())?;
             binding.bind_input(style_scale_input(index), &host_tensor(&[1], Some(&[term.scale]))?).map_err(context())?;
             if let Some(mask) = term.mask {
