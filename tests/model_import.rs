@@ -1,30 +1,28 @@
-//! Importing VGG19 from ONNX files: torchvision layouts (current and legacy exporters) and the model zoo layout
-//! are read with the right weights; VGG16, other networks and truncated files are refused with what was found.
+//! Importing VGG19 from files: the torchvision ONNX layouts (features only, current and legacy exporters, and
+//! a whole `vgg19()` export with its classifier), the model zoo layout, and torchvision's and timm's
+//! safetensors give exactly the file's weights, element by element; VGG16, other networks and truncated files
+//! are refused with what was found. An imported model's features at every layer equal ONNX's own reference
+//! evaluator run on the original file.
 
 mod support;
 
 use std::path::Path;
+use std::sync::Arc;
 
-use nst_onnx::OnnxError;
+use nst::network::{LossPlacement, Network};
+use nst::runtime::{Provider, SessionOptions};
 use nst_onnx::import::load_vgg19;
+use nst_onnx::{Layer, OnnxError, Pooling};
+use support::ort_environment;
 use support::python::{TempDir, run_python};
 
-fn expected_sums(path: &Path) -> Vec<(f64, f64)> {
-    let text = std::fs::read_to_string(format!("{}.sums", path.display())).unwrap();
-    text.lines()
-        .map(|line| {
-            let mut parts = line.split_whitespace().map(|v| v.parse::<f64>().unwrap());
-            (parts.next().unwrap(), parts.next().unwrap())
-        })
-        .collect()
-}
-
-fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() <= 1e-4 * a.abs().max(b.abs()).max(1.0)
+fn read_f32(path: &Path) -> Vec<f32> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
 }
 
 #[test]
-fn vgg19_layouts_are_read_and_others_refused() {
+fn vgg19_layouts_are_read_exactly_and_others_refused() {
     let dir = TempDir::new("import");
     run_python("make_vgg_files.py", &[dir.path()]);
 
@@ -32,19 +30,21 @@ fn vgg19_layouts_are_read_and_others_refused() {
         ("torchvision_current.onnx", "torchvision features layout"),
         ("torchvision_legacy.onnx", "torchvision features layout"),
         ("torchvision_constants.onnx", "torchvision features layout"),
-        ("model_zoo.onnx", "ONNX model zoo layout, classifier dropped"),
+        ("model_zoo.onnx", "the layers after relu5_4 dropped"),
+        ("torchvision_full.onnx", "the layers after relu5_4 dropped"),
+        ("timm.safetensors", "torchvision names, safetensors"),
+        ("torchvision.safetensors", "torchvision names, safetensors"),
     ] {
         let path = dir.path().join(file);
         let model = load_vgg19(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert!(model.description.contains(layout), "{file}: {}", model.description);
-        let sums = expected_sums(&path);
-        assert_eq!(sums.len(), 16);
-        for (index, (conv, (weight_sum, bias_sum))) in model.convs.iter().zip(sums).enumerate() {
-            let ours_w: f64 = conv.weight.iter().map(|v| *v as f64).sum();
-            let ours_b: f64 = conv.bias.iter().map(|v| *v as f64).sum();
-            assert!(close(ours_w, weight_sum) && close(ours_b, bias_sum), "{file} conv {index}: weights differ");
-        }
-        println!("{file}: accepted ({})", model.description);
+        // Every element, in order: a flipped or transposed kernel would keep any sum.
+        let expected = read_f32(&dir.path().join(format!("{file}.weights")));
+        let ours: Vec<f32> = model.convs.iter().flat_map(|c| c.weight.iter().chain(&c.bias).copied()).collect();
+        assert_eq!(ours.len(), expected.len(), "{file}: element count");
+        let differing = ours.iter().zip(&expected).filter(|(a, b)| a.to_bits() != b.to_bits()).count();
+        assert_eq!(differing, 0, "{file}: {differing} of {} weights differ", ours.len());
+        println!("{file}: accepted, {} weights identical ({})", ours.len(), model.description);
     }
 
     let refused = |file: &str| -> String {
@@ -59,4 +59,32 @@ fn vgg19_layouts_are_read_and_others_refused() {
     assert!(matches!(load_vgg19(&dir.path().join("truncated.onnx")), Err(OnnxError::Decode { .. })));
     assert!(refused("truncated.onnx").contains("truncated.onnx is not a readable ONNX model"));
     assert!(refused("missing.onnx").contains("cannot read model file"));
+}
+
+#[test]
+fn an_imported_torchvision_model_computes_the_files_features_at_every_layer() {
+    const SIZE: usize = 32;
+    let dir = TempDir::new("import-parity");
+    run_python("make_vgg_files.py", &[dir.path()]);
+    let file = dir.path().join("torchvision_full.onnx");
+    let size = SIZE.to_string();
+    run_python("reference_features.py", &[&file, dir.path(), Path::new(&size)]);
+
+    let model = Arc::new(load_vgg19(&file).unwrap());
+    let layers: Vec<Layer> = Layer::all().collect();
+    let options = SessionOptions { provider: Provider::Cpu, threads: 2, low_memory: false };
+    let env = ort_environment();
+    let mut network = Network::new(&env, &model, &layers, Pooling::Max, options, LossPlacement::Rust).unwrap();
+    let mut pass = network.pass(SIZE, SIZE).unwrap();
+    pass.image_mut().copy_from_slice(&read_f32(&dir.path().join("image.f32")));
+    network.forward(&mut pass).unwrap();
+    for layer in layers {
+        let theirs = read_f32(&dir.path().join(format!("relu{}.f32", layer.index())));
+        let ours = pass.feature(layer).unwrap().values;
+        assert_eq!(ours.len(), theirs.len(), "{}", layer.relu_name());
+        let scale = theirs.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-6);
+        let worst = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max) / scale;
+        println!("{}: max |difference| / max |feature| = {worst:.2e}", layer.relu_name());
+        assert!(worst < 1e-4, "{}: features differ by {worst:.2e} of their range", layer.relu_name());
+    }
 }

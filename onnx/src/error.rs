@@ -29,6 +29,20 @@ pub enum OnnxError {
     },
     /// A tap or layer name that VGG19 does not have.
     UnknownLayer(String),
+    /// A model name that is not installed in the models folder.
+    NotInstalled {
+        /// The name asked for.
+        name: String,
+        /// The folder searched.
+        dir: PathBuf,
+    },
+    /// The models folder could not be read or written.
+    Store {
+        /// The file or folder at fault.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl fmt::Display for OnnxError {
@@ -39,6 +53,14 @@ impl fmt::Display for OnnxError {
                 write!(f, "{origin} is not a readable ONNX model (truncated or another format): {reason}")
             }
             OnnxError::NotVgg19 { origin, found } => write!(f, "{origin} is not a VGG19: {found}"),
+            OnnxError::NotInstalled { name, dir } => write!(
+                f,
+                "model '{name}' is not installed in {}: run `nst model fetch {name}` (needs the internet), or \
+                 `nst model import FILE --name {name}` with a VGG19 .safetensors, .onnx file; set NST_MODELS to \
+                 use another models folder",
+                dir.display()
+            ),
+            OnnxError::Store { path, reason } => write!(f, "models folder: {}: {reason}", path.display()),
             OnnxError::UnknownLayer(name) => {
                 write!(f, "unknown VGG19 layer '{name}': expected relu1_1, relu1_2, relu2_1, ... relu5_4")
             }

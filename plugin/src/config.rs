@@ -86,7 +86,10 @@ pub fn parse_config(text: &str, origin: &str, base: &Path) -> Result<Config> {
     let model = match (file.model.as_deref(), seed) {
         (None, None) => None,
         (None | Some("builtin"), seed) => Some(ModelChoice::BuiltIn { seed: seed.unwrap_or(0) }),
-        (Some(path), _) => Some(ModelChoice::File(base.join(path))),
+        (Some(reference), seed) => Some(
+            ModelChoice::from_reference(reference, seed.unwrap_or(0), base)
+                .map_err(|e| EngineError::InvalidArgument(format!("configuration {origin}, key `model`: {e}")))?,
+        ),
     };
     Ok(Config {
         engine: EngineConfig {

@@ -13,6 +13,7 @@ pub mod ffi;
 pub mod image_io;
 pub mod losses;
 pub mod memory;
+pub mod model;
 pub mod network;
 pub mod objective;
 pub mod optim;

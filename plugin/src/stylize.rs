@@ -15,6 +15,7 @@ use crate::error::{EngineError, Result};
 use crate::image_io::Planar;
 use crate::losses::LossTerms;
 use crate::memory::{Fit, MemoryMode, budget_mib, check_budget, plan};
+pub use crate::model::ModelChoice;
 use crate::network::{LossPlacement, Network};
 use crate::objective::{LossSettings, StyleObjective, Targets, WorkingMasks, check_mask_count};
 use crate::optim::{Control, Optimiser};
@@ -22,18 +23,6 @@ use crate::runtime::{Provider, SessionOptions, environment};
 use crate::style_grams::StyleGrams;
 use crate::tiled_run::{ScaleStep, TiledScale, tiled_iterations};
 use crate::tiling::overlap_for;
-
-/// Which VGG19 weights to use.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum ModelChoice {
-    /// The built-in seeded random-weight VGG19 (offline default; not pretrained).
-    BuiltIn {
-        /// Weight seed.
-        seed: u64,
-    },
-    /// A VGG19 ONNX file (torchvision features export or the model zoo vgg19-7.onnx).
-    File(PathBuf),
-}
 
 /// Where the optimisation starts.
 #[derive(Debug, Clone, PartialEq)]

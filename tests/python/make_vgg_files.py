@@ -5,6 +5,8 @@ No pretrained file can be downloaded in the test environment, so these stand in 
 - the legacy exporter (weights reaching Conv through Identity and Constant nodes, opset 17),
 - the ONNX model zoo vgg19-7.onnx (Conv/Relu/MaxPool chain, then Flatten/Gemm/Relu/Dropout classifier,
   initialisers also listed as graph inputs, opset 7),
+- a whole torchvision `vgg19()` export (features, the adaptive average pool as a 1x1 AveragePool, classifier),
+- torchvision's and timm's safetensors files (`features.N.*` with the classifier's or timm's head tensors),
 and for what must be refused: VGG16, a ResNet-like block, a truncated file.
 
 usage: make_vgg_files.py OUTDIR [DIVISOR]
@@ -33,7 +35,7 @@ def conv_weights(cin, cout):
 DIVISOR = 1
 
 
-def features(config, style, classifier=False):
+def features(config, style, classifier=False, adaptive_pool=False):
     """Builds the feature chain; style is 'initializer', 'identity' or 'constant'."""
     nodes, inits, x, cin, index = [], [], "input", 3, 0
     for item in config:
@@ -61,6 +63,10 @@ def features(config, style, classifier=False):
             nodes.append(helper.make_node("Relu", [f"conv{index}"], [f"relu{index}"]))
             x, cin = f"relu{index}", item
         index += 1
+    if adaptive_pool:
+        # torchvision's AdaptiveAvgPool2d((7, 7)) on a 7x7 map, as torch.onnx.export writes it at 224 px.
+        nodes.append(helper.make_node("AveragePool", [x], ["avgpool"], kernel_shape=[1, 1], strides=[1, 1]))
+        x = "avgpool"
     if classifier:
         w = rng.standard_normal((10, cin * 7 * 7)).astype(np.float32) * 0.01
         inits.append(numpy_helper.from_array(w, "fc.weight"))
@@ -83,19 +89,59 @@ def save(path, nodes, inits, output, opset, inits_as_inputs=False):
     onnx.save(model, path)
 
 
-def write_sums(path, nodes, inits):
-    """Sidecar PATH.sums: one line per conv, 'sum(weight) sum(bias)', for checking what the importer read."""
+def conv_tensors(nodes, inits):
+    """The (weight, bias) arrays of each Conv, in order."""
     tensors = {t.name: numpy_helper.to_array(t) for t in inits}
     for node in nodes:
         if node.op_type == "Constant":
             tensors[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
     aliases = {n.output[0]: n.input[0] for n in nodes if n.op_type == "Identity"}
     resolve = lambda name: tensors[aliases.get(name, name)]
-    with open(path + ".sums", "w") as out:
-        for node in nodes:
-            if node.op_type == "Conv":
-                out.write("%r %r\n" % (float(resolve(node.input[1]).astype(np.float64).sum()),
-                                        float(resolve(node.input[2]).astype(np.float64).sum())))
+    return [(resolve(n.input[1]), resolve(n.input[2])) for n in nodes if n.op_type == "Conv"]
+
+
+def write_weights(path, convs):
+    """Sidecar PATH.weights: every conv's weight then bias as little-endian float32, for an element-wise check."""
+    with open(path + ".weights", "wb") as out:
+        for w, b in convs:
+            out.write(w.astype("<f4").tobytes() + b.astype("<f4").tobytes())
+
+
+def write_sums(path, nodes, inits):
+    write_weights(path, conv_tensors(nodes, inits))
+
+
+def save_safetensors(path, tensors):
+    """The safetensors format: an 8-byte header length, a JSON header with offsets, then the raw data."""
+    import json
+    header, offset, blobs = {}, 0, []
+    for name, array in tensors.items():
+        data = np.ascontiguousarray(array, dtype="<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as out:
+        out.write(len(text).to_bytes(8, "little") + text + b"".join(blobs))
+
+
+def safetensors_files(out):
+    nodes, inits, _ = features(VGG19, "initializer")
+    convs = conv_tensors(nodes, inits)
+    # torchvision's module indices count the ReLUs and pools too.
+    indices = [0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34]
+    base = {}
+    for index, (w, b) in zip(indices, convs):
+        base[f"features.{index}.weight"], base[f"features.{index}.bias"] = w, b
+    timm = dict(base, **{"pre_logits.fc1.weight": np.zeros((4, 3, 2, 2), np.float32),
+                         "head.fc.weight": np.zeros((10, 4), np.float32)})
+    save_safetensors(f"{out}/timm.safetensors", timm)
+    write_weights(f"{out}/timm.safetensors", convs)
+    torchvision = dict(base, **{"classifier.0.weight": np.zeros((8, 6), np.float32),
+                                "classifier.6.bias": np.zeros((10,), np.float32)})
+    save_safetensors(f"{out}/torchvision.safetensors", torchvision)
+    write_weights(f"{out}/torchvision.safetensors", convs)
 
 
 def main(out):
@@ -104,6 +150,8 @@ def main(out):
     save(f"{out}/torchvision_legacy.onnx", *features(VGG19, "identity"), opset=17)
     save(f"{out}/torchvision_constants.onnx", *features(VGG19, "constant"), opset=20)
     save(f"{out}/model_zoo.onnx", *features(VGG19, "initializer", classifier=True), opset=7, inits_as_inputs=True)
+    save(f"{out}/torchvision_full.onnx", *features(VGG19, "initializer", classifier=True, adaptive_pool=True), opset=17)
+    safetensors_files(out)
     save(f"{out}/vgg16.onnx", *features(VGG16, "initializer"), opset=17)
     nodes, inits, x = features(VGG19[:2], "initializer")
     nodes += [helper.make_node("Add", [x, "relu0"], ["residual"])]

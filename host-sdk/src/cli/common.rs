@@ -127,7 +127,8 @@ pub struct RunArgs {
     /// Seed of the noise start.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// `builtin` (seeded random VGG19) or a VGG19 .onnx file (torchvision features export, model zoo vgg19-7).
+    /// `builtin` (seeded random VGG19), an installed model's name (`vgg19` after `nst model fetch`), or a VGG19
+    /// file: .onnx (torchvision export, model zoo vgg19-7) or .safetensors (torchvision or timm names).
     #[arg(long)]
     pub model: Option<String>,
     /// Seed of the built-in model's weights.

@@ -5,6 +5,7 @@ mod batch;
 mod bench;
 mod cancel;
 mod common;
+mod model;
 mod stylize;
 
 use std::process::ExitCode;
@@ -31,6 +32,8 @@ enum Command {
     Bench(Box<bench::BenchArgs>),
     /// List the bundled presets.
     Presets(PresetsArgs),
+    /// Install pretrained VGG19 weights (fetch or import) and list the installed models.
+    Model(model::ModelArgs),
 }
 
 #[derive(Args)]
@@ -47,6 +50,7 @@ pub fn main() -> ExitCode {
         Command::Batch(args) => batch::run(*args),
         Command::Bench(args) => bench::run(*args),
         Command::Presets(args) => list_presets(args),
+        Command::Model(args) => model::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

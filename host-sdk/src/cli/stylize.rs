@@ -123,8 +123,8 @@ pub fn run(args: StylizeArgs) -> Result<(), CliError> {
     if report.model.contains("random-weight") {
         println!(
             "note:      the built-in VGG19 has random weights (it transfers colour and texture, not the pretrained \
-             network's strokes). For pretrained VGG19: python3 onnx/export_vgg19.py vgg19.onnx (needs torch), \
-             then --model vgg19.onnx; the ONNX model zoo vgg19-7.onnx works too."
+             network's strokes). For the pretrained VGG19: `nst model fetch` (once, about 550 MB downloaded), \
+             then --model vgg19."
         );
     }
     Ok(())

@@ -1,7 +1,7 @@
 //! `nst_stylize`: one run on host pixels, with per-call overrides, progress and cancellation.
 
 use std::ffi::{c_char, c_void};
-use std::path::PathBuf;
+use std::path::Path;
 
 use nst_onnx::Pooling;
 
@@ -33,7 +33,9 @@ pub struct NstOverrides {
     pub style_weight: f64,
     /// Seed of the built-in random VGG19, >= 0 (selects the built-in model); negative keeps the preset's.
     pub model_seed: i64,
-    /// A VGG19 .onnx file (NUL-terminated path); NULL keeps the preset's.
+    /// The model, NUL-terminated: an installed model's name (`"vgg19"`, installed by `nst model fetch` into the
+    /// models folder: `NST_MODELS`, else the user's data folder), `"builtin"`, or a VGG19 file path (.onnx or
+    /// .safetensors; a path needs a separator or one of those extensions). NULL keeps the preset's.
     pub model_path: *const c_char,
     /// 0 keeps the preset's, 1 max, 2 average.
     pub pooling: u32,
@@ -211,8 +213,9 @@ unsafe fn convert_overrides(raw: &NstOverrides) -> Result<Overrides, FfiError> {
     }
     if !raw.model_path.is_null() {
         // SAFETY: per the caller's contract.
-        let path = unsafe { required_str(raw.model_path, "overrides.model_path")? };
-        overrides.model = Some(ModelChoice::File(PathBuf::from(path)));
+        let reference = unsafe { required_str(raw.model_path, "overrides.model_path")? };
+        let seed = raw.model_seed.max(0) as u64;
+        overrides.model = Some(ModelChoice::from_reference(reference, seed, Path::new(""))?);
     }
     overrides.pooling = match raw.pooling {
         0 => None,

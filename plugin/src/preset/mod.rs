@@ -19,6 +19,8 @@ use crate::colour::ColourControl;
 use crate::error::{EngineError, Result};
 use crate::objective::LossSettings;
 use crate::optim::{Adam, Lbfgs, Optimiser};
+use nst_onnx::store::is_model_name;
+
 use crate::stylize::{ModelChoice, Multiscale, Settings};
 use schema::{PresetFile, SCHEMA_VERSION};
 
@@ -289,6 +291,8 @@ pub fn parse_preset(text: &str, name: &str, origin: &str, base: &Path) -> Result
     let model = match network.model.as_ref() {
         None => ModelChoice::BuiltIn { seed: model_seed },
         Some(m) if m.get_ref() == "builtin" => ModelChoice::BuiltIn { seed: model_seed },
+        Some(m) if is_model_name(m.get_ref()) => ModelChoice::from_reference(m.get_ref(), model_seed, base)
+            .map_err(|e| at(m.span(), "network.model", e.to_string()))?,
         Some(m) => ModelChoice::File(existing_file(m, "network.model")?),
     };
     let init = match file.init.from.as_ref() {

@@ -1,13 +1,13 @@
 //! Reading a VGG19 from an ONNX file.
 //!
 //! Accepted: a torchvision `vgg19().features` export (weights as initialisers, or reaching the `Conv` through
-//! `Identity` or `Constant` nodes, as legacy and current exporters write them) and the ONNX model zoo VGG19
-//! (`vgg19-7.onnx`: the same Conv/Relu/MaxPool chain followed by a classifier, which is dropped). The
-//! convolutions are found by walking the graph from its image input along the chain; every shape and attribute
-//! is checked against VGG19, and anything else is refused with an error that says what was found.
+//! `Identity` or `Constant` nodes, as legacy and current exporters write them), a whole torchvision `vgg19()`
+//! export and the ONNX model zoo VGG19 (`vgg19-7.onnx`): the walk stops at relu5_4, the deepest layer any loss
+//! reads, and whatever follows (the last pool, the classifier) is dropped. The convolutions are found by
+//! walking the graph from its image input along the chain; every shape and attribute is checked against VGG19,
+//! and anything else is refused with an error that says what was found.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use prost::Message;
 
@@ -15,33 +15,15 @@ use crate::OnnxError;
 use crate::proto::{GraphProto, ModelProto, NodeProto, TensorProto, tensor_proto::DataType};
 use crate::vgg::{CONV_CHANNELS, ConvWeights, Layer, Normalisation, Vgg19};
 
-/// Refuse files beyond this size before reading them: the largest real VGG19 file (with classifier) is ~550 MB.
-pub const MAX_MODEL_BYTES: u64 = 1 << 30;
-
-/// Reads a VGG19 from an ONNX file.
-pub fn load_vgg19(path: &Path) -> Result<Vgg19, OnnxError> {
-    let io = |source| OnnxError::Io { path: path.to_path_buf(), source };
-    let size = std::fs::metadata(path).map_err(io)?.len();
-    let origin = path.display().to_string();
-    if size > MAX_MODEL_BYTES {
-        return Err(OnnxError::NotVgg19 {
-            origin,
-            found: format!("a file of {size} bytes, larger than any VGG19 ({MAX_MODEL_BYTES} bytes at most)"),
-        });
-    }
-    let bytes = std::fs::read(path).map_err(io)?;
-    vgg19_from_bytes(&bytes, &origin)
-}
-
 /// Reads a VGG19 from ONNX bytes; `origin` names them in messages.
-pub fn vgg19_from_bytes(bytes: &[u8], origin: &str) -> Result<Vgg19, OnnxError> {
+pub fn vgg19_from_onnx_bytes(bytes: &[u8], origin: &str) -> Result<Vgg19, OnnxError> {
     let model = ModelProto::decode(bytes)
         .map_err(|err| OnnxError::Decode { origin: origin.to_string(), reason: err.to_string() })?;
     let not_vgg = |found: String| OnnxError::NotVgg19 { origin: origin.to_string(), found };
     let graph = model.graph.as_ref().ok_or_else(|| not_vgg("a model without a graph".into()))?;
     let walk = walk_feature_chain(graph).map_err(not_vgg)?;
     let layout = if walk.classifier_dropped {
-        "ONNX model zoo layout, classifier dropped"
+        "VGG19 features; the layers after relu5_4 dropped"
     } else {
         "torchvision features layout"
     };
@@ -163,7 +145,16 @@ fn walk_feature_chain(graph: &GraphProto) -> Result<FeatureChain, String> {
         let op = node.op_type.as_deref().unwrap_or("");
         match op {
             "Conv" => steps.push(Step::Conv(node)),
-            "Relu" => steps.push(Step::Relu),
+            "Relu" => {
+                steps.push(Step::Relu);
+                let convs = steps.iter().filter(|step| matches!(step, Step::Conv(_))).count();
+                if convs == VGG19_BLOCKS.iter().sum::<usize>() {
+                    // relu5_4 is the deepest layer a loss can read: what follows is never run.
+                    let output = node.output.first().map(String::as_str).unwrap_or("");
+                    stopped_at = beyond_final_pool(output, &consumers);
+                    break;
+                }
+            }
             "MaxPool" | "AveragePool" => steps.push(Step::Pool(node)),
             _ if PASS_THROUGH.contains(&op) => {}
             _ => {
@@ -224,6 +215,29 @@ fn walk_feature_chain(graph: &GraphProto) -> Result<FeatureChain, String> {
         })
         .collect::<Result<Vec<_>, String>>()?;
     Ok(FeatureChain { convs, classifier_dropped: stopped_at.is_some() })
+}
+
+/// The first node after `relu5_4` (`output`) other than pass-throughs and the last block's pool, if any: what a
+/// classifier head or a whole-network export adds.
+fn beyond_final_pool(output: &str, consumers: &HashMap<&str, Vec<&NodeProto>>) -> Option<String> {
+    let mut current = output;
+    let mut pools = 0;
+    for _ in 0..64 {
+        let node = match consumers.get(current).map(Vec::as_slice).unwrap_or(&[]) {
+            [] => return None,
+            [node] => *node,
+            several => return Some(format!("{} nodes reading '{current}'", several.len())),
+        };
+        let op = node.op_type.as_deref().unwrap_or("");
+        let is_pool = matches!(op, "MaxPool" | "AveragePool") && pools == 0;
+        if is_pool {
+            pools += 1;
+        } else if !PASS_THROUGH.contains(&op) {
+            return Some(format!("{op} node '{}'", node.name.as_deref().unwrap_or("")));
+        }
+        current = node.output.first().map(String::as_str).unwrap_or("");
+    }
+    Some("a chain of more than 64 nodes".into())
 }
 
 fn attribute_ints(node: &NodeProto, name: &str) -> Option<Vec<i64>> {
@@ -337,7 +351,7 @@ mod tests {
             ..Default::default()
         };
         assert!(tensor_f32(&short).unwrap_err().contains("1 values stored for shape [4]"));
-        let garbage = vgg19_from_bytes(&[0xff, 0xff, 0xff, 0xff], "garbage").unwrap_err().to_string();
+        let garbage = vgg19_from_onnx_bytes(&[0xff, 0xff, 0xff, 0xff], "garbage").unwrap_err().to_string();
         assert!(garbage.contains("garbage is not a readable ONNX model"), "{garbage}");
     }
 }

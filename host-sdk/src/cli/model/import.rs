@@ -1,0 +1,48 @@
+//! `nst model import FILE`: install VGG19 weights from a file, for machines without internet and for mirrors.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use nst_onnx::import::{MAX_MODEL_BYTES, vgg19_from_bytes};
+use nst_onnx::store::{ModelStore, Provenance, sha256_hex};
+
+use super::store_error;
+use crate::cli::common::CliError;
+
+/// `nst model import`.
+#[derive(Args)]
+pub struct ImportArgs {
+    /// A VGG19 .safetensors (timm or torchvision names) or .onnx file (torchvision export, model zoo vgg19-7).
+    file: PathBuf,
+    /// The name to install it under (runs use `--model NAME`).
+    #[arg(long, default_value = "vgg19")]
+    name: String,
+    /// The weights' licence, recorded in the manifest.
+    #[arg(long, default_value = "unknown (imported from a file)")]
+    licence: String,
+}
+
+/// Reads, checks and installs the file's weights.
+pub fn run(store: &ModelStore, args: ImportArgs) -> Result<(), CliError> {
+    let file = &args.file;
+    let size =
+        std::fs::metadata(file).map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?.len();
+    if size > MAX_MODEL_BYTES {
+        return Err(CliError::Usage(format!(
+            "{} has {size} bytes, more than any VGG19 file ({MAX_MODEL_BYTES} at most)",
+            file.display()
+        )));
+    }
+    let bytes = std::fs::read(file).map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
+    let source = std::fs::canonicalize(file).unwrap_or_else(|_| file.clone()).display().to_string();
+    let mut model = vgg19_from_bytes(&bytes, &source).map_err(store_error)?;
+    model.description =
+        format!("VGG19 '{}', imported from {}", args.name, model.description.trim_start_matches("VGG19 from "));
+    let provenance = Provenance { source, source_sha256: sha256_hex(&bytes), licence: args.licence };
+    let manifest = store.install(&args.name, &model, &provenance).map_err(store_error)?;
+    println!("installed '{}' in {}", manifest.name, store.model_file(&manifest.name).display());
+    println!("model:  {}", manifest.description);
+    println!("sha256: {} (source), {} (stored)", manifest.source_sha256, manifest.stored_sha256);
+    println!("use it: nst stylize IMAGE --preset NAME -o OUT --model {}", manifest.name);
+    Ok(())
+}

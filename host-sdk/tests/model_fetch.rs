@@ -1,0 +1,321 @@
+//! `nst model fetch` against a loopback HTTP server that this test starts: it serves, under the hub's paths,
+//! a timm-layout safetensors file written from the built-in weights and a tree listing with its SHA-256. Covers
+//! a whole fetch followed by a run with `--model vgg19`, a resumed download, a checksum mismatch, an
+//! unreachable host and a proxy from `HTTPS_PROXY`.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+
+use nst_onnx::import::{TORCHVISION_CONV_INDICES, load_vgg19};
+use nst_onnx::random::random_vgg19;
+use nst_onnx::store::sha256_hex;
+use safetensors::tensor::{Dtype, TensorView};
+use support::{ort_path, plugin_path, quick_preset, repo, scratch, text};
+
+const FILE_PATH: &str = "/timm/vgg19.tv_in1k/resolve/main/model.safetensors";
+const LISTING_PATH: &str = "/api/models/timm/vgg19.tv_in1k/tree/main";
+
+/// The built-in weights (seed 11) under timm's names, with timm's classifier tensors beside them.
+fn timm_file() -> Vec<u8> {
+    let model = random_vgg19(11);
+    let mut tensors: Vec<(String, Vec<u8>, Vec<usize>)> = Vec::new();
+    for (index, conv) in TORCHVISION_CONV_INDICES.iter().zip(&model.convs) {
+        let cout = conv.bias.len();
+        let cin = conv.weight.len() / (cout * 9);
+        let bytes = |v: &[f32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+        tensors.push((format!("features.{index}.weight"), bytes(&conv.weight), vec![cout, cin, 3, 3]));
+        tensors.push((format!("features.{index}.bias"), bytes(&conv.bias), vec![cout]));
+    }
+    tensors.push(("pre_logits.fc1.bias".into(), vec![0; 16], vec![4]));
+    tensors.push(("head.fc.weight".into(), vec![0; 24], vec![2, 3]));
+    let views: Vec<(&str, TensorView)> = tensors
+        .iter()
+        .map(|(name, data, shape)| (name.as_str(), TensorView::new(Dtype::F32, shape.clone(), data).unwrap()))
+        .collect();
+    safetensors::serialize(views, None).unwrap()
+}
+
+/// How the server behaves.
+#[derive(Clone, Default)]
+struct Behaviour {
+    /// The SHA-256 the listing announces (default: the file's).
+    announced_sha256: Option<String>,
+    /// Cut the first whole-file response after this many body bytes.
+    cut_first_at: Option<usize>,
+}
+
+/// A loopback HTTP/1.1 server (one request per connection, `CONNECT` tunnels accepted as a proxy would) that
+/// records each request line with its Range header.
+struct Server {
+    port: u16,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    fn start(file: Vec<u8>, behaviour: Behaviour) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let log = requests.clone();
+        let file = Arc::new(file);
+        std::thread::spawn(move || {
+            let mut cut = behaviour.cut_first_at;
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                serve(stream, &file, &behaviour, &mut cut, &log);
+            }
+        });
+        Server { port, requests }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+/// Reads a request head: the request line and the Range header.
+fn read_head(reader: &mut BufReader<TcpStream>) -> Option<(String, Option<String>)> {
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let request_line = line.trim_end().to_string();
+    let mut range = None;
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header).ok()?;
+        let header = header.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("range")
+        {
+            range = Some(value.trim().to_string());
+        }
+    }
+    (!request_line.is_empty()).then_some((request_line, range))
+}
+
+fn serve(stream: TcpStream, file: &[u8], behaviour: &Behaviour, cut: &mut Option<usize>, log: &Mutex<Vec<String>>) {
+    let mut writer = stream.try_clone().unwrap();
+    let mut reader = BufReader::new(stream);
+    let Some((mut request_line, mut range)) = read_head(&mut reader) else { return };
+    if request_line.starts_with("CONNECT ") {
+        log.lock().unwrap().push(request_line.clone());
+        writer.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").unwrap();
+        let Some(head) = read_head(&mut reader) else { return };
+        (request_line, range) = head;
+    }
+    log.lock().unwrap().push(format!("{request_line} range={}", range.as_deref().unwrap_or("-")));
+    // Absolute-form targets (a plain HTTP proxy) keep only their path.
+    let target = request_line.split_whitespace().nth(1).unwrap_or("");
+    let path = target.find("://").map_or(target, |at| {
+        let rest = &target[at + 3..];
+        rest.find('/').map_or("/", |slash| &rest[slash..])
+    });
+    let respond = |writer: &mut TcpStream, status: &str, headers: &str, body: &[u8]| {
+        let head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n{headers}\r\n", body.len());
+        let _ = writer.write_all(head.as_bytes());
+        let _ = writer.write_all(body);
+    };
+    match path {
+        LISTING_PATH => {
+            let sha = behaviour.announced_sha256.clone().unwrap_or_else(|| sha256_hex(file));
+            let listing = format!(
+                r#"[{{"type":"file","oid":"x","size":1234,"path":"README.md"}},{{"type":"file","oid":"y","size":{0},"path":"model.safetensors","lfs":{{"oid":"{sha}","size":{0},"pointerSize":135}}}}]"#,
+                file.len()
+            );
+            respond(&mut writer, "200 OK", "Content-Type: application/json\r\n", listing.as_bytes());
+        }
+        FILE_PATH => {
+            let start = range
+                .as_deref()
+                .and_then(|r| r.strip_prefix("bytes="))
+                .and_then(|r| r.strip_suffix('-'))
+                .and_then(|r| r.parse::<usize>().ok());
+            match start {
+                Some(start) if start < file.len() => {
+                    let headers = format!("Content-Range: bytes {start}-{}/{}\r\n", file.len() - 1, file.len());
+                    respond(&mut writer, "206 Partial Content", &headers, &file[start..]);
+                }
+                _ => {
+                    if let Some(at) = cut.take() {
+                        // Announce the whole file, send part of it, and drop the connection.
+                        let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", file.len());
+                        let _ = writer.write_all(head.as_bytes());
+                        let _ = writer.write_all(&file[..at]);
+                        let _ = writer.flush();
+                        let _ = writer.shutdown(std::net::Shutdown::Both);
+                        return;
+                    }
+                    respond(&mut writer, "200 OK", "", file);
+                }
+            }
+        }
+        _ => respond(&mut writer, "404 Not Found", "", b"not found"),
+    }
+    let mut rest = Vec::new();
+    let _ = reader.read_to_end(&mut rest);
+}
+
+/// `nst` with the models folder `models` and the hub at `hub`, and no proxy unless `proxy` is given.
+fn nst_with(models: &Path, hub: &str, proxy: Option<&str>, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_nst"));
+    command.args(args).env("NST_MODELS", models).env("HF_ENDPOINT", hub).env("ORT_DYLIB_PATH", ort_path());
+    for variable in
+        ["ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"]
+    {
+        command.env_remove(variable);
+    }
+    if let Some(proxy) = proxy {
+        command.env("HTTPS_PROXY", proxy);
+    }
+    command.output().unwrap()
+}
+
+fn assert_installed_exactly(models: &Path) {
+    let stored = load_vgg19(&models.join("vgg19.safetensors")).unwrap();
+    let served = random_vgg19(11);
+    for (index, (ours, theirs)) in stored.convs.iter().zip(&served.convs).enumerate() {
+        // Element by element: a flipped or transposed kernel keeps its sum.
+        assert!(ours.weight == theirs.weight && ours.bias == theirs.bias, "conv {index} differs");
+    }
+    let manifest = std::fs::read_to_string(models.join("vgg19.toml")).unwrap();
+    assert!(manifest.contains(&sha256_hex(&timm_file())), "{manifest}");
+    assert!(manifest.contains(&sha256_hex(&std::fs::read(models.join("vgg19.safetensors")).unwrap())));
+}
+
+#[test]
+fn fetch_installs_the_verified_weights_and_runs_find_them_by_name() {
+    let dir = scratch("fetch");
+    let models = dir.join("models");
+    let server = Server::start(timm_file(), Behaviour::default());
+    let output = nst_with(&models, &server.url(), None, &["model", "fetch", "-q"]);
+    println!("{}", text(&output));
+    assert!(output.status.success(), "{}", text(&output));
+    assert_installed_exactly(&models);
+    assert!(!models.join(".downloads").read_dir().unwrap().any(|_| true), "the download was not cleaned up");
+
+    let listed = nst_with(&models, &server.url(), None, &["model", "list"]);
+    assert!(text(&listed).contains("vgg19") && text(&listed).contains("BSD-3-Clause"), "{}", text(&listed));
+    let again = nst_with(&models, &server.url(), None, &["model", "fetch"]);
+    assert!(text(&again).contains("already installed"), "{}", text(&again));
+
+    plugin_path();
+    let preset = quick_preset(&dir);
+    let content = repo().join("presets/samples/astronaut.png");
+    let out = dir.join("out.png");
+    let run = nst_with(
+        &models,
+        &server.url(),
+        None,
+        &[
+            "stylize",
+            content.to_str().unwrap(),
+            "--preset",
+            preset.to_str().unwrap(),
+            "--model",
+            "vgg19",
+            "-o",
+            out.to_str().unwrap(),
+            "-q",
+        ],
+    );
+    println!("{}", text(&run));
+    assert!(run.status.success(), "{}", text(&run));
+    assert!(text(&run).contains("model:     pretrained VGG19 'vgg19'"), "{}", text(&run));
+    assert!(out.is_file());
+
+    let missing = nst_with(
+        &dir.join("empty"),
+        &server.url(),
+        None,
+        &[
+            "stylize",
+            content.to_str().unwrap(),
+            "--preset",
+            preset.to_str().unwrap(),
+            "--model",
+            "vgg19",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(!missing.status.success());
+    assert!(
+        text(&missing).contains("model 'vgg19' is not installed") && text(&missing).contains("nst model fetch"),
+        "{}",
+        text(&missing)
+    );
+}
+
+#[test]
+fn a_cut_download_resumes_with_a_range_request() {
+    let dir = scratch("fetch-resume");
+    let models = dir.join("models");
+    let file = timm_file();
+    let cut = file.len() / 3;
+    let server = Server::start(file, Behaviour { cut_first_at: Some(cut), ..Behaviour::default() });
+    let output = nst_with(&models, &server.url(), None, &["model", "fetch", "-q"]);
+    println!("{}\nrequests: {:#?}", text(&output), server.requests());
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(text(&output).contains(&format!("resuming at byte {cut}")), "{}", text(&output));
+    let requests = server.requests();
+    let file_requests: Vec<&String> = requests.iter().filter(|r| r.contains(FILE_PATH)).collect();
+    assert_eq!(file_requests.len(), 2, "{requests:#?}");
+    assert!(file_requests[0].ends_with("range=-"), "{requests:#?}");
+    assert!(file_requests[1].ends_with(&format!("range=bytes={cut}-")), "{requests:#?}");
+    assert_installed_exactly(&models);
+}
+
+#[test]
+fn a_checksum_mismatch_deletes_the_download_and_installs_nothing() {
+    let dir = scratch("fetch-mismatch");
+    let models = dir.join("models");
+    let wrong = "0123456789abcdef".repeat(4);
+    let server =
+        Server::start(timm_file(), Behaviour { announced_sha256: Some(wrong.clone()), ..Behaviour::default() });
+    let output = nst_with(&models, &server.url(), None, &["model", "fetch", "-q"]);
+    println!("{}", text(&output));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output).contains("checksum mismatch") && text(&output).contains(&wrong), "{}", text(&output));
+    assert!(text(&output).contains("partial download was deleted"), "{}", text(&output));
+    assert!(!models.join(format!(".downloads/{wrong}.partial")).exists());
+    assert!(!models.join("vgg19.safetensors").exists() && !models.join("vgg19.toml").exists());
+}
+
+#[test]
+fn an_unreachable_host_is_named_with_the_offline_alternative() {
+    let dir = scratch("fetch-unreachable");
+    // A port that was just free: nothing listens there.
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let hub = format!("http://127.0.0.1:{port}");
+    let output = nst_with(&dir.join("models"), &hub, None, &["model", "fetch", "-q"]);
+    println!("{}", text(&output));
+    assert_eq!(output.status.code(), Some(1));
+    let message = text(&output);
+    assert!(message.contains(&format!("cannot reach {hub}{LISTING_PATH}")), "{message}");
+    assert!(message.contains("nst model import model.safetensors"), "{message}");
+}
+
+#[test]
+fn a_proxy_from_https_proxy_carries_the_download() {
+    let dir = scratch("fetch-proxy");
+    let models = dir.join("models");
+    let proxy = Server::start(timm_file(), Behaviour::default());
+    // The hub's name does not resolve here: only the proxy can reach it.
+    let output = nst_with(&models, "http://hub.invalid", Some(&proxy.url()), &["model", "fetch", "-q"]);
+    println!("{}\nproxy saw: {:#?}", text(&output), proxy.requests());
+    assert!(output.status.success(), "{}", text(&output));
+    let requests = proxy.requests();
+    assert!(requests.iter().any(|r| r.contains("hub.invalid")), "the proxy was not used: {requests:#?}");
+    assert_installed_exactly(&models);
+}

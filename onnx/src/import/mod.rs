@@ -1,0 +1,49 @@
+//! Reading a VGG19's weights from a file: ONNX (torchvision exports, the model zoo) or safetensors (timm's and
+//! torchvision's names, and the model files this crate stores). The format is told by the file's first bytes,
+//! not its name.
+
+mod onnx;
+mod safetensors;
+
+use std::path::Path;
+
+pub use onnx::vgg19_from_onnx_bytes;
+pub use safetensors::{TORCHVISION_CONV_INDICES, vgg19_from_safetensors_bytes, vgg19_to_safetensors_bytes};
+
+use crate::OnnxError;
+use crate::vgg::Vgg19;
+
+/// Refuse files beyond this size before reading them: the largest real VGG19 file (with classifier) is ~550 MB.
+pub const MAX_MODEL_BYTES: u64 = 1 << 30;
+
+/// Reads a VGG19 from an ONNX or safetensors file.
+pub fn load_vgg19(path: &Path) -> Result<Vgg19, OnnxError> {
+    let io = |source| OnnxError::Io { path: path.to_path_buf(), source };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    let origin = path.display().to_string();
+    if size > MAX_MODEL_BYTES {
+        return Err(OnnxError::NotVgg19 {
+            origin,
+            found: format!("a file of {size} bytes, larger than any VGG19 ({MAX_MODEL_BYTES} bytes at most)"),
+        });
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    vgg19_from_bytes(&bytes, &origin)
+}
+
+/// Reads a VGG19 from the bytes of an ONNX or safetensors file; `origin` names them in messages.
+pub fn vgg19_from_bytes(bytes: &[u8], origin: &str) -> Result<Vgg19, OnnxError> {
+    if looks_like_safetensors(bytes) {
+        vgg19_from_safetensors_bytes(bytes, origin)
+    } else {
+        vgg19_from_onnx_bytes(bytes, origin)
+    }
+}
+
+/// A safetensors file starts with its JSON header's length (8 bytes, little-endian), then `{`. An ONNX model
+/// starts with a protobuf field tag, never with eight bytes that are followed by `{`.
+fn looks_like_safetensors(bytes: &[u8]) -> bool {
+    let Some((length, rest)) = bytes.split_first_chunk::<8>() else { return false };
+    let length = u64::from_le_bytes(*length);
+    length >= 2 && length <= rest.len() as u64 && rest.first() == Some(&b'{')
+}
