@@ -6,12 +6,11 @@ mod support;
 use std::path::Path;
 
 use nst::EngineError;
-use nst::image_io::{Planar, read_image};
+use nst::image_io::Planar;
 use nst::optim::Control;
-use nst::preset::load_preset;
 use nst::runtime::{Provider, SessionOptions, locate_onnxruntime};
 use nst::stylize::{Engine, EngineConfig, Init, Settings};
-use support::{ort_environment, root};
+use support::ort_environment;
 
 fn engine() -> Engine {
     ort_environment();
@@ -19,13 +18,7 @@ fn engine() -> Engine {
 }
 
 fn inputs(size: usize, iterations: usize) -> (Planar, Vec<(Planar, f32)>, Settings) {
-    let preset = load_preset("mosaic", Some(&root().join("presets"))).unwrap();
-    let content = read_image(&root().join("presets/samples/astronaut.png")).unwrap();
-    let styles = preset.styles.iter().map(|(p, w)| (read_image(p).unwrap(), *w)).collect();
-    let mut settings = preset.settings;
-    settings.size = Some(size);
-    settings.iterations = iterations;
-    (content, styles, settings)
+    support::preset_inputs("mosaic", size, iterations)
 }
 
 #[test]

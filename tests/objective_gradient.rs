@@ -1,5 +1,7 @@
 //! The whole image gradient (Rust losses + backward graph + total variation) against central differences of an
-//! independent f64 computation of the same objective (plain-loop VGG19, f64 Gram matrices and losses).
+//! independent f64 computation of the same objective (plain-loop VGG19, f64 Gram matrices and losses, in their
+//! unit-free form: content `sum (F - P)^2 / sum P^2`, style `sum (G - A)^2 / sum A^2` per layer, total
+//! variation per pixel).
 
 mod support;
 
@@ -20,13 +22,13 @@ const EPS: f64 = 1e-4;
 fn settings() -> LossSettings {
     LossSettings {
         content_layer: Layer::parse("relu4_2").unwrap(),
-        content_weight: 3.0,
+        content_weight: 30.0,
         style_layers: ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
             .iter()
             .map(|n| (Layer::parse(n).unwrap(), 0.2))
             .collect(),
-        style_weight: 1e6,
-        tv_weight: 0.05,
+        style_weight: 30.0,
+        tv_weight: 0.5,
     }
 }
 
@@ -71,17 +73,15 @@ impl<'a> Reference<'a> {
         let deepest = self.settings.taps().into_iter().max().unwrap();
         let features = reference_features(self.model, self.pooling, image, SIZE, SIZE, deepest);
         let content = &features[self.settings.content_layer.index()];
-        let mut loss = 0.5
-            * self.settings.content_weight as f64
-            * content.iter().zip(&self.content_target).map(|(f, p)| (f - p).powi(2)).sum::<f64>();
+        let squared = |values: &[f64]| values.iter().map(|v| v * v).sum::<f64>();
+        let mut loss = self.settings.content_weight as f64
+            * content.iter().zip(&self.content_target).map(|(f, p)| (f - p).powi(2)).sum::<f64>()
+            / squared(&self.content_target);
         for ((layer, weight), target) in self.settings.style_layers.iter().zip(&self.style_targets) {
             let channels = layer.channels().1;
-            let map = &features[layer.index()];
-            let positions = (map.len() / channels) as f64;
-            let gram = gram64(map, channels);
+            let gram = gram64(&features[layer.index()], channels);
             let sum: f64 = gram.iter().zip(target).map(|(g, a)| (g - a).powi(2)).sum();
-            loss += self.settings.style_weight as f64 * *weight as f64 * sum
-                / (4.0 * (channels as f64).powi(2) * positions.powi(2));
+            loss += self.settings.style_weight as f64 * *weight as f64 * sum / squared(target);
         }
         let plane = SIZE * SIZE;
         let mut tv = 0.0;
@@ -98,7 +98,7 @@ impl<'a> Reference<'a> {
                 }
             }
         }
-        loss + self.settings.tv_weight as f64 * tv
+        loss + self.settings.tv_weight as f64 * tv / plane as f64
     }
 }
 

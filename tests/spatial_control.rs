@@ -86,7 +86,7 @@ fn a_content_mask_holds_the_content_only_where_it_is_white() {
     let styles = vec![(texture([0.9, 0.15, 0.1], 1), 1.0)];
     let mut settings = settings(40);
     // A style weight at which content and style both matter.
-    settings.losses.style_weight = 1e5;
+    settings.losses.style_weight = 3.0;
     settings.spatial.content_mask = Some(half_mask(true));
     let result = engine.stylize(&content, &styles, &settings, &mut |_| Control::Continue).unwrap().image;
     let change = |left: bool| {

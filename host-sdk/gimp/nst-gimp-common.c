@@ -95,6 +95,53 @@ static int preset_style_weight(NstEngine *handle, const char *preset, double *we
   return 1;
 }
 
+/* The JSON string value of `key` in `json` (the library's own output: escapes \", \\, \n, \r, \t, \uXXXX), or
+ * NULL; free with g_free. */
+static char *json_string(const char *json, const char *key) {
+  char *pattern = g_strdup_printf("\"%s\":\"", key);
+  const char *at = strstr(json, pattern);
+  g_free(pattern);
+  if (!at) return NULL;
+  at = strchr(at + strlen(key) + 3, '"') + 1;
+  GString *value = g_string_new(NULL);
+  for (; *at && *at != '"'; ++at) {
+    if (*at != '\\' || !at[1]) {
+      g_string_append_c(value, *at);
+      continue;
+    }
+    ++at;
+    switch (*at) {
+      case 'n': g_string_append_c(value, '\n'); break;
+      case 'r': g_string_append_c(value, '\r'); break;
+      case 't': g_string_append_c(value, '\t'); break;
+      case 'u': at += strlen(at) >= 5 ? 4 : strlen(at) - 1; g_string_append_c(value, '?'); break;
+      default: g_string_append_c(value, *at); break;
+    }
+  }
+  return g_string_free(value, FALSE);
+}
+
+char *nst_gimp_model_line(const char *preset) {
+  char *error = NULL;
+  NstEngine *handle = engine(&error);
+  if (!handle) return error;
+  size_t needed = 0;
+  nst_engine_describe_preset(handle, preset, NULL, 0, &needed);
+  char *json = g_malloc(needed + 1);
+  NstStatus status = nst_engine_describe_preset(handle, preset, json, needed + 1, &needed);
+  char *summary = status == NST_OK ? json_string(json, "model_summary") : NULL;
+  g_free(json);
+  if (!summary) return last_error("cannot describe the preset");
+  char *line = strstr(summary, "random-weight")
+                   ? g_strdup_printf("Model: %s. For the pretrained VGG19, run `nst model fetch`, then set model = "
+                                     "\"vgg19\" in nst.toml beside this plug-in (or reinstall with "
+                                     "scripts/gimp-install --pretrained).",
+                                     summary)
+                   : g_strdup_printf("Model: %s", summary);
+  g_free(summary);
+  return line;
+}
+
 typedef struct {
   NstGimpProgress progress;
   void *user_data;

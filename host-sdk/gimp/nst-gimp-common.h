@@ -63,6 +63,10 @@ char *nst_gimp_stylize_and_release(const NstGimpSettings *settings, GeglBuffer *
                                    const GeglRectangle *area, GeglBuffer *style, const NstGimpPlacement *placement,
                                    NstGimpProgress progress, void *user_data, int *cancelled);
 
+/* A line for the dialog naming the model a run of `preset` will use, with a hint when it is the built-in
+ * random-weight network (free with g_free). */
+char *nst_gimp_model_line(const char *preset);
+
 /* The bundled preset names from the presets folder beside this plug-in, without loading the engine (for
  * menus built at registration); NULL-terminated, free with g_strfreev. */
 char **nst_gimp_bundled_preset_names(void);

@@ -117,7 +117,7 @@ static gboolean dialog(gint32 image, NstGimpSettings *settings) {
   gimp_ui_init(BINARY, FALSE);
   GtkWidget *window = gimp_dialog_new("Neural Style", BINARY, NULL, 0, gimp_standard_help_func, PROCEDURE,
                                       "_Cancel", GTK_RESPONSE_CANCEL, "_OK", GTK_RESPONSE_OK, NULL);
-  GtkWidget *grid = gtk_table_new(8, 2, FALSE);
+  GtkWidget *grid = gtk_table_new(9, 2, FALSE);
   gtk_table_set_row_spacings(GTK_TABLE(grid), 6);
   gtk_table_set_col_spacings(GTK_TABLE(grid), 6);
   gtk_container_set_border_width(GTK_CONTAINER(grid), 12);
@@ -152,6 +152,13 @@ static gboolean dialog(gint32 image, NstGimpSettings *settings) {
                              "(none: the content)", -1);
   gimp_int_combo_box_set_active(GIMP_INT_COMBO_BOX(outside), settings->outside_style_drawable);
   gimp_table_attach_aligned(GTK_TABLE(grid), 0, 7, "St_yle outside the selection:", 0.0, 0.5, outside, 1, FALSE);
+  gchar *model_line = nst_gimp_model_line(settings->preset);
+  GtkWidget *model = gtk_label_new(model_line);
+  g_free(model_line);
+  gtk_label_set_line_wrap(GTK_LABEL(model), TRUE);
+  gtk_label_set_max_width_chars(GTK_LABEL(model), 60);
+  gtk_misc_set_alignment(GTK_MISC(model), 0.0, 0.5);
+  gtk_table_attach_defaults(GTK_TABLE(grid), model, 0, 2, 8, 9);
   gtk_widget_show_all(window);
   gboolean ok = gimp_dialog_run(GIMP_DIALOG(window)) == GTK_RESPONSE_OK;
   if (ok) {

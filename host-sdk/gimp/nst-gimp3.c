@@ -52,8 +52,17 @@ static GimpValueArray *run(GimpProcedure *procedure, GimpRunMode run_mode, GimpI
   if (run_mode == GIMP_RUN_INTERACTIVE) {
     gimp_ui_init(BINARY);
     GtkWidget *dialog = gimp_procedure_dialog_new(procedure, config, "Neural Style");
+    gchar *current = NULL;
+    g_object_get(config, "preset", &current, NULL);
+    gchar *model_line = nst_gimp_model_line(current && *current ? current : "mosaic");
+    g_free(current);
+    GtkWidget *model = gimp_procedure_dialog_get_label(GIMP_PROCEDURE_DIALOG(dialog), "model-line", model_line, FALSE,
+                                                      FALSE);
+    g_free(model_line);
+    gtk_label_set_line_wrap(GTK_LABEL(model), TRUE);
+    gtk_label_set_max_width_chars(GTK_LABEL(model), 60);
     gimp_procedure_dialog_fill(GIMP_PROCEDURE_DIALOG(dialog), "preset-list", "style-drawable", "size", "iterations",
-                               "strength", "seed", "selection-as-mask", "outside-style-drawable", NULL);
+                               "strength", "seed", "selection-as-mask", "outside-style-drawable", "model-line", NULL);
     gboolean ok = gimp_procedure_dialog_run(GIMP_PROCEDURE_DIALOG(dialog));
     gtk_widget_destroy(dialog);
     if (!ok) return gimp_procedure_new_return_values(procedure, GIMP_PDB_CANCEL, NULL);

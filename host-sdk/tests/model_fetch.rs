@@ -213,42 +213,18 @@ fn fetch_installs_the_verified_weights_and_runs_find_them_by_name() {
     let preset = quick_preset(&dir);
     let content = repo().join("presets/samples/astronaut.png");
     let out = dir.join("out.png");
-    let run = nst_with(
-        &models,
-        &server.url(),
-        None,
-        &[
-            "stylize",
-            content.to_str().unwrap(),
-            "--preset",
-            preset.to_str().unwrap(),
-            "--model",
-            "vgg19",
-            "-o",
-            out.to_str().unwrap(),
-            "-q",
-        ],
-    );
+    let stylize_with = |models: &Path| {
+        let args = [content.to_str().unwrap(), "--preset", preset.to_str().unwrap(), "--model", "vgg19"];
+        let out = ["-o", out.to_str().unwrap(), "-q"];
+        nst_with(models, &server.url(), None, &[&["stylize"][..], &args, &out].concat())
+    };
+    let run = stylize_with(&models);
     println!("{}", text(&run));
     assert!(run.status.success(), "{}", text(&run));
     assert!(text(&run).contains("model:     pretrained VGG19 'vgg19'"), "{}", text(&run));
     assert!(out.is_file());
 
-    let missing = nst_with(
-        &dir.join("empty"),
-        &server.url(),
-        None,
-        &[
-            "stylize",
-            content.to_str().unwrap(),
-            "--preset",
-            preset.to_str().unwrap(),
-            "--model",
-            "vgg19",
-            "-o",
-            out.to_str().unwrap(),
-        ],
-    );
+    let missing = stylize_with(&dir.join("empty"));
     assert!(!missing.status.success());
     assert!(
         text(&missing).contains("model 'vgg19' is not installed") && text(&missing).contains("nst model fetch"),
@@ -318,4 +294,29 @@ fn a_proxy_from_https_proxy_carries_the_download() {
     let requests = proxy.requests();
     assert!(requests.iter().any(|r| r.contains("hub.invalid")), "the proxy was not used: {requests:#?}");
     assert_installed_exactly(&models);
+}
+
+#[test]
+fn gimp_install_pretrained_fetches_once_and_points_the_plugin_at_the_model() {
+    let dir = scratch("fetch-gimp");
+    let models = dir.join("models");
+    let server = Server::start(timm_file(), Behaviour::default());
+    plugin_path();
+    let install = Command::new(repo().join("scripts/gimp-install"))
+        .args(["--gimp", "2.10", "--pretrained", "--dest"])
+        .arg(dir.join("plug-ins"))
+        .arg("--gegl-dest")
+        .arg(dir.join("gegl"))
+        .arg("--library-dir")
+        .arg(support::build_dir())
+        .env("NST_MODELS", &models)
+        .env("HF_ENDPOINT", server.url())
+        .output()
+        .unwrap();
+    println!("{}", text(&install));
+    assert!(install.status.success(), "{}", text(&install));
+    assert_installed_exactly(&models);
+    let config = std::fs::read_to_string(dir.join("plug-ins/nst/nst.toml")).unwrap();
+    let active: Vec<&str> = config.lines().filter(|line| line.trim_start().starts_with("model")).collect();
+    assert_eq!(active, ["model = \"vgg19\"                    # set by gimp-install --pretrained"], "{config}");
 }

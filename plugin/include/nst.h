@@ -21,6 +21,12 @@
 // `NST_ABI_VERSION` it was compiled with.
 #define NST_ABI_VERSION 2
 
+// beta when a preset gives none: the unit-free style term's weight that the bundled presets use.
+#define DEFAULT_STYLE_WEIGHT 30.0
+
+// The total-variation weight when a preset gives none (per pixel, see [`crate::objective::LossSettings`]).
+#define DEFAULT_TV_WEIGHT 2.0
+
 // Long side of previews, in pixels.
 #define PREVIEW_SIDE 256
 
@@ -267,7 +273,8 @@ size_t nst_last_error(char *buffer,
 
 // Writes the filter description as JSON into `buffer`: `abi_version`, `version`, `parameters` (each with
 // `name`, `type`, `default`, `min`/`max` where ranged, `help`), `presets` (each with `name`, `description`,
-// `size`, `iterations`, `style_weight`, `styles`, `model`) and `pixel_formats`.
+// `size`, `iterations`, `style_weight`, `styles`, `model`, and `model_summary`: what runs with this engine will
+// report as their model, the engine's configured one where it has one) and `pixel_formats`.
 //
 // `*needed` (if `needed` is not NULL) receives the size including the NUL. When `buffer` is NULL or `length` is
 // smaller, returns `NST_BUFFER_TOO_SMALL` and writes nothing: call again with a larger buffer. The caller owns

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use nst_onnx::import::stored_description;
 use nst_onnx::store::{BUILTIN, ModelStore, is_model_name};
 
 use crate::error::Result;
@@ -31,5 +32,18 @@ impl ModelChoice {
             return Ok(ModelChoice::File(ModelStore::default_location()?.resolve(reference)?));
         }
         Ok(ModelChoice::File(base.join(reference)))
+    }
+
+    /// What a run with this choice will report as its model, without loading the weights: hosts show it before
+    /// a run (the GIMP dialog does).
+    pub fn summary(&self) -> String {
+        match self {
+            ModelChoice::BuiltIn { seed } => {
+                format!("built-in random-weight VGG19 (seed {seed}; not pretrained: `nst model fetch` installs it)")
+            }
+            ModelChoice::File(path) => {
+                stored_description(path).unwrap_or_else(|| format!("VGG19 from {}", path.display()))
+            }
+        }
     }
 }

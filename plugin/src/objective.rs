@@ -20,6 +20,10 @@ use crate::style_grams::StyleGrams;
 use crate::tiling::{Rect, crop};
 
 /// Which layers the losses read and how they are weighted.
+///
+/// The terms have no units (see [`crate::losses`]): the content term is divided by its target's squared norm,
+/// each style layer's by its target Gram matrix's, and total variation by the pixel count. So a weight means the
+/// same on any VGG19 (whatever the scale of its feature maps) and at any image size, coarse scale or tile.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LossSettings {
     /// The content layer (the paper: relu4_2).
@@ -35,13 +39,6 @@ pub struct LossSettings {
 }
 
 impl LossSettings {
-    /// These settings for optimising `pixels` pixels that stand for `represented` pixels of the output (a coarse
-    /// scale, a tile). The content loss sums over positions while the style loss is normalised by them, so alpha
-    /// is scaled by `represented / pixels`: each pixel keeps the balance it has in the output's objective.
-    pub fn for_area(&self, represented: usize, pixels: usize) -> LossSettings {
-        LossSettings { content_weight: self.content_weight * represented as f32 / pixels as f32, ..self.clone() }
-    }
-
     /// Every layer a loss reads.
     pub fn taps(&self) -> Vec<Layer> {
         let mut taps: Vec<Layer> = self.style_layers.iter().map(|(l, _)| *l).collect();
@@ -81,11 +78,13 @@ pub fn check_mask_count(masks: usize, styles: usize) -> Result<()> {
     Ok(())
 }
 
-/// One style term of one layer: a Gram target, its share of the style weight, and where it applies.
+/// One style term of one layer: a Gram target, its share of the style weight, where it applies, and the factor
+/// that takes the paper's loss to a unit-free one.
 struct StyleTerm {
     target: StyleTarget,
     share: f32,
     mask: Option<Vec<f32>>,
+    normaliser: f32,
 }
 
 /// What the image is pulled towards: content features (with their per-position weight) and, per style
@@ -93,7 +92,28 @@ struct StyleTerm {
 pub struct Targets {
     content: Vec<f32>,
     content_mask: Option<Vec<f32>>,
+    /// Takes the paper's `1/2 sum (F - P)^2` to `sum (F - P)^2 / sum P^2`.
+    content_normaliser: f32,
     style: Vec<Vec<StyleTerm>>,
+}
+
+/// The smallest squared norm a target is divided by, per element: a black content or style image has all-zero
+/// deep features, and its terms stay finite.
+const MIN_SQUARED_NORM_PER_ELEMENT: f64 = 1e-12;
+
+/// The factor that takes the paper's style loss `sum (G - A)^2 / (4 N^2 M^2)` of a target `A` (`N x N`, for `M`
+/// positions) to `sum (G - A)^2 / sum A^2`. A guided term's target is `A` scaled by its mask's share of the
+/// positions, and its loss is divided by the mask's mass instead of `M`: the factor is the same.
+fn style_normaliser(target: &StyleTarget, positions: usize) -> f32 {
+    let squared_norm: f64 = target.gram.iter().map(|a| (*a as f64) * (*a as f64)).sum();
+    let nm = target.channels as f64 * positions as f64;
+    (4.0 * nm * nm / squared_norm.max(MIN_SQUARED_NORM_PER_ELEMENT * nm * nm)) as f32
+}
+
+/// The factor that takes the paper's content loss `1/2 sum (F - P)^2` to `sum (F - P)^2 / sum P^2`.
+fn content_normaliser(target: &[f32]) -> f32 {
+    let squared_norm: f64 = target.iter().map(|p| (*p as f64) * (*p as f64)).sum();
+    (2.0 / squared_norm.max(MIN_SQUARED_NORM_PER_ELEMENT * target.len().max(1) as f64)) as f32
 }
 
 pub(crate) fn load_image(pass: &mut Pass, image: &Planar) -> Result<()> {
@@ -148,7 +168,7 @@ impl Targets {
         let pyramid = |mask: &Vec<f32>| mask_pyramid(mask, width, height, levels);
         let style_pyramids: Vec<Vec<Vec<f32>>> = masks.style.iter().map(pyramid).collect();
         let total_weight: f32 = styles.iter().map(|(_, w)| w).sum();
-        let style = settings
+        let style: Vec<Vec<StyleTerm>> = settings
             .style_layers
             .iter()
             .enumerate()
@@ -159,12 +179,14 @@ impl Targets {
                 if masks.style.is_empty() {
                     let target = StyleTarget::blend(&targets)
                         .ok_or_else(|| EngineError::InvalidArgument("no style image".into()))?;
-                    Ok(vec![StyleTerm { target, share: 1.0, mask: None }])
+                    let normaliser = style_normaliser(&target, output_positions);
+                    Ok(vec![StyleTerm { target, share: 1.0, mask: None, normaliser }])
                 } else {
                     Ok(targets
                         .into_iter()
                         .zip(&style_pyramids)
                         .map(|((target, weight), pyramid)| StyleTerm {
+                            normaliser: style_normaliser(&target, output_positions),
                             target,
                             share: weight / total_weight,
                             mask: Some(pyramid[layer.downsampling()].clone()),
@@ -175,7 +197,8 @@ impl Targets {
             .collect::<Result<_>>()?;
         let content_mask =
             masks.content.as_ref().map(|mask| pyramid(mask).swap_remove(settings.content_layer.downsampling()));
-        Ok(Targets { content: content_features, content_mask, style })
+        let content_normaliser = content_normaliser(&content_features);
+        Ok(Targets { content: content_features, content_mask, content_normaliser, style })
     }
 }
 
@@ -194,7 +217,7 @@ fn graph_style_terms<'t>(
         let scale = 1usize << layer.downsampling();
         let positions = (width / scale) * (height / scale);
         for term in terms {
-            let weight = settings.style_weight * layer_weight * term.share;
+            let weight = settings.style_weight * layer_weight * term.share * term.normaliser;
             let (gram, mass) = match &term.mask {
                 None => (term.target.gram.clone(), positions as f64),
                 Some(mask) => {
@@ -261,7 +284,7 @@ impl<'a> StyleObjective<'a> {
             let (layout, style) = graph_style_terms(&settings, &targets, pass.width(), pass.height());
             let inputs = GraphLossInputs {
                 content_target: &targets.content,
-                content_weight: settings.content_weight,
+                content_weight: settings.content_weight * targets.content_normaliser,
                 content_mask: targets.content_mask.as_deref(),
                 style,
             };
@@ -307,7 +330,9 @@ impl<'a> StyleObjective<'a> {
         let (mut terms, graphs) = if self.pass.has_graph_losses() { self.graph_losses()? } else { self.host_losses()? };
         gradient.copy_from_slice(self.pass.image_gradient());
         let (height, width) = (self.pass.height(), self.pass.width());
-        terms.total_variation = total_variation(image, 3, height, width, self.settings.tv_weight, gradient);
+        // Per pixel, so that its weight does not depend on the image's size.
+        let tv_weight = self.settings.tv_weight / (height * width) as f32;
+        terms.total_variation = total_variation(image, 3, height, width, tv_weight, gradient);
         self.latest_terms.set(terms);
         self.phase_times.evaluations += 1;
         self.phase_times.graphs += graphs.as_secs_f64();
@@ -338,7 +363,7 @@ impl<'a> StyleObjective<'a> {
                         continue;
                     }
                     for term in &self.targets.style[i] {
-                        let weight = self.settings.style_weight * layer_weight * term.share;
+                        let weight = self.settings.style_weight * layer_weight * term.share * term.normaliser;
                         terms.style += match &term.mask {
                             None => style_loss(
                                 map.values,
@@ -368,7 +393,8 @@ impl<'a> StyleObjective<'a> {
                     tap_gradient.fill(0.0);
                 }
                 if map.layer == self.settings.content_layer {
-                    let (target, weight) = (&self.targets.content, self.settings.content_weight);
+                    let target = &self.targets.content;
+                    let weight = self.settings.content_weight * self.targets.content_normaliser;
                     terms.content += match &self.targets.content_mask {
                         None => content_loss(map.values, target, weight, tap_gradient),
                         Some(mask) => masked_content_loss(map.values, target, mask, weight, tap_gradient),

@@ -414,10 +414,8 @@ impl Engine {
                 style_grams.push((grams, *weight));
             }
 
-            // Balanced for its area, a coarse result is a small version of the output's optimum, not a more
-            // stylized image.
-            let (final_w, final_h, _) = *schedule.last().expect("at least one scale");
-            let losses = settings.losses.for_area(final_w * final_h, work_w * work_h);
+            // The loss terms are per position, so a coarse scale weighs them as the output does.
+            let losses = settings.losses.clone();
             let network = self.network_for(settings)?;
             provider = network.provider();
             model = network.model_description().to_string();

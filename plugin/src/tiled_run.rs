@@ -76,8 +76,7 @@ pub fn tiled_iterations(width: usize, height: usize, tile: usize, iterations: us
 
 impl TiledScale<'_> {
     /// Optimises `image` (planar RGB, `width x height`) in place. Returns the evaluations done and the last
-    /// sweep's terms in whole-image units: content and total variation summed over its tiles (the content at
-    /// the preset's weight), style averaged over them (a tile's style loss is already per position).
+    /// sweep's terms in whole-image units: each averaged over the tiles (every term is per position).
     pub fn optimise(
         &self,
         network: &mut Network,
@@ -87,9 +86,8 @@ impl TiledScale<'_> {
         observe: &mut dyn FnMut(&ScaleStep) -> Control,
     ) -> Result<(usize, LossTerms)> {
         let (tile_w, tile_h) = self.tile;
-        // Balanced for its area, a tile is not more stylized than the whole image would be.
-        let losses = self.losses.for_area(width * height, tile_w * tile_h);
-        let area_ratio = (width * height) as f64 / (tile_w * tile_h) as f64;
+        // The loss terms are per position: a tile weighs them as the whole image does.
+        let losses = self.losses.clone();
         let (mut done, mut evaluations) = (0, 0);
         // All tiles have one size: one set of buffers serves them all.
         let mut tile_pass = network.pass(tile_h, tile_w)?;
@@ -121,9 +119,9 @@ impl TiledScale<'_> {
                 done = base_done + iterations;
                 blend_into(image, 3, width, rect, &tile, &feather(rect, width, height));
                 let terms = latest.get();
-                last_sweep.content += terms.content / area_ratio;
+                last_sweep.content += terms.content / tile_count as f64;
                 last_sweep.style += terms.style / tile_count as f64;
-                last_sweep.total_variation += terms.total_variation;
+                last_sweep.total_variation += terms.total_variation / tile_count as f64;
             }
         }
         Ok((evaluations, last_sweep))

@@ -23,6 +23,22 @@ pub fn ort_environment() -> Environment {
     environment(Some(&configured)).expect("ONNX Runtime: run scripts/setup first").0
 }
 
+/// The astronaut sample, the bundled `preset`'s style images and its settings at `size` with `iterations`.
+pub fn preset_inputs(
+    preset: &str,
+    size: usize,
+    iterations: usize,
+) -> (nst::image_io::Planar, Vec<(nst::image_io::Planar, f32)>, nst::stylize::Settings) {
+    use nst::image_io::read_image;
+    let preset = nst::preset::load_preset(preset, Some(&root().join("presets"))).unwrap();
+    let content = read_image(&root().join("presets/samples/astronaut.png")).unwrap();
+    let styles = preset.styles.iter().map(|(p, w)| (read_image(p).unwrap(), *w)).collect();
+    let mut settings = preset.settings;
+    settings.size = Some(size);
+    settings.iterations = iterations;
+    (content, styles, settings)
+}
+
 /// A small deterministic generator for test inputs (SplitMix64).
 pub struct TestRng(pub u64);
 

@@ -8,7 +8,9 @@ mod safetensors;
 use std::path::Path;
 
 pub use onnx::vgg19_from_onnx_bytes;
-pub use safetensors::{TORCHVISION_CONV_INDICES, vgg19_from_safetensors_bytes, vgg19_to_safetensors_bytes};
+pub use safetensors::{
+    TORCHVISION_CONV_INDICES, stored_description, vgg19_from_safetensors_bytes, vgg19_to_safetensors_bytes,
+};
 
 use crate::OnnxError;
 use crate::vgg::Vgg19;
@@ -46,4 +48,13 @@ fn looks_like_safetensors(bytes: &[u8]) -> bool {
     let Some((length, rest)) = bytes.split_first_chunk::<8>() else { return false };
     let length = u64::from_le_bytes(*length);
     length >= 2 && length <= rest.len() as u64 && rest.first() == Some(&b'{')
+}
+
+/// Little-endian float32 values, refused if any is not finite (a damaged or hostile file).
+fn finite_f32_from_le(bytes: &[u8]) -> Result<Vec<f32>, String> {
+    let values: Vec<f32> = bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    match values.iter().position(|v| !v.is_finite()) {
+        Some(bad) => Err(format!("value {bad} is not finite")),
+        None => Ok(values),
+    }
 }

@@ -318,19 +318,17 @@ fn tensor_f32(tensor: &TensorProto) -> Result<Vec<f32>, String> {
         .iter()
         .try_fold(1i64, |count, dim| if *dim < 0 { None } else { count.checked_mul(*dim) })
         .ok_or_else(|| format!("shape {:?} is negative or too large", tensor.dims))?;
-    let values: Vec<f32> = match &tensor.raw_data {
-        Some(raw) if !raw.is_empty() => {
-            raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
-        }
-        _ => tensor.float_data.clone(),
+    let stored = match &tensor.raw_data {
+        Some(raw) if !raw.is_empty() => raw.len() / 4,
+        _ => tensor.float_data.len(),
     };
-    if values.len() as i64 != count {
-        return Err(format!("{} values stored for shape {:?} ({count} expected)", values.len(), tensor.dims));
+    if stored as i64 != count {
+        return Err(format!("{stored} values stored for shape {:?} ({count} expected)", tensor.dims));
     }
-    if let Some(bad) = values.iter().position(|v| !v.is_finite()) {
-        return Err(format!("value {bad} is not finite"));
+    match &tensor.raw_data {
+        Some(raw) if !raw.is_empty() => super::finite_f32_from_le(raw),
+        _ => super::finite_f32_from_le(&tensor.float_data.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>()),
     }
-    Ok(values)
 }
 
 #[cfg(test)]

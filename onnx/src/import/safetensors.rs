@@ -53,6 +53,25 @@ pub fn vgg19_from_safetensors_bytes(bytes: &[u8], origin: &str) -> Result<Vgg19,
     Ok(Vgg19 { convs, normalisation: Normalisation::IMAGENET, description })
 }
 
+/// The description a model file stored by this crate carries, read from its header alone (a few kilobytes,
+/// not its 80 MB of weights); `None` for any other file.
+pub fn stored_description(path: &std::path::Path) -> Option<String> {
+    use std::io::Read;
+    /// Our headers hold 32 tensor entries and a description: far below this.
+    const MAX_HEADER: u64 = 1 << 20;
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut length = [0u8; 8];
+    file.read_exact(&mut length).ok()?;
+    let length = u64::from_le_bytes(length);
+    if length > MAX_HEADER {
+        return None;
+    }
+    let mut header = vec![0u8; length as usize];
+    file.read_exact(&mut header).ok()?;
+    let header: HashMap<String, serde_json::Value> = serde_json::from_slice(&header).ok()?;
+    header.get("__metadata__")?.get(DESCRIPTION_KEY)?.as_str().map(str::to_string)
+}
+
 /// The 16 convolutions of `model` as safetensors bytes under torchvision's names, with its description.
 pub fn vgg19_to_safetensors_bytes(model: &Vgg19) -> Result<Vec<u8>, OnnxError> {
     let bytes: Vec<(String, Vec<u8>, Vec<usize>)> = Layer::all()
@@ -115,6 +134,10 @@ mod tests {
         let back = vgg19_from_safetensors_bytes(&bytes, "memory").unwrap();
         assert_eq!(back.convs, model.convs);
         assert_eq!(back.description, model.description);
+        let path = std::env::temp_dir().join(format!("nst-stored-description-{}.safetensors", std::process::id()));
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(stored_description(&path).as_deref(), Some(model.description.as_str()));
+        std::fs::remove_file(&path).unwrap();
     }
 
     #[test]

@@ -19,7 +19,8 @@ fn parameter(name: &str, kind: &str, default: String, range: Option<(&str, &str)
     object(&fields)
 }
 
-fn preset_json(preset: &Preset) -> String {
+/// The preset as JSON; `engine_model` is the engine's configured model, which runs instead of the preset's.
+fn preset_json(preset: &Preset, engine_model: Option<&ModelChoice>) -> String {
     let settings = &preset.settings;
     let styles: Vec<String> = preset
         .styles
@@ -40,6 +41,7 @@ fn preset_json(preset: &Preset) -> String {
                 ModelChoice::File(path) => path.display().to_string(),
             }),
         ),
+        ("model_summary", string(&engine_model.unwrap_or(&settings.model).summary())),
     ])
 }
 
@@ -48,7 +50,7 @@ fn description(engine: &EngineState) -> Result<String, FfiError> {
     let presets: Vec<String> = bundled_presets(&dir)
         .iter()
         .filter_map(|(_, path)| crate::preset::load_preset(&path.display().to_string(), None).ok())
-        .map(|preset| preset_json(&preset))
+        .map(|preset| preset_json(&preset, engine.model.as_ref()))
         .collect();
     let default_preset = if presets.is_empty() { "null".to_string() } else { string("mosaic") };
     let parameters = vec![
@@ -93,7 +95,7 @@ fn description(engine: &EngineState) -> Result<String, FfiError> {
             "path",
             "null".into(),
             None,
-            "VGG19 ONNX file (torchvision features or model zoo vgg19-7); NULL keeps the preset's",
+            "Installed model name (vgg19), builtin, or a VGG19 .onnx / .safetensors file; NULL keeps the preset's",
         ),
         parameter("pooling", "enum", "0".into(), Some(("0", "2")), "0 preset's, 1 max, 2 average"),
         parameter("init", "enum", "0".into(), Some(("0", "2")), "0 preset's, 1 content, 2 noise"),
@@ -119,7 +121,8 @@ fn description(engine: &EngineState) -> Result<String, FfiError> {
 
 /// Writes the filter description as JSON into `buffer`: `abi_version`, `version`, `parameters` (each with
 /// `name`, `type`, `default`, `min`/`max` where ranged, `help`), `presets` (each with `name`, `description`,
-/// `size`, `iterations`, `style_weight`, `styles`, `model`) and `pixel_formats`.
+/// `size`, `iterations`, `style_weight`, `styles`, `model`, and `model_summary`: what runs with this engine will
+/// report as their model, the engine's configured one where it has one) and `pixel_formats`.
 ///
 /// `*needed` (if `needed` is not NULL) receives the size including the NUL. When `buffer` is NULL or `length` is
 /// smaller, returns `NST_BUFFER_TOO_SMALL` and writes nothing: call again with a larger buffer. The caller owns
@@ -159,6 +162,6 @@ pub unsafe extern "C" fn nst_engine_describe_preset(
         // SAFETY: per the caller's contract.
         let preset = unsafe { required_str(preset, "preset")? };
         let resolved = resolve_preset(preset, engine.presets_dir.as_deref())?;
-        copy_out(&preset_json(&resolved), buffer, length, needed)
+        copy_out(&preset_json(&resolved, engine.model.as_ref()), buffer, length, needed)
     })
 }

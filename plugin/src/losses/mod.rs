@@ -4,6 +4,11 @@
 //! the Gram matrix of the `N x M` feature map and `A` the style target's; the total is weighted by per-layer
 //! weights. Total variation acts on the image itself. Gradients are added into caller buffers, so one layer can
 //! serve both content and style.
+//!
+//! These are the paper's formulas. The objective ([`crate::objective`]) multiplies each by a constant of its
+//! target so that the terms have no units: content `sum (F - P)^2 / sum P^2`, each style layer
+//! `sum (G - A)^2 / sum A^2`, total variation per pixel. Rescaling a network's feature maps, or the image's
+//! size, then leaves every term as it was.
 
 pub mod content;
 pub mod gram;

@@ -24,6 +24,12 @@ use nst_onnx::store::is_model_name;
 use crate::stylize::{ModelChoice, Multiscale, Settings};
 use schema::{PresetFile, SCHEMA_VERSION};
 
+/// beta when a preset gives none: the unit-free style term's weight that the bundled presets use.
+pub const DEFAULT_STYLE_WEIGHT: f32 = 30.0;
+
+/// The total-variation weight when a preset gives none (per pixel, see [`crate::objective::LossSettings`]).
+pub const DEFAULT_TV_WEIGHT: f32 = 2.0;
+
 /// How the optimisation starts, before images are loaded.
 #[derive(Debug, Clone, PartialEq)]
 pub enum InitSpec {
@@ -232,13 +238,13 @@ pub fn parse_preset(text: &str, name: &str, origin: &str, base: &Path) -> Result
             .as_ref()
             .map(|v| check_range(v, "losses.style_weight", 0.0, 1e12))
             .transpose()?
-            .unwrap_or(1e6),
+            .unwrap_or(DEFAULT_STYLE_WEIGHT),
         tv_weight: losses
             .tv_weight
             .as_ref()
             .map(|v| check_range(v, "losses.tv_weight", 0.0, 1e9))
             .transpose()?
-            .unwrap_or(1.0),
+            .unwrap_or(DEFAULT_TV_WEIGHT),
     };
 
     // Optimiser.
