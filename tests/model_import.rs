@@ -1,6 +1,7 @@
 //! Importing VGG19 from files: the torchvision ONNX layouts (features only, current and legacy exporters, and
-//! a whole `vgg19()` export with its classifier), the model zoo layout, and torchvision's and timm's
-//! safetensors give exactly the file's weights, element by element; VGG16, other networks and truncated files
+//! a whole `vgg19()` export with its classifier), the model zoo layout, torchvision's and timm's safetensors,
+//! and torchvision's PyTorch checkpoints (the legacy stream of vgg19-dcbb9e9d.pth and the ZIP archive) give
+//! exactly the file's weights, element by element; VGG16, other networks and truncated files
 //! are refused with what was found. An imported model's features at every layer equal ONNX's own reference
 //! evaluator run on the original file.
 
@@ -34,6 +35,8 @@ fn vgg19_layouts_are_read_exactly_and_others_refused() {
         ("torchvision_full.onnx", "the layers after relu5_4 dropped"),
         ("timm.safetensors", "torchvision names, safetensors"),
         ("torchvision.safetensors", "torchvision names, safetensors"),
+        ("torchvision_legacy.pth", "torchvision names, PyTorch checkpoint"),
+        ("torchvision_zip.pth", "torchvision names, PyTorch checkpoint"),
     ] {
         let path = dir.path().join(file);
         let model = load_vgg19(&path).unwrap_or_else(|e| panic!("{file}: {e}"));

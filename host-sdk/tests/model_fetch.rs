@@ -43,6 +43,10 @@ fn timm_file() -> Vec<u8> {
 /// How the server behaves.
 #[derive(Clone, Default)]
 struct Behaviour {
+    /// Answer 404 for the hub's paths (a hub that is down or lost the file).
+    no_hub: bool,
+    /// Another file, served at this path with Range support (torchvision's `.pth`).
+    extra: Option<(String, Vec<u8>)>,
     /// The SHA-256 the listing announces (default: the file's).
     announced_sha256: Option<String>,
     /// Cut the first whole-file response after this many body bytes.
@@ -126,6 +130,12 @@ fn serve(stream: TcpStream, file: &[u8], behaviour: &Behaviour, cut: &mut Option
         let _ = writer.write_all(head.as_bytes());
         let _ = writer.write_all(body);
     };
+    let extra = behaviour.extra.as_ref().filter(|(extra_path, _)| extra_path == path);
+    let (path, file) = match extra {
+        Some((_, bytes)) => (FILE_PATH, bytes.as_slice()),
+        None if behaviour.no_hub => ("/gone", file),
+        None => (path, file),
+    };
     match path {
         LISTING_PATH => {
             let sha = behaviour.announced_sha256.clone().unwrap_or_else(|| sha256_hex(file));
@@ -170,6 +180,8 @@ fn serve(stream: TcpStream, file: &[u8], behaviour: &Behaviour, cut: &mut Option
 fn nst_with(models: &Path, hub: &str, proxy: Option<&str>, args: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_nst"));
     command.args(args).env("NST_MODELS", models).env("HF_ENDPOINT", hub).env("ORT_DYLIB_PATH", ort_path());
+    // The fallback source on the same loopback server: a test never reaches the internet.
+    command.env("NST_TORCHVISION_URL", format!("{hub}/models/vgg19-dcbb9e9d.pth"));
     for variable in
         ["ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"]
     {
@@ -179,6 +191,15 @@ fn nst_with(models: &Path, hub: &str, proxy: Option<&str>, args: &[&str]) -> Out
         command.env("HTTPS_PROXY", proxy);
     }
     command.output().unwrap()
+}
+
+/// The installed model's weights, element by element, against `expected` (weight then bias of each conv).
+fn assert_installed_weights(models: &Path, expected: &[f32]) {
+    let stored = load_vgg19(&models.join("vgg19.safetensors")).unwrap();
+    let ours: Vec<f32> = stored.convs.iter().flat_map(|c| c.weight.iter().chain(&c.bias).copied()).collect();
+    assert_eq!(ours.len(), expected.len());
+    let differing = ours.iter().zip(expected).filter(|(a, b)| a.to_bits() != b.to_bits()).count();
+    assert_eq!(differing, 0, "{differing} of {} weights differ", ours.len());
 }
 
 fn assert_installed_exactly(models: &Path) {
@@ -311,6 +332,7 @@ fn gimp_install_pretrained_fetches_once_and_points_the_plugin_at_the_model() {
         .arg(support::build_dir())
         .env("NST_MODELS", &models)
         .env("HF_ENDPOINT", server.url())
+        .env("NST_TORCHVISION_URL", format!("{}/models/vgg19-dcbb9e9d.pth", server.url()))
         .output()
         .unwrap();
     println!("{}", text(&install));
@@ -319,4 +341,60 @@ fn gimp_install_pretrained_fetches_once_and_points_the_plugin_at_the_model() {
     let config = std::fs::read_to_string(dir.join("plug-ins/nst/nst.toml")).unwrap();
     let active: Vec<&str> = config.lines().filter(|line| line.trim_start().starts_with("model")).collect();
     assert_eq!(active, ["model = \"vgg19\"                    # set by gimp-install --pretrained"], "{config}");
+}
+
+#[test]
+fn without_the_hub_torchvisions_pth_is_fetched_and_checked_by_the_prefix_in_its_name() {
+    let dir = scratch("fetch-pth");
+    let models = dir.join("models");
+    // A legacy-format checkpoint (the format of vgg19-dcbb9e9d.pth), written by the tests' Python helper.
+    let files = dir.join("files");
+    let script = repo().join("tests/python/make_vgg_files.py");
+    let made = Command::new("python3")
+        .arg(&script)
+        .arg(&files)
+        .env("PYTHONPATH", repo().join(".cache/python"))
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", text(&made));
+    let pth = std::fs::read(files.join("torchvision_legacy.pth")).unwrap();
+    let expected: Vec<f32> = std::fs::read(files.join("torchvision_legacy.pth.weights"))
+        .unwrap()
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    let sha = sha256_hex(&pth);
+    let name = format!("/models/vgg19-{}.pth", &sha[..8]);
+    let behaviour = Behaviour { no_hub: true, extra: Some((name.clone(), pth)), ..Behaviour::default() };
+    let server = Server::start(timm_file(), behaviour);
+    let url = format!("{}{name}", server.url());
+    let mut command = Command::new(env!("CARGO_BIN_EXE_nst"));
+    command.args(["model", "fetch", "-q"]).env("NST_MODELS", &models).env("HF_ENDPOINT", server.url());
+    command.env("NST_TORCHVISION_URL", &url).env_remove("HTTPS_PROXY").env_remove("https_proxy");
+    let output = command.output().unwrap();
+    println!("{}", text(&output));
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(text(&output).contains("HTTP 404") && text(&output).contains("trying torchvision"), "{}", text(&output));
+    assert_installed_weights(&models, &expected);
+    let manifest = std::fs::read_to_string(models.join("vgg19.toml")).unwrap();
+    assert!(manifest.contains(&url) && manifest.contains(&sha), "{manifest}");
+
+    // A file whose SHA-256 does not start with the digits in its name is refused and deleted.
+    let wrong_name = "/models/vgg19-00000000.pth";
+    let pth = std::fs::read(files.join("torchvision_legacy.pth")).unwrap();
+    let behaviour = Behaviour { no_hub: true, extra: Some((wrong_name.into(), pth)), ..Behaviour::default() };
+    let server = Server::start(timm_file(), behaviour);
+    let wrong = format!("{}{wrong_name}", server.url());
+    let mut command = Command::new(env!("CARGO_BIN_EXE_nst"));
+    command.args(["model", "fetch", "-q", "--models-dir"]).arg(dir.join("other"));
+    command.env("HF_ENDPOINT", server.url()).env("NST_TORCHVISION_URL", &wrong);
+    let refused = command.output().unwrap();
+    println!("{}", text(&refused));
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused).contains("checksum mismatch") && text(&refused).contains("00000000..."),
+        "{}",
+        text(&refused)
+    );
+    assert!(!dir.join("other/vgg19.safetensors").exists());
 }

@@ -7,6 +7,8 @@ No pretrained file can be downloaded in the test environment, so these stand in 
   initialisers also listed as graph inputs, opset 7),
 - a whole torchvision `vgg19()` export (features, the adaptive average pool as a 1x1 AveragePool, classifier),
 - torchvision's and timm's safetensors files (`features.N.*` with the classifier's or timm's head tensors),
+- torchvision's PyTorch checkpoints: the legacy pickle stream of vgg19-dcbb9e9d.pth (PyTorch 0.1.10 to 1.5) and
+  the ZIP archive of later `torch.save` calls, written here without torch (see `save_pth`),
 and for what must be refused: VGG16, a ResNet-like block, a truncated file.
 
 usage: make_vgg_files.py OUTDIR [DIVISOR]
@@ -126,6 +128,86 @@ def save_safetensors(path, tensors):
         out.write(len(text).to_bytes(8, "little") + text + b"".join(blobs))
 
 
+def fake_torch():
+    """Stand-ins for the two torch globals a checkpoint's pickle names (torch.FloatStorage and
+    torch._utils._rebuild_tensor_v2): pickle writes classes and functions by module and name, and checks that
+    they can be found there, so they only need to exist under those names."""
+    import types
+    if "torch" in sys.modules:
+        return sys.modules["torch"]
+    torch, utils = types.ModuleType("torch"), types.ModuleType("torch._utils")
+
+    class FloatStorage:
+        pass
+
+    def _rebuild_tensor_v2(*args):
+        raise RuntimeError("only written, never called")
+
+    FloatStorage.__module__, FloatStorage.__qualname__ = "torch", "FloatStorage"
+    _rebuild_tensor_v2.__module__, _rebuild_tensor_v2.__qualname__ = "torch._utils", "_rebuild_tensor_v2"
+    torch.FloatStorage, utils._rebuild_tensor_v2, torch._utils = FloatStorage, _rebuild_tensor_v2, utils
+    sys.modules["torch"], sys.modules["torch._utils"] = torch, utils
+    return torch
+
+
+def save_pth(path, tensors, legacy):
+    """A state dict as torch.save writes it: a pickle whose tensors are `_rebuild_tensor_v2(storage, offset,
+    shape, stride, requires_grad, hooks)` calls on storages named by persistent ids, and the storages' bytes. The
+    legacy stream (`legacy`) is: pickles of the magic number, the protocol version 1001 and the system info, the
+    state dict, the list of storage keys, then each storage as an 8-byte element count and its bytes. The ZIP
+    archive holds `archive/data.pkl` and each storage in `archive/data/KEY`."""
+    import collections
+    import io
+    import pickle
+    import zipfile
+    torch = fake_torch()
+
+    class Storage:
+        def __init__(self, key, array):
+            self.key, self.array = key, array
+
+    class Tensor:
+        def __init__(self, storage, shape):
+            self.storage, self.shape = storage, shape
+
+        def __reduce__(self):
+            stride = tuple(int(np.prod(self.shape[i + 1:])) for i in range(len(self.shape)))
+            return (torch._utils._rebuild_tensor_v2,
+                    (self.storage, 0, tuple(self.shape), stride, False, collections.OrderedDict()))
+
+    class Pickler(pickle.Pickler):
+        def persistent_id(self, obj):
+            if isinstance(obj, Storage):
+                ident = ("storage", torch.FloatStorage, obj.key, "cpu", obj.array.size)
+                return ident + (None,) if legacy else ident
+            return None
+
+    storages, state = [], collections.OrderedDict()
+    for index, (name, array) in enumerate(tensors.items()):
+        storage = Storage(str(index), np.ascontiguousarray(array, dtype="<f4"))
+        storages.append(storage)
+        state[name] = Tensor(storage, array.shape)
+    body = io.BytesIO()
+    Pickler(body, protocol=2).dump(state)
+    if legacy:
+        with open(path, "wb") as out:
+            for header in (0x1950a86a20f9469cfc6c, 1001,
+                           {"protocol_version": 1001, "little_endian": True,
+                            "type_sizes": {"short": 2, "int": 4, "long": 4}}):
+                pickle.dump(header, out, protocol=2)
+            out.write(body.getvalue())
+            pickle.dump([s.key for s in storages], out, protocol=2)
+            for s in storages:
+                out.write(int(s.array.size).to_bytes(8, "little") + s.array.tobytes())
+    else:
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+            archive.writestr("archive/data.pkl", body.getvalue())
+            archive.writestr("archive/byteorder", "little")
+            for s in storages:
+                archive.writestr(f"archive/data/{s.key}", s.array.tobytes())
+            archive.writestr("archive/version", "3\n")
+
+
 def safetensors_files(out):
     nodes, inits, _ = features(VGG19, "initializer")
     convs = conv_tensors(nodes, inits)
@@ -142,6 +224,10 @@ def safetensors_files(out):
                                 "classifier.6.bias": np.zeros((10,), np.float32)})
     save_safetensors(f"{out}/torchvision.safetensors", torchvision)
     write_weights(f"{out}/torchvision.safetensors", convs)
+    save_pth(f"{out}/torchvision_legacy.pth", torchvision, legacy=True)
+    write_weights(f"{out}/torchvision_legacy.pth", convs)
+    save_pth(f"{out}/torchvision_zip.pth", torchvision, legacy=False)
+    write_weights(f"{out}/torchvision_zip.pth", convs)
 
 
 def main(out):

@@ -1,16 +1,17 @@
-//! Reading a VGG19's weights from a file: ONNX (torchvision exports, the model zoo) or safetensors (timm's and
-//! torchvision's names, and the model files this crate stores). The format is told by the file's first bytes,
-//! not its name.
+//! Reading a VGG19's weights from a file: ONNX (torchvision exports, the model zoo), safetensors (timm's and
+//! torchvision's names, and the model files this crate stores) or a PyTorch checkpoint (torchvision's `.pth`).
+//! The format is told by the file's first bytes, not its name.
 
 mod onnx;
+mod pth;
 mod safetensors;
+mod torchvision;
 
 use std::path::Path;
 
 pub use onnx::vgg19_from_onnx_bytes;
-pub use safetensors::{
-    TORCHVISION_CONV_INDICES, stored_description, vgg19_from_safetensors_bytes, vgg19_to_safetensors_bytes,
-};
+pub use safetensors::{stored_description, vgg19_from_safetensors_bytes, vgg19_to_safetensors_bytes};
+pub use torchvision::TORCHVISION_CONV_INDICES;
 
 use crate::OnnxError;
 use crate::vgg::Vgg19;
@@ -18,7 +19,7 @@ use crate::vgg::Vgg19;
 /// Refuse files beyond this size before reading them: the largest real VGG19 file (with classifier) is ~550 MB.
 pub const MAX_MODEL_BYTES: u64 = 1 << 30;
 
-/// Reads a VGG19 from an ONNX or safetensors file.
+/// Reads a VGG19 from an ONNX, safetensors or PyTorch checkpoint file.
 pub fn load_vgg19(path: &Path) -> Result<Vgg19, OnnxError> {
     let io = |source| OnnxError::Io { path: path.to_path_buf(), source };
     let size = std::fs::metadata(path).map_err(io)?.len();
@@ -29,11 +30,18 @@ pub fn load_vgg19(path: &Path) -> Result<Vgg19, OnnxError> {
             found: format!("a file of {size} bytes, larger than any VGG19 ({MAX_MODEL_BYTES} bytes at most)"),
         });
     }
+    let mut head = [0u8; 512];
+    let head_len = std::io::Read::read(&mut std::fs::File::open(path).map_err(io)?, &mut head).map_err(io)?;
+    if pth::looks_like_pytorch(&head[..head_len]) && !looks_like_safetensors(&head[..head_len]) {
+        // Checkpoints are read tensor by tensor from the file, not whole.
+        return pth::vgg19_from_pth(path);
+    }
     let bytes = std::fs::read(path).map_err(io)?;
     vgg19_from_bytes(&bytes, &origin)
 }
 
-/// Reads a VGG19 from the bytes of an ONNX or safetensors file; `origin` names them in messages.
+/// Reads a VGG19 from the bytes of an ONNX or safetensors file; `origin` names them in messages. (PyTorch
+/// checkpoints are read from their file, with [`load_vgg19`].)
 pub fn vgg19_from_bytes(bytes: &[u8], origin: &str) -> Result<Vgg19, OnnxError> {
     if looks_like_safetensors(bytes) {
         vgg19_from_safetensors_bytes(bytes, origin)

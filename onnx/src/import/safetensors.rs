@@ -1,50 +1,27 @@
-//! Reading and writing VGG19 weights as safetensors, under torchvision's tensor names.
-//!
-//! torchvision's `vgg19()` and timm's `vgg19.tv_in1k` name the convolutions `features.N.weight` and
-//! `features.N.bias`, where N counts every module of the feature stack (convolutions, ReLUs and pools), so the
-//! 16 convolutions sit at [`TORCHVISION_CONV_INDICES`]. Any other tensor (the classifier, timm's `pre_logits`
-//! and `head`) is ignored. The model files this crate stores use the same names and keep their description in
-//! the header's metadata.
+//! Reading and writing VGG19 weights as safetensors, under torchvision's tensor names
+//! ([`super::torchvision`]). The model files this crate stores use the same names and keep their description
+//! in the header's metadata.
 
 use std::collections::HashMap;
 
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
+use super::torchvision::{FoundTensor, TORCHVISION_CONV_INDICES, convs_by_torchvision_names};
 use crate::OnnxError;
-use crate::vgg::{ConvWeights, Layer, Normalisation, Vgg19};
-
-/// The index N of each convolution (conv1_1 .. conv5_4) in torchvision's `features` sequence.
-pub const TORCHVISION_CONV_INDICES: [usize; 16] = [0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34];
+use crate::vgg::{Layer, Normalisation, Vgg19};
 
 /// Metadata key of the description a stored model carries.
 const DESCRIPTION_KEY: &str = "nst.description";
-
-/// Prefixes that wrappers put before torchvision's names (`DataParallel`, training frameworks).
-const NAME_PREFIXES: [&str; 3] = ["", "module.", "model."];
 
 /// Reads a VGG19 from safetensors bytes; `origin` names them in messages.
 pub fn vgg19_from_safetensors_bytes(bytes: &[u8], origin: &str) -> Result<Vgg19, OnnxError> {
     let tensors = SafeTensors::deserialize(bytes)
         .map_err(|err| OnnxError::Decode { origin: origin.to_string(), reason: format!("safetensors: {err}") })?;
-    let not_vgg = |found: String| OnnxError::NotVgg19 { origin: origin.to_string(), found };
-    let prefix = NAME_PREFIXES
-        .iter()
-        .find(|prefix| tensors.tensor(&format!("{prefix}features.0.weight")).is_ok())
-        .ok_or_else(|| not_vgg(format!("no tensor named features.0.weight among {}", some_names(&tensors))))?;
-    let convs = Layer::all()
-        .map(|layer| {
-            let index = TORCHVISION_CONV_INDICES[layer.index()];
-            let (cin, cout) = layer.channels();
-            let read = |part: &str, shape: &[usize]| -> Result<Vec<f32>, OnnxError> {
-                let name = format!("{prefix}features.{index}.{part}");
-                let view = tensors.tensor(&name).map_err(|_| {
-                    not_vgg(format!("no tensor '{name}' ({} {part}); VGG19 has 16 convolutions", layer.conv_name()))
-                })?;
-                tensor_f32(&view, shape).map_err(|why| not_vgg(format!("'{name}' ({}): {why}", layer.conv_name())))
-            };
-            Ok(ConvWeights { weight: read("weight", &[cout, cin, 3, 3])?, bias: read("bias", &[cout])? })
-        })
-        .collect::<Result<Vec<_>, OnnxError>>()?;
+    let names: Vec<String> = tensors.names().into_iter().map(str::to_string).collect();
+    let convs = convs_by_torchvision_names(origin, &names, |name| {
+        let view = tensors.tensor(name).ok()?;
+        Some(FoundTensor { shape: view.shape().to_vec(), read: Box::new(move || tensor_f32(&view)) })
+    })?;
     let stored_description = SafeTensors::read_metadata(bytes)
         .ok()
         .and_then(|(_, metadata)| metadata.metadata().as_ref().and_then(|m| m.get(DESCRIPTION_KEY).cloned()));
@@ -99,21 +76,10 @@ fn le_bytes(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
-/// A few tensor names, for a message about a file that is not a VGG19.
-fn some_names(tensors: &SafeTensors) -> String {
-    let mut names = tensors.names();
-    names.sort();
-    let shown: Vec<&str> = names.iter().take(4).copied().collect();
-    format!("{} tensors ({}{})", names.len(), shown.join(", "), if names.len() > 4 { ", ..." } else { "" })
-}
-
-/// The finite float32 values of `view`, which must have `shape`.
-fn tensor_f32(view: &TensorView, shape: &[usize]) -> Result<Vec<f32>, String> {
+/// The finite float32 values of `view`.
+fn tensor_f32(view: &TensorView) -> Result<Vec<f32>, String> {
     if view.dtype() != Dtype::F32 {
         return Err(format!("data type {:?} (only float32 weights are read)", view.dtype()));
-    }
-    if view.shape() != shape {
-        return Err(format!("shape {:?}; VGG19's is {shape:?}", view.shape()));
     }
     let values: Vec<f32> = view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
     if let Some(bad) = values.iter().position(|v| !v.is_finite()) {

@@ -1,15 +1,21 @@
-//! `nst model fetch`: ImageNet VGG19 weights from the Hugging Face hub, verified against the SHA-256 the hub
-//! announces for the file, then installed as the project's own model file.
+//! `nst model fetch`: ImageNet VGG19 weights, verified, then installed as the project's own model file.
 //!
-//! The source is torchvision's VGG19 (`VGG19_Weights.IMAGENET1K_V1`, BSD-3-Clause) as timm publishes it:
-//! `timm/vgg19.tv_in1k`, file `model.safetensors`, with torchvision's tensor names. `HF_ENDPOINT` points at
-//! a mirror of the hub, as it does for the hub's own tools.
+//! The weights are torchvision's VGG19 (`VGG19_Weights.IMAGENET1K_V1`, BSD-3-Clause), from two sources:
+//! - the Hugging Face hub, as timm publishes them: `timm/vgg19.tv_in1k`, file `model.safetensors`, checked
+//!   against the SHA-256 the hub announces for it (`HF_ENDPOINT` points at a mirror of the hub, as it does for
+//!   the hub's own tools);
+//! - should that fail, torchvision's own `vgg19-dcbb9e9d.pth`, checked as torch.hub checks it (the SHA-256
+//!   starts with the hex digits in its name) and recorded with its whole SHA-256 (`NST_TORCHVISION_URL`
+//!   names a mirror's copy; its name must keep the hash prefix).
 
 use clap::Args;
-use nst_onnx::import::vgg19_from_safetensors_bytes;
+use std::path::PathBuf;
+
+use nst_onnx::Vgg19;
+use nst_onnx::import::load_vgg19;
 use nst_onnx::store::{ModelStore, Provenance};
 
-use super::download::{DownloadError, agent, download_verified, get_text};
+use super::download::{Checksum, DownloadError, agent, download_verified, get_text};
 use super::store_error;
 use crate::cli::common::CliError;
 
@@ -21,6 +27,8 @@ const REPOSITORY: &str = "timm/vgg19.tv_in1k";
 const FILE: &str = "model.safetensors";
 /// The weights' licence (torchvision's).
 const LICENCE: &str = "BSD-3-Clause (torchvision)";
+/// torchvision's own file of the same weights, unless `NST_TORCHVISION_URL` names a mirror's copy.
+const TORCHVISION_URL: &str = "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth";
 
 /// `nst model fetch`.
 #[derive(Args)]
@@ -53,46 +61,107 @@ pub fn run(store: &ModelStore, args: FetchArgs) -> Result<(), CliError> {
         );
         return Ok(());
     }
-    let hub = std::env::var("HF_ENDPOINT").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| HUB.to_string());
-    let hub = hub.trim_end_matches('/');
-    let listing_url = format!("{hub}/api/models/{REPOSITORY}/tree/main");
-    let file_url = format!("{hub}/{REPOSITORY}/resolve/main/{FILE}");
-    let offline_hint = |err: DownloadError| {
-        let hint = match err {
-            DownloadError::Unreachable { .. } => format!(
-                "\nWithout internet here: download {file_url} on a machine that has it, copy it over and run \
-                 `nst model import {FILE} --name {}`. A proxy is taken from HTTPS_PROXY, HTTP_PROXY or ALL_PROXY.",
-                args.name
-            ),
-            _ => String::new(),
-        };
-        CliError::Usage(format!("{err}{hint}"))
-    };
-
     let agent = agent();
-    let listing = get_text(&agent, &listing_url).map_err(offline_hint)?;
-    let (sha256, size) =
-        announced_checksum(&listing, FILE).map_err(|why| CliError::Usage(format!("{listing_url}: {why}")))?;
-    if !args.quiet {
-        println!("fetching {file_url} ({:.0} MB, SHA-256 {sha256})", size as f64 / 1e6);
-    }
-    let partial = store.dir().join(".downloads").join(format!("{sha256}.partial"));
-    let bytes =
-        download_verified(&agent, &file_url, &sha256, Some(size), &partial, !args.quiet).map_err(offline_hint)?;
-    let mut model = vgg19_from_safetensors_bytes(&bytes, &file_url).map_err(store_error)?;
+    let hub = std::env::var("HF_ENDPOINT").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| HUB.to_string());
+    let torchvision_url =
+        std::env::var("NST_TORCHVISION_URL").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| TORCHVISION_URL.into());
+    let hub_file_url = format!("{}/{REPOSITORY}/resolve/main/{FILE}", hub.trim_end_matches('/'));
+    let fetched = match from_hub(&agent, store, hub.trim_end_matches('/'), args.quiet) {
+        Ok(fetched) => fetched,
+        Err(hub_error) => {
+            eprintln!("nst: {hub_error}\nnst: trying torchvision's own copy of the same weights");
+            from_torchvision(&agent, store, &torchvision_url, args.quiet).map_err(|torchvision_error| {
+                let unreachable =
+                    [&hub_error, &torchvision_error].iter().any(|err| matches!(err, DownloadError::Unreachable { .. }));
+                let hint = if unreachable {
+                    format!(
+                        "\nWithout internet here: download {hub_file_url} (or {torchvision_url}) on a machine that \
+                         has it, copy it over and run `nst model import {FILE} --name {}`. A proxy is taken from \
+                         HTTPS_PROXY, HTTP_PROXY or ALL_PROXY.",
+                        args.name
+                    )
+                } else {
+                    String::new()
+                };
+                CliError::Usage(format!("{torchvision_error}{hint}"))
+            })?
+        }
+    };
+    let Fetched { mut model, url, sha256, partial } = fetched;
+    let source_name = if url.ends_with(".pth") { "torchvision's vgg19-dcbb9e9d.pth" } else { REPOSITORY };
     model.description = format!(
-        "pretrained VGG19 '{}' (torchvision's ImageNet weights, {REPOSITORY} on the Hugging Face hub)",
-        args.name
+        "pretrained VGG19 '{}' (torchvision's ImageNet weights, {source_name}{})",
+        args.name,
+        if url.ends_with(".pth") { "" } else { " on the Hugging Face hub" }
     );
-    let provenance = Provenance { source: file_url.clone(), source_sha256: sha256, licence: LICENCE.into() };
+    let provenance = Provenance { source: url, source_sha256: sha256, licence: LICENCE.into() };
     let manifest = store.install(&args.name, &model, &provenance).map_err(store_error)?;
-    drop(bytes);
     let _ = std::fs::remove_file(&partial);
     println!("installed '{}' in {}", manifest.name, store.model_file(&manifest.name).display());
     println!("model:  {}", manifest.description);
+    println!("source: {}", manifest.source);
     println!("sha256: {} (downloaded, verified), {} (stored)", manifest.source_sha256, manifest.stored_sha256);
     println!("use it: nst stylize IMAGE --preset NAME -o OUT --model {}", manifest.name);
     Ok(())
+}
+
+/// A verified download, read: the weights, where they came from, the file's SHA-256 and where it lies.
+struct Fetched {
+    model: Vgg19,
+    url: String,
+    sha256: String,
+    partial: PathBuf,
+}
+
+/// The weights from the hub, checked against the SHA-256 its file listing announces.
+fn from_hub(agent: &ureq::Agent, store: &ModelStore, hub: &str, quiet: bool) -> Result<Fetched, DownloadError> {
+    let listing_url = format!("{hub}/api/models/{REPOSITORY}/tree/main");
+    let url = format!("{hub}/{REPOSITORY}/resolve/main/{FILE}");
+    let listing = get_text(agent, &listing_url)?;
+    let (sha256, size) = announced_checksum(&listing, FILE)
+        .map_err(|reason| DownloadError::Refused { url: listing_url.clone(), reason })?;
+    if !quiet {
+        println!("fetching {url} ({:.0} MB, SHA-256 {sha256})", size as f64 / 1e6);
+    }
+    let partial = downloads(store).join(format!("{sha256}.partial"));
+    let sha256 = download_verified(agent, &url, &Checksum::Sha256(sha256), Some(size), &partial, !quiet)?;
+    read_weights(url, sha256, partial)
+}
+
+/// The weights from torchvision's `.pth`, checked against the hash prefix in its name.
+fn from_torchvision(agent: &ureq::Agent, store: &ModelStore, url: &str, quiet: bool) -> Result<Fetched, DownloadError> {
+    let name = url.rsplit('/').next().unwrap_or(url);
+    let prefix = hash_prefix(name).ok_or_else(|| DownloadError::Refused {
+        url: url.into(),
+        reason: format!("'{name}' carries no hash prefix (NAME-HEXDIGITS.pth) to check the download against"),
+    })?;
+    if !quiet {
+        println!("fetching {url} (SHA-256 starting {prefix})");
+    }
+    let partial = downloads(store).join(format!("{name}.partial"));
+    let sha256 = download_verified(agent, url, &Checksum::Sha256Prefix(prefix.into()), None, &partial, !quiet)?;
+    read_weights(url.into(), sha256, partial)
+}
+
+fn downloads(store: &ModelStore) -> PathBuf {
+    store.dir().join(".downloads")
+}
+
+/// Reads the verified download's weights (any format the importer knows).
+fn read_weights(url: String, sha256: String, partial: PathBuf) -> Result<Fetched, DownloadError> {
+    let model = load_vgg19(&partial).map_err(|err| DownloadError::Refused {
+        url: url.clone(),
+        reason: format!("the verified file is not a usable VGG19: {err}"),
+    })?;
+    Ok(Fetched { model, url, sha256, partial })
+}
+
+/// The hex digits after the last '-' of a file name before its extension, as torch.hub reads them
+/// (`vgg19-dcbb9e9d.pth` -> `dcbb9e9d`).
+fn hash_prefix(name: &str) -> Option<&str> {
+    let stem = name.split('.').next()?;
+    let prefix = stem.rsplit_once('-')?.1;
+    (prefix.len() >= 8 && prefix.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))).then_some(prefix)
 }
 
 /// The SHA-256 and size the hub announces for `file` in a tree listing (`[{"path", "size", "lfs": {"oid",
@@ -130,5 +199,13 @@ mod tests {
         assert!(announced_checksum("[]", FILE).unwrap_err().contains("no file"));
         let no_lfs = r#"[{"type":"file","path":"model.safetensors","size":99}]"#;
         assert!(announced_checksum(no_lfs, FILE).unwrap_err().contains("no SHA-256"));
+    }
+
+    #[test]
+    fn the_hash_prefix_is_read_from_the_name_as_torch_hub_reads_it() {
+        assert_eq!(hash_prefix("vgg19-dcbb9e9d.pth"), Some("dcbb9e9d"));
+        assert_eq!(hash_prefix("vgg19_bn-c79401a0.pth"), Some("c79401a0"));
+        assert_eq!(hash_prefix("vgg19.pth"), None);
+        assert_eq!(hash_prefix("vgg19-XYZ12345.pth"), None);
     }
 }

@@ -12,7 +12,8 @@ use crate::cli::common::CliError;
 /// `nst model import`.
 #[derive(Args)]
 pub struct ImportArgs {
-    /// A VGG19 .safetensors (timm or torchvision names) or .onnx file (torchvision export, model zoo vgg19-7).
+    /// A VGG19 .safetensors (timm or torchvision names), .pth (torchvision checkpoint) or .onnx file
+    /// (torchvision export, model zoo vgg19-7).
     file: PathBuf,
     /// The name to install it under (runs use `--model NAME`).
     #[arg(long, default_value = "vgg19")]

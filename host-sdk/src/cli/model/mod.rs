@@ -26,10 +26,10 @@ pub struct ModelArgs {
 #[derive(Subcommand)]
 enum ModelCommand {
     /// Download ImageNet VGG19 weights, verify them, keep the 16 feature convolutions (about 80 MB) and install
-    /// them under NAME (default and only source today: vgg19, torchvision's weights from the Hugging Face hub).
+    /// them under NAME (vgg19: torchvision's weights, from the Hugging Face hub, else torchvision's .pth).
     Fetch(fetch::FetchArgs),
-    /// Install VGG19 weights from a file: .safetensors (timm or torchvision names) or ONNX (torchvision export
-    /// with or without its classifier, the ONNX model zoo's vgg19-7.onnx).
+    /// Install VGG19 weights from a file: .safetensors (timm or torchvision names), a torchvision PyTorch
+    /// checkpoint (.pth), or ONNX (torchvision export with or without its classifier, the model zoo's vgg19-7).
     Import(import::ImportArgs),
     /// List the installed models, where they are, and the built-in model.
     List,
