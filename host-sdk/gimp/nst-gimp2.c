@@ -156,7 +156,7 @@ static gboolean dialog(gint32 image, NstGimpSettings *settings) {
   GtkWidget *model = gtk_label_new(model_line);
   g_free(model_line);
   gtk_label_set_line_wrap(GTK_LABEL(model), TRUE);
-  gtk_label_set_max_width_chars(GTK_LABEL(model), 60);
+  gtk_widget_set_size_request(model, 520, -1); /* GTK 2 wraps a label only within a width it is given */
   gtk_misc_set_alignment(GTK_MISC(model), 0.0, 0.5);
   gtk_table_attach_defaults(GTK_TABLE(grid), model, 0, 2, 8, 9);
   gtk_widget_show_all(window);

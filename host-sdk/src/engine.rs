@@ -45,7 +45,8 @@ pub struct Overrides {
     pub style_weight: Option<f64>,
     /// Built-in model with this weight seed.
     pub model_seed: Option<u64>,
-    /// A VGG19 .onnx file.
+    /// The model: an installed model's name (`"vgg19"`, after `nst model fetch`), `"builtin"`, or a VGG19 file
+    /// (.onnx, .safetensors or .pth; a path needs a separator or one of those extensions).
     pub model_path: Option<PathBuf>,
     /// `Some(true)` max pooling, `Some(false)` average.
     pub max_pooling: Option<bool>,

@@ -398,3 +398,40 @@ fn without_the_hub_torchvisions_pth_is_fetched_and_checked_by_the_prefix_in_its_
     );
     assert!(!dir.join("other/vgg19.safetensors").exists());
 }
+
+#[test]
+fn import_installs_each_format_with_the_files_weights() {
+    let dir = scratch("import-formats");
+    let files = dir.join("files");
+    let made = Command::new("python3")
+        .arg(repo().join("tests/python/make_vgg_files.py"))
+        .arg(&files)
+        .env("PYTHONPATH", repo().join(".cache/python"))
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", text(&made));
+    for file in ["timm.safetensors", "torchvision_legacy.pth", "torchvision_zip.pth", "torchvision_full.onnx"] {
+        let models = dir.join(format!("models-{file}"));
+        let path = files.join(file);
+        let output = nst_with(&models, "http://unused.invalid", None, &["model", "import", path.to_str().unwrap()]);
+        println!("{}", text(&output));
+        assert!(output.status.success(), "{file}: {}", text(&output));
+        let expected: Vec<f32> = std::fs::read(files.join(format!("{file}.weights")))
+            .unwrap()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        assert_installed_weights(&models, &expected);
+        let manifest = std::fs::read_to_string(models.join("vgg19.toml")).unwrap();
+        assert!(manifest.contains(&sha256_hex(&std::fs::read(&path).unwrap())), "{manifest}");
+        let listed = nst_with(&models, "http://unused.invalid", None, &["model", "list"]);
+        assert!(
+            text(&listed).contains(&format!("VGG19 'vgg19', imported from {}", path.display())),
+            "{}",
+            text(&listed)
+        );
+    }
+    let refused = nst_with(&dir.join("m"), "http://unused.invalid", None, &["model", "import", "/nonexistent.pth"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(text(&refused).contains("cannot read /nonexistent.pth"), "{}", text(&refused));
+}

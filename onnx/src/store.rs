@@ -23,15 +23,17 @@ pub const MODELS_ENV: &str = "NST_MODELS";
 /// The name that always means the built-in random-weight network, never an installed model.
 pub const BUILTIN: &str = "builtin";
 
+/// The extensions that make a model reference a file even without a folder in it.
+pub const MODEL_FILE_EXTENSIONS: [&str; 3] = [".onnx", ".safetensors", ".pth"];
+
 /// Whether `reference` names an installed model rather than a file: 1..=64 letters, digits, `.`, `_` or `-`,
-/// not starting with `.`, and not ending in `.onnx` or `.safetensors` (a path needs a separator or one of
-/// those extensions).
+/// not starting with `.`, and not ending in one of [`MODEL_FILE_EXTENSIONS`] (a path needs a separator or one
+/// of those extensions).
 pub fn is_model_name(reference: &str) -> bool {
     (1..=64).contains(&reference.len())
         && !reference.starts_with('.')
         && reference.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-        && !reference.ends_with(".onnx")
-        && !reference.ends_with(".safetensors")
+        && !MODEL_FILE_EXTENSIONS.iter().any(|extension| reference.ends_with(extension))
 }
 
 /// The default models folder of this platform, or `NST_MODELS`.
@@ -263,7 +265,17 @@ mod tests {
         for name in ["vgg19", "vgg19-caffe", "my_model.v2"] {
             assert!(is_model_name(name), "{name}");
         }
-        for path in ["", "./vgg19", "models/vgg19", "vgg19.onnx", "w.safetensors", ".hidden", "a b", "C:\\m"] {
+        for path in [
+            "",
+            "./vgg19",
+            "models/vgg19",
+            "vgg19.onnx",
+            "w.safetensors",
+            "vgg19-dcbb9e9d.pth",
+            ".hidden",
+            "a b",
+            "C:\\m",
+        ] {
             assert!(!is_model_name(path), "{path}");
         }
     }

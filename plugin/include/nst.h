@@ -152,8 +152,8 @@ typedef struct NstOverrides {
   // Seed of the built-in random VGG19, >= 0 (selects the built-in model); negative keeps the preset's.
   int64_t model_seed;
   // The model, NUL-terminated: an installed model's name (`"vgg19"`, installed by `nst model fetch` into the
-  // models folder: `NST_MODELS`, else the user's data folder), `"builtin"`, or a VGG19 file path (.onnx or
-  // .safetensors; a path needs a separator or one of those extensions). NULL keeps the preset's.
+  // models folder: `NST_MODELS`, else the user's data folder), `"builtin"`, or a VGG19 file path (.onnx,
+  // .safetensors or .pth; a path needs a separator or one of those extensions). NULL keeps the preset's.
   const char *model_path;
   // 0 keeps the preset's, 1 max, 2 average.
   uint32_t pooling;

@@ -16,14 +16,15 @@ pub enum ModelChoice {
         /// Weight seed.
         seed: u64,
     },
-    /// A VGG19 file: an installed model's, a torchvision or model zoo ONNX export, or safetensors weights.
+    /// A VGG19 file: an installed model's, a torchvision or model zoo ONNX export, safetensors weights or a
+    /// PyTorch checkpoint.
     File(PathBuf),
 }
 
 impl ModelChoice {
     /// Resolves `reference`: `builtin` (with `seed`), an installed model's name (looked up in the models
     /// folder now, so a missing model is reported before any work), or a file path, relative to `base`.
-    /// A path needs a separator or a `.onnx` / `.safetensors` extension; anything else is a name.
+    /// A path needs a separator or a `.onnx`, `.safetensors` or `.pth` extension; anything else is a name.
     pub fn from_reference(reference: &str, seed: u64, base: &Path) -> Result<ModelChoice> {
         if reference == BUILTIN {
             return Ok(ModelChoice::BuiltIn { seed });
@@ -39,7 +40,7 @@ impl ModelChoice {
     pub fn summary(&self) -> String {
         match self {
             ModelChoice::BuiltIn { seed } => {
-                format!("built-in random-weight VGG19 (seed {seed}; not pretrained: `nst model fetch` installs it)")
+                format!("built-in random-weight VGG19 (seed {seed}; not pretrained)")
             }
             ModelChoice::File(path) => {
                 stored_description(path).unwrap_or_else(|| format!("VGG19 from {}", path.display()))

@@ -32,7 +32,8 @@ pub fn load_vgg19(path: &Path) -> Result<Vgg19, OnnxError> {
     }
     let mut head = [0u8; 512];
     let head_len = std::io::Read::read(&mut std::fs::File::open(path).map_err(io)?, &mut head).map_err(io)?;
-    if pth::looks_like_pytorch(&head[..head_len]) && !looks_like_safetensors(&head[..head_len]) {
+    let head = &head[..head_len];
+    if pth::looks_like_pytorch(head) && !looks_like_safetensors(head, size) {
         // Checkpoints are read tensor by tensor from the file, not whole.
         return pth::vgg19_from_pth(path);
     }
@@ -43,19 +44,25 @@ pub fn load_vgg19(path: &Path) -> Result<Vgg19, OnnxError> {
 /// Reads a VGG19 from the bytes of an ONNX or safetensors file; `origin` names them in messages. (PyTorch
 /// checkpoints are read from their file, with [`load_vgg19`].)
 pub fn vgg19_from_bytes(bytes: &[u8], origin: &str) -> Result<Vgg19, OnnxError> {
-    if looks_like_safetensors(bytes) {
+    if looks_like_safetensors(bytes, bytes.len() as u64) {
         vgg19_from_safetensors_bytes(bytes, origin)
+    } else if pth::looks_like_pytorch(bytes) {
+        Err(OnnxError::Decode {
+            origin: origin.to_string(),
+            reason: "a PyTorch checkpoint is read from its file, not from bytes in memory".into(),
+        })
     } else {
         vgg19_from_onnx_bytes(bytes, origin)
     }
 }
 
-/// A safetensors file starts with its JSON header's length (8 bytes, little-endian), then `{`. An ONNX model
-/// starts with a protobuf field tag, never with eight bytes that are followed by `{`.
-fn looks_like_safetensors(bytes: &[u8]) -> bool {
-    let Some((length, rest)) = bytes.split_first_chunk::<8>() else { return false };
+/// Whether a file of `file_len` bytes that starts with `head` is safetensors: its JSON header's length (8
+/// bytes, little-endian, within the file), then `{`. An ONNX model starts with a protobuf field tag, a PyTorch
+/// checkpoint with a ZIP or pickle header, never with eight such bytes followed by `{`.
+fn looks_like_safetensors(head: &[u8], file_len: u64) -> bool {
+    let Some((length, rest)) = head.split_first_chunk::<8>() else { return false };
     let length = u64::from_le_bytes(*length);
-    length >= 2 && length <= rest.len() as u64 && rest.first() == Some(&b'{')
+    length >= 2 && length <= file_len.saturating_sub(8) && rest.first() == Some(&b'{')
 }
 
 /// Little-endian float32 values, refused if any is not finite (a damaged or hostile file).
@@ -64,5 +71,29 @@ fn finite_f32_from_le(bytes: &[u8]) -> Result<Vec<f32>, String> {
     match values.iter().position(|v| !v.is_finite()) {
         Some(bad) => Err(format!("value {bad} is not finite")),
         None => Ok(values),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::random::random_vgg19;
+
+    #[test]
+    fn safetensors_whose_header_length_opens_like_a_pickle_are_still_safetensors() {
+        // A header length whose low byte is 0x80 starts the file as a pickle stream would.
+        let mut model = random_vgg19(2);
+        let bytes = (0..256)
+            .map(|pad| {
+                model.description = format!("model{}", "x".repeat(pad));
+                vgg19_to_safetensors_bytes(&model).unwrap()
+            })
+            .find(|bytes| bytes[0] == 0x80)
+            .expect("some description length gives a header length ending in 0x80");
+        let path = std::env::temp_dir().join(format!("nst-pickle-like-{}.safetensors", std::process::id()));
+        std::fs::write(&path, &bytes).unwrap();
+        let read = load_vgg19(&path);
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(read.unwrap().convs, model.convs);
     }
 }

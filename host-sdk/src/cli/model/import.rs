@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use nst_onnx::import::{MAX_MODEL_BYTES, vgg19_from_bytes};
+use nst_onnx::import::{MAX_MODEL_BYTES, load_vgg19};
 use nst_onnx::store::{ModelStore, Provenance, sha256_hex};
 
 use super::store_error;
@@ -36,7 +36,7 @@ pub fn run(store: &ModelStore, args: ImportArgs) -> Result<(), CliError> {
     }
     let bytes = std::fs::read(file).map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
     let source = std::fs::canonicalize(file).unwrap_or_else(|_| file.clone()).display().to_string();
-    let mut model = vgg19_from_bytes(&bytes, &source).map_err(store_error)?;
+    let mut model = load_vgg19(file).map_err(store_error)?;
     model.description =
         format!("VGG19 '{}', imported from {}", args.name, model.description.trim_start_matches("VGG19 from "));
     let provenance = Provenance { source, source_sha256: sha256_hex(&bytes), licence: args.licence };
