@@ -119,3 +119,14 @@ fn the_preview_iteration_and_memory_ceiling_are_read_and_checked() {
     let (_, message) = error_of(&text.replace("preview_at = 7", "preview_at = 0"));
     assert!(message.contains("key `output.preview_at`: 0 is outside 1..=10000"), "{message}");
 }
+
+#[test]
+fn a_model_name_that_is_not_installed_is_refused_at_its_line() {
+    let text = format!("{VALID}\n[network]\nmodel = \"nst-test-missing-model\"\n");
+    let (_, message) = error_of(&text);
+    assert!(message.contains("line 14, key `network.model`"), "{message}");
+    assert!(
+        message.contains("'nst-test-missing-model' is not installed") && message.contains("nst model fetch"),
+        "{message}"
+    );
+}

@@ -245,6 +245,14 @@ fn fetch_installs_the_verified_weights_and_runs_find_them_by_name() {
     assert!(text(&run).contains("model:     pretrained VGG19 'vgg19'"), "{}", text(&run));
     assert!(out.is_file());
 
+    // A preset that names the model finds it too.
+    let named = dir.join("named.toml");
+    let quick = std::fs::read_to_string(&preset).unwrap();
+    std::fs::write(&named, format!("{quick}[network]\nmodel = \"vgg19\"\n")).unwrap();
+    let args = ["stylize", content.to_str().unwrap(), "--preset", named.to_str().unwrap(), "-o", out.to_str().unwrap()];
+    let by_preset = nst_with(&models, &server.url(), None, &args);
+    assert!(text(&by_preset).contains("model:     pretrained VGG19 'vgg19'"), "{}", text(&by_preset));
+
     let missing = stylize_with(&dir.join("empty"));
     assert!(!missing.status.success());
     assert!(

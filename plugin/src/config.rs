@@ -121,6 +121,9 @@ mod tests {
         assert!(err.contains("line 1") && err.contains("thread"), "{err}");
         let err = parse_config("threads = 999\n", "test", Path::new("")).unwrap_err().to_string();
         assert!(err.contains("`threads`: 999 is outside 0..=256"), "{err}");
+        // A name is looked up in the models folder when the configuration is read.
+        let err = parse_config("model = \"nst-test-missing-model\"\n", "test", Path::new("")).unwrap_err().to_string();
+        assert!(err.contains("key `model`") && err.contains("'nst-test-missing-model' is not installed"), "{err}");
         let config = parse_config("losses = \"graph\"\n", "test", Path::new("")).unwrap();
         assert_eq!(config.engine.losses, LossPlacement::Graph);
         let err = parse_config("losses = \"gpu\"\n", "test", Path::new("")).unwrap_err().to_string();
