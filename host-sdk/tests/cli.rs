@@ -3,7 +3,7 @@
 mod support;
 
 use image::{DynamicImage, GenericImageView, ImageBuffer, Rgba};
-use support::{nst, repo, scratch, text};
+use support::{nst, quick_preset, repo, scratch, text};
 
 fn mean_abs_difference(a: &DynamicImage, b: &DynamicImage) -> f64 {
     let (a, b) = (a.to_rgb32f(), b.to_rgb32f());
@@ -119,6 +119,12 @@ fn bad_input_fails_with_a_message_and_writes_nothing() {
             "line 3, key `style.images`: file 'missing.png' not found",
         ),
         (vec!["--preset".into(), "mosaic".into(), "--size".into(), "9".into()], "size 9 is outside 16..=8192"),
+        // Refused before the content is resized: these once tried to allocate terabytes and aborted.
+        (
+            vec!["--preset".into(), "mosaic".into(), "--size".into(), "2000000".into()],
+            "size 2000000 is outside 16..=8192",
+        ),
+        (vec!["--preset".into(), "mosaic".into(), "--size".into(), "60000".into()], "size 60000 is outside 16..=8192"),
         (
             vec!["--preset".into(), "mosaic".into(), "--provider".into(), "tpu".into()],
             "unknown execution provider 'tpu'",
@@ -285,4 +291,78 @@ fn style_and_content_masks_are_read_from_files_and_checked() {
     assert_eq!(one_mask.status.code(), Some(1));
     assert!(text(&one_mask).contains("style_mask_count 1 differs from the 2 style images"), "{}", text(&one_mask));
     assert!(!out.exists());
+}
+
+#[test]
+fn a_degenerate_output_is_refused_with_the_size_that_would_do() {
+    let dir = scratch("strip");
+    let out = dir.join("out.png");
+    for (width, height, size, expected) in [
+        (16, 10_000, "64", "the output would be 1x64 pixels (content 16x10000): each side must be at least 16"),
+        (
+            40,
+            400,
+            "64",
+            "the output would be 6x64 pixels (content 40x400): each side must be at least 16 pixels; use a --size of at least 160",
+        ),
+    ] {
+        let strip = dir.join(format!("strip-{width}x{height}.png"));
+        image::RgbImage::from_pixel(width, height, image::Rgb([90, 120, 150])).save(&strip).unwrap();
+        let output = nst(&[
+            "stylize",
+            strip.to_str().unwrap(),
+            "--preset",
+            "mosaic",
+            "--size",
+            size,
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+        assert!(text(&output).contains(expected), "{}", text(&output));
+        assert!(!out.exists());
+    }
+}
+
+#[test]
+fn a_photo_turned_by_its_exif_orientation_comes_out_upright() {
+    use image::ImageEncoder;
+    // Orientation 6 (rotate 90 degrees clockwise to show), as a camera held upright writes it.
+    const EXIF_ROTATE_90: [u8; 26] =
+        [b'I', b'I', 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0];
+    let dir = scratch("exif");
+    // Stored 64 wide and 32 high: red on the left, blue on the right.
+    let pixels: Vec<u8> = (0..64 * 32).flat_map(|i| if i % 64 < 32 { [220, 30, 30] } else { [30, 30, 220] }).collect();
+    let photo = dir.join("turned.jpg");
+    let mut jpeg = Vec::new();
+    let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 95);
+    encoder.set_exif_metadata(EXIF_ROTATE_90.to_vec()).unwrap();
+    encoder.write_image(&pixels, 64, 32, image::ExtendedColorType::Rgb8).unwrap();
+    std::fs::write(&photo, jpeg).unwrap();
+    let out = dir.join("out.png");
+    let preset = quick_preset(&dir);
+    let output = nst(&[
+        "stylize",
+        photo.to_str().unwrap(),
+        "--preset",
+        preset.to_str().unwrap(),
+        "--iterations",
+        "1",
+        "-o",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(output.status.success(), "{}", text(&output));
+    let result = image::open(&out).unwrap().to_rgb8();
+    // Upright: 32 wide, 64 high (at the quick preset's 32 px long side: 16 x 32), the red half on top.
+    assert_eq!(result.dimensions(), (16, 32));
+    let red_minus_blue = |rows: std::ops::Range<u32>| {
+        rows.flat_map(|y| (0..16).map(move |x| (x, y)))
+            .map(|(x, y)| result.get_pixel(x, y)[0] as f64 - result.get_pixel(x, y)[2] as f64)
+            .sum::<f64>()
+            / (16.0 * 16.0)
+    };
+    let (top, bottom) = (red_minus_blue(0..16), red_minus_blue(16..32));
+    println!("red minus blue: top {top:.1}, bottom {bottom:.1}");
+    assert!(top > 40.0 && bottom < -40.0, "top {top:.1}, bottom {bottom:.1}");
 }

@@ -220,7 +220,7 @@ fn process(engine: &Engine, job: &Job, force: bool, bar: &ProgressBar) -> Outcom
         let info = preset_info(engine, &job.preset)?;
         let content = read_image(&job.input)?;
         let styles = job.run.styles.iter().map(|p| read_image(p)).collect::<Result<Vec<_>, _>>()?;
-        let dims = output_dims(&content, job.run.size.or(info.size));
+        let dims = output_dims(&content, job.run.size.or(info.size))?;
         let content = prepare_content(&content, dims, job.run.sixteen_bit);
         let overrides = job.run.overrides(dims.0.max(dims.1))?;
         let (image, _) = engine.stylize_image(

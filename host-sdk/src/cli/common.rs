@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use image::{DynamicImage, ImageFormat, imageops::FilterType};
+use image::{DynamicImage, ImageDecoder, ImageFormat, imageops::FilterType};
 use nst_host::{Engine, HostError, Overrides, Plugin};
 
 /// Exit reasons of the command.
@@ -239,23 +239,65 @@ pub fn read_image(path: &Path) -> Result<DynamicImage, CliError> {
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(MAX_DECODED_BYTES);
+    let mut allowance = limits.clone();
     reader.limits(limits);
-    reader.decode().map_err(|e| match e {
+    let decode_error = |e: image::ImageError| match e {
         image::ImageError::Limits(_) => CliError::Usage(format!(
             "image {}: too large: more than {MAX_SIDE} pixels a side or {} MB decoded ({e})",
             path.display(),
             MAX_DECODED_BYTES / 1_000_000
         )),
         other => CliError::Usage(format!("image {}: cannot decode: {other}", path.display())),
-    })
+    };
+    let mut decoder = reader.into_decoder().map_err(decode_error)?;
+    // The decoded size the header claims, against the allocation limit, before any pixel is allocated.
+    allowance.reserve(decoder.total_bytes()).map_err(decode_error)?;
+    // Upright, as viewers show it; unreadable metadata leaves the pixels as stored.
+    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut image = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
+    image.apply_orientation(orientation);
+    Ok(image)
 }
 
+/// Long sides the engine accepts, in pixels.
+const SIZES: std::ops::RangeInclusive<u32> = 16..=8192;
+/// The shortest side of an output, in pixels: VGG19's deepest style layer sees the image at 1/16 of its size.
+const MIN_SIDE: u32 = 16;
+
 /// Output size: the long side from `size` (or the preset's), aspect kept; the content's size when neither.
-pub fn output_dims(content: &DynamicImage, size: Option<u32>) -> (u32, u32) {
+/// Checked before any pixel is resized: a long side outside 16..=8192, or a short side below 16 pixels, is
+/// refused with the sizes that would do.
+pub fn output_dims(content: &DynamicImage, size: Option<u32>) -> Result<(u32, u32), CliError> {
     let (w, h) = (content.width(), content.height());
-    let Some(long) = size else { return (w, h) };
-    let scale = long as f64 / w.max(h) as f64;
-    (((w as f64 * scale).round() as u32).max(1), ((h as f64 * scale).round() as u32).max(1))
+    if let Some(long) = size.filter(|long| !SIZES.contains(long)) {
+        return Err(CliError::Usage(format!(
+            "size {long} is outside {}..={} (the output's long side in pixels)",
+            SIZES.start(),
+            SIZES.end()
+        )));
+    }
+    let dims = match size {
+        None => (w, h),
+        Some(long) => {
+            let scale = long as f64 / w.max(h) as f64;
+            (((w as f64 * scale).round() as u32).max(1), ((h as f64 * scale).round() as u32).max(1))
+        }
+    };
+    if dims.0.min(dims.1) < MIN_SIDE {
+        let (long, short) = (w.max(h) as u64, w.min(h).max(1) as u64);
+        let needed = (MIN_SIDE as u64 * long).div_ceil(short);
+        let hint = if needed <= *SIZES.end() as u64 {
+            format!("a --size of at least {needed}")
+        } else {
+            format!("a content whose sides differ less (at most {}:{MIN_SIDE})", SIZES.end())
+        };
+        return Err(CliError::Usage(format!(
+            "the output would be {}x{} pixels (content {w}x{h}): each side must be at least {MIN_SIDE} pixels; use \
+             {hint}",
+            dims.0, dims.1
+        )));
+    }
+    Ok(dims)
 }
 
 /// The content at the output size, widened to 16 bits when a 16-bit output is asked for.

@@ -53,7 +53,7 @@ pub fn run(args: StylizeArgs) -> Result<(), CliError> {
     }
     let content = read_image(&args.content)?;
     let styles = args.run.styles.iter().map(|p| read_image(p)).collect::<Result<Vec<_>, _>>()?;
-    let dims = output_dims(&content, args.run.size.or(preset.size));
+    let dims = output_dims(&content, args.run.size.or(preset.size))?;
     let content = prepare_content(&content, dims, args.run.sixteen_bit);
     let mut overrides = args.run.overrides(dims.0.max(dims.1))?;
     if let Some(path) = &args.preview {

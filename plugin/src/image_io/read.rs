@@ -3,7 +3,7 @@
 use std::io::Cursor;
 use std::path::Path;
 
-use image::{ImageReader, Limits};
+use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
 
 use super::Planar;
 use crate::error::{EngineError, Result};
@@ -22,7 +22,8 @@ pub fn read_image(path: &Path) -> Result<Planar> {
 }
 
 /// Decodes an encoded image (`origin` names it in errors). The header's size is checked against the limits
-/// before the pixels are allocated, so a small file claiming a huge image is refused cheaply.
+/// before the pixels are allocated, so a small file claiming a huge image is refused cheaply. An EXIF
+/// orientation is applied, so a photo comes out upright, as viewers show it.
 pub fn decode_image(bytes: &[u8], origin: &str) -> Result<Planar> {
     let fail = |reason: String| EngineError::Image { path: origin.to_string(), reason };
     let mut reader =
@@ -32,13 +33,21 @@ pub fn decode_image(bytes: &[u8], origin: &str) -> Result<Planar> {
     limits.max_image_height = Some(MAX_SIDE);
     // 8 bytes a pixel covers 16-bit RGBA, the widest source kept.
     limits.max_alloc = Some(MAX_PIXELS * 8);
+    let mut allowance = limits.clone();
     reader.limits(limits);
-    let decoded = reader.decode().map_err(|e| match e {
+    let decode_error = |e: image::ImageError| match e {
         image::ImageError::Limits(_) => {
             fail(format!("too large: more than {MAX_PIXELS} pixels or {MAX_SIDE} pixels a side ({e})"))
         }
         other => fail(format!("cannot decode: {other}")),
-    })?;
+    };
+    let mut decoder = reader.into_decoder().map_err(decode_error)?;
+    // The decoded size the header claims, against the allocation limit, before any pixel is allocated.
+    allowance.reserve(decoder.total_bytes()).map_err(decode_error)?;
+    // Unreadable metadata is no reason to refuse the pixels: they are then taken as stored.
+    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut decoded = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
+    decoded.apply_orientation(orientation);
     let (width, height) = (decoded.width() as usize, decoded.height() as usize);
     if width == 0 || height == 0 {
         return Err(fail("the image is empty".into()));
@@ -51,4 +60,37 @@ pub fn decode_image(bytes: &[u8], origin: &str) -> Result<Planar> {
     let rgb: Vec<f32> = rgba.pixels().flat_map(|p| [p.0[0], p.0[1], p.0[2]]).collect();
     let alpha = has_alpha.then(|| rgba.pixels().map(|p| p.0[3]).collect());
     Ok(Planar::from_interleaved_rgb(width, height, &rgb, alpha))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::ImageEncoder;
+    use image::codecs::jpeg::JpegEncoder;
+
+    /// A little-endian TIFF header with one IFD entry: Orientation (0x0112), SHORT, 1 value: 6 (the camera was
+    /// turned: rotate 90 degrees clockwise to show it).
+    const EXIF_ROTATE_90: [u8; 26] =
+        [b'I', b'I', 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0];
+
+    #[test]
+    fn an_exif_orientation_is_applied() {
+        // Stored 32 wide and 16 high, red on the left, blue on the right.
+        let pixels: Vec<u8> =
+            (0..16 * 32).flat_map(|i| if i % 32 < 16 { [220, 20, 20] } else { [20, 20, 220] }).collect();
+        let mut jpeg = Vec::new();
+        let mut encoder = JpegEncoder::new_with_quality(&mut jpeg, 95);
+        encoder.set_exif_metadata(EXIF_ROTATE_90.to_vec()).unwrap();
+        encoder.write_image(&pixels, 32, 16, image::ExtendedColorType::Rgb8).unwrap();
+        let upright = decode_image(&jpeg, "turned.jpg").unwrap();
+        assert_eq!((upright.width, upright.height), (16, 32));
+        // Turned clockwise, the stored left (red) half is on top.
+        let plane = 16 * 32;
+        let red_minus_blue = |rows: std::ops::Range<usize>| {
+            rows.flat_map(|y| (0..16).map(move |x| y * 16 + x))
+                .map(|i| upright.rgb[i] - upright.rgb[2 * plane + i])
+                .sum::<f32>()
+        };
+        assert!(red_minus_blue(0..16) > 0.0 && red_minus_blue(16..32) < 0.0);
+    }
 }
