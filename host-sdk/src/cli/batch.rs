@@ -13,8 +13,9 @@ use serde::Deserialize;
 use super::cancel;
 use super::common::{
     CliError, EngineArgs, RunArgs, check_output_path, output_dims, partial_path, prepare_content, preset_info,
-    read_image, same_file, save_atomically,
+    read_image, save_atomically,
 };
+use super::overwrite::{FileRole, check_no_overwrite};
 
 /// Arguments of `nst batch`.
 #[derive(Args)]
@@ -51,6 +52,8 @@ pub struct BatchArgs {
 /// One image to make.
 #[derive(Clone)]
 struct Job {
+    /// How messages name it: "job 3" in a jobs file, else its input.
+    label: String,
     input: PathBuf,
     output: PathBuf,
     preset: String,
@@ -139,6 +142,7 @@ fn jobs_from_args(args: &BatchArgs) -> Result<Vec<Job>, CliError> {
         for path in expand(input)? {
             let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
             jobs.push(Job {
+                label: format!("the job of {}", path.display()),
                 output: out.join(format!("{stem}.{format}")),
                 input: path,
                 preset: preset.clone(),
@@ -171,7 +175,8 @@ fn jobs_from_file(path: &Path, args: &BatchArgs) -> Result<Vec<Job>, CliError> {
             run.iterations = entry.iterations.or(run.iterations);
             run.seed = entry.seed.or(run.seed);
             run.style_weight = entry.style_weight.or(run.style_weight);
-            Ok(Job { input: base.join(entry.input), output: base.join(entry.output), preset, run })
+            let label = format!("job {}", i + 1);
+            Ok(Job { label, input: base.join(entry.input), output: base.join(entry.output), preset, run })
         })
         .collect()
 }
@@ -187,10 +192,10 @@ fn parse_shard(text: &str) -> Result<(usize, usize), CliError> {
     Ok((k, n))
 }
 
-/// The jobs of share `k` of `n`: every n-th job of the list sorted by output path, so that shards never overlap.
+/// The jobs of share `k` of `n`: every n-th job of the list sorted by output path, so that shards never overlap
+/// (no two jobs write one output: [`check_batch_files`] refuses that first).
 fn shard(mut jobs: Vec<Job>, k: usize, n: usize) -> Vec<Job> {
     jobs.sort_by(|a, b| a.output.cmp(&b.output));
-    jobs.dedup_by(|a, b| a.output == b.output);
     jobs.into_iter().enumerate().filter(|(i, _)| i % n == k).map(|(_, job)| job).collect()
 }
 
@@ -208,9 +213,6 @@ fn process(engine: &Engine, job: &Job, force: bool, bar: &ProgressBar) -> Outcom
     let started = Instant::now();
     let result = (|| -> Result<(), CliError> {
         check_output_path(&job.output, job.run.sixteen_bit)?;
-        if same_file(&job.input, &job.output) {
-            return Err(CliError::Usage("the output is the input; inputs are never overwritten".into()));
-        }
         // A partial file of a killed run is removed before starting again.
         let _ = std::fs::remove_file(partial_path(&job.output));
         if let Some(parent) = job.output.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -244,6 +246,30 @@ fn process(engine: &Engine, job: &Job, force: bool, bar: &ProgressBar) -> Outcom
     }
 }
 
+/// Refuses, before any work, a batch where one job's output is any job's input, style, mask, preset or model,
+/// or where two jobs write one output.
+fn check_batch_files(engine: &Engine, jobs: &[Job]) -> Result<(), CliError> {
+    let mut reads = Vec::new();
+    let mut presets_seen = std::collections::HashSet::new();
+    for job in jobs {
+        reads.push(FileRole::new(&job.input, format!("{}'s input", job.label)));
+        reads.extend(job.run.read_files(&format!("{}'s ", job.label)));
+        if presets_seen.insert(job.preset.clone()) {
+            if Path::new(&job.preset).is_file() {
+                reads.push(FileRole::new(&job.preset, format!("{}'s preset", job.label)));
+            }
+            // A preset that does not load fails its jobs later, with its own message.
+            if let Ok(info) = preset_info(engine, &job.preset) {
+                let role = format!("a style image of the preset {}", job.preset);
+                reads.extend(info.styles.iter().map(|p| FileRole::new(p, role.clone())));
+            }
+        }
+    }
+    let writes: Vec<FileRole> =
+        jobs.iter().map(|job| FileRole::new(&job.output, format!("{}'s output", job.label))).collect();
+    check_no_overwrite(&reads, &writes)
+}
+
 /// Runs `nst batch`.
 pub fn run(args: BatchArgs) -> Result<(), CliError> {
     let jobs = match (&args.jobs, args.inputs.is_empty()) {
@@ -255,8 +281,10 @@ pub fn run(args: BatchArgs) -> Result<(), CliError> {
         }
     };
     let (k, n) = args.shard.as_deref().map(parse_shard).transpose()?.unwrap_or((0, 1));
-    let jobs = shard(jobs, k, n);
     let (_, engine) = args.engine.open()?;
+    // Across the whole list, not only this shard: another machine's outputs must not land on these inputs.
+    check_batch_files(&engine, &jobs)?;
+    let jobs = shard(jobs, k, n);
     cancel::install();
 
     let bars = MultiProgress::new();
@@ -338,6 +366,7 @@ mod tests {
     fn shards_cover_every_job_once() {
         let jobs: Vec<Job> = (0..10)
             .map(|i| Job {
+                label: format!("job {i}"),
                 input: format!("{i}").into(),
                 output: format!("out/{i}.png").into(),
                 preset: "p".into(),

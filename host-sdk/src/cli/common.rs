@@ -5,6 +5,9 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 use image::{DynamicImage, ImageDecoder, ImageFormat, imageops::FilterType};
 use nst_host::{Engine, HostError, Overrides, Plugin};
+use nst_onnx::store::is_model_name;
+
+use super::overwrite::FileRole;
 
 /// Exit reasons of the command.
 #[derive(Debug)]
@@ -169,6 +172,19 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
+    /// The files these flags make a run read (`owner` starts each role: "" or "job 3's "): style images, masks,
+    /// and a model given as a file.
+    pub fn read_files(&self, owner: &str) -> Vec<FileRole> {
+        let mut files: Vec<FileRole> =
+            self.styles.iter().map(|p| FileRole::new(p, format!("{owner}--style image"))).collect();
+        files.extend(self.style_masks.iter().map(|p| FileRole::new(p, format!("{owner}--style-mask"))));
+        files.extend(self.content_mask.iter().map(|p| FileRole::new(p, format!("{owner}--content-mask"))));
+        if let Some(model) = self.model.as_deref().filter(|m| *m != "builtin" && !is_model_name(m)) {
+            files.push(FileRole::new(model, format!("{owner}--model file")));
+        }
+        files
+    }
+
     /// The SDK overrides for these flags (mask files read); `size` is the working long side.
     pub fn overrides(&self, working_long_side: u32) -> Result<Overrides, CliError> {
         let (model_path, model_seed) = match self.model.as_deref() {
@@ -366,9 +382,4 @@ pub fn save_atomically(image: &DynamicImage, path: &Path, sixteen_bit: bool) -> 
         let _ = std::fs::remove_file(&temporary);
     }
     result
-}
-
-/// Whether two paths name the same existing file.
-pub fn same_file(a: &Path, b: &Path) -> bool {
-    matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(a), Ok(b)) if a == b)
 }

@@ -6,6 +6,7 @@ mod bench;
 mod cancel;
 mod common;
 mod model;
+mod overwrite;
 mod stylize;
 
 use std::process::ExitCode;

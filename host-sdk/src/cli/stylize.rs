@@ -8,9 +8,10 @@ use nst_host::HostError;
 
 use super::cancel;
 use super::common::{
-    CliError, EngineArgs, RunArgs, check_output_path, output_dims, prepare_content, preset_info, read_image, same_file,
+    CliError, EngineArgs, RunArgs, check_output_path, output_dims, prepare_content, preset_info, read_image,
     save_atomically,
 };
+use super::overwrite::{FileRole, check_no_overwrite};
 
 /// Arguments of `nst stylize`.
 #[derive(Args)]
@@ -44,13 +45,16 @@ pub fn run(args: StylizeArgs) -> Result<(), CliError> {
     check_output_path(&args.output, args.run.sixteen_bit)?;
     let (plugin, engine) = args.engine.open()?;
     let preset = preset_info(&engine, &args.preset)?;
-    let style_paths = if args.run.styles.is_empty() { &preset.styles } else { &args.run.styles };
-    if same_file(&args.content, &args.output) || style_paths.iter().any(|s| same_file(s, &args.output)) {
-        return Err(CliError::Usage(format!(
-            "output {} is one of the inputs; inputs are never overwritten",
-            args.output.display()
-        )));
+    // Every file written against every file read, before any work.
+    let mut reads = vec![FileRole::new(&args.content, "the content")];
+    reads.extend(args.run.read_files(""));
+    reads.extend(preset.styles.iter().map(|p| FileRole::new(p, "a style image of the preset")));
+    if std::path::Path::new(&args.preset).is_file() {
+        reads.push(FileRole::new(&args.preset, "the preset"));
     }
+    let mut writes = vec![FileRole::new(&args.output, "the output")];
+    writes.extend(args.preview.iter().map(|p| FileRole::new(p, "the --preview")));
+    check_no_overwrite(&reads, &writes)?;
     let content = read_image(&args.content)?;
     let styles = args.run.styles.iter().map(|p| read_image(p)).collect::<Result<Vec<_>, _>>()?;
     let dims = output_dims(&content, args.run.size.or(preset.size))?;
