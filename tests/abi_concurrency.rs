@@ -209,3 +209,46 @@ fn a_run_over_the_memory_budget_is_refused_before_any_work() {
     assert_eq!(unsafe { nst_engine_create(config.as_ptr(), &mut handle) }, NstStatus::NstInvalidArgument);
     assert!(last_error().contains("memory_budget_mb"), "{}", last_error());
 }
+
+/// What the re-entrant callback saw.
+struct Nested {
+    engine: *mut NstEngine,
+    status: Option<NstStatus>,
+    message: String,
+}
+
+extern "C" fn call_back_into_the_engine(user: *mut c_void, step: u32, _total: u32, _loss: f64) -> i32 {
+    // SAFETY: the test passes a live `Nested` that outlives the run.
+    let nested = unsafe { &mut *(user as *mut Nested) };
+    if step == 1 && nested.status.is_none() {
+        let content = Buffer::gradient(32, 24, NstPixelFormat::NstRgb8);
+        let (status, _) = quick_run(nested.engine, &content, None, null_mut());
+        nested.status = Some(status);
+        nested.message = last_error();
+    }
+    0
+}
+
+#[test]
+fn a_callback_that_runs_its_own_engine_again_is_answered_busy_not_deadlocked() {
+    let engine = Engine::new();
+    let handle = engine.0 as usize;
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut nested = Nested { engine: handle as *mut NstEngine, status: None, message: String::new() };
+        let content = Buffer::gradient(32, 24, NstPixelFormat::NstRgb8);
+        let user = &mut nested as *mut Nested as *mut c_void;
+        let (status, _) = quick_run(handle as *mut NstEngine, &content, Some(call_back_into_the_engine), user);
+        let _ = sender.send((status, nested.status, nested.message));
+    });
+    // A deadlock would never answer; the run itself takes well under a second.
+    let (outer, inner, message) =
+        receiver.recv_timeout(Duration::from_secs(120)).expect("the nested call deadlocked the engine");
+    println!("nested call: {inner:?}: {message}");
+    assert_eq!(inner, Some(NstStatus::NstBusy), "{message}");
+    assert!(message.contains("callback called back into it"), "{message}");
+    assert_eq!(outer, NstStatus::NstOk, "{}", last_error());
+    // The engine is not left held: a later run on it works.
+    let content = Buffer::gradient(32, 24, NstPixelFormat::NstRgb8);
+    assert_eq!(quick_run(engine.0, &content, None, null_mut()).0, NstStatus::NstOk, "{}", last_error());
+}

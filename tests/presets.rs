@@ -130,3 +130,12 @@ fn a_model_name_that_is_not_installed_is_refused_at_its_line() {
         "{message}"
     );
 }
+
+#[test]
+fn a_preset_with_too_many_style_images_is_refused_before_reading_them() {
+    // 2000 names of files that do not exist: the count is refused first, naming the limit.
+    let names: Vec<String> = (0..2000).map(|i| format!("\"missing{i}.png\"")).collect();
+    let text = VALID.replace("images = [\"style.png\"]", &format!("images = [{}]", names.join(", ")));
+    let (_, message) = error_of(&text);
+    assert!(message.contains("key `style.images`: 2000 images; at most 64"), "{message}");
+}

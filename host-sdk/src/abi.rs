@@ -146,6 +146,7 @@ pub(crate) fn status_name(status: u32) -> &'static str {
         13 => "internal error",
         14 => "invalid handle",
         15 => "over memory budget",
+        16 => "busy",
         _ => "unknown status",
     }
 }

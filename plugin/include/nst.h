@@ -75,6 +75,9 @@ enum NstStatus
   // Not even one tile of the image fits the engine's memory budget (the message gives the estimate, the
   // budget and the largest size that fits); nothing was allocated.
   NST_OVER_BUDGET = 15,
+  // The call was made on an engine from inside one of its own callbacks (progress, preview), on the thread
+  // that runs it; it would wait for itself. Nothing was done.
+  NST_BUSY = 16,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

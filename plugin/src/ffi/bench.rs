@@ -39,7 +39,7 @@ pub unsafe extern "C" fn nst_engine_benchmark(
             return Err(FfiError::invalid(format!("evaluations {evaluations} is outside 1..=1000")));
         }
         let resolved = resolve_preset(preset, engine.presets_dir.as_deref())?;
-        let mut locked = engine.lock();
+        let mut locked = engine.lock()?;
         let result = locked.benchmark(&resolved.settings, size as usize, evaluations as usize)?;
         copy_out(&result.to_json(), buffer, length, needed)
     })

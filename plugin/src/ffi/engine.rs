@@ -30,10 +30,52 @@ pub(crate) struct EngineState {
     freed: AtomicBool,
 }
 
+thread_local! {
+    /// The engines whose lock this thread holds: a callback that calls back into the same engine would wait for
+    /// itself forever.
+    static HELD_HERE: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The engine, locked for one caller; the thread's mark is removed with the lock.
+pub(crate) struct LockedEngine<'a> {
+    guard: MutexGuard<'a, Engine>,
+    key: usize,
+}
+
+impl std::ops::Deref for LockedEngine<'_> {
+    type Target = Engine;
+    fn deref(&self) -> &Engine {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for LockedEngine<'_> {
+    fn deref_mut(&mut self) -> &mut Engine {
+        &mut self.guard
+    }
+}
+
+impl Drop for LockedEngine<'_> {
+    fn drop(&mut self) {
+        HELD_HERE.with(|held| held.borrow_mut().retain(|k| *k != self.key));
+    }
+}
+
 impl EngineState {
-    /// The engine, once the runs queued before this caller have finished.
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Engine> {
-        self.engine.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// The engine, once the runs queued before this caller have finished; `NST_BUSY` when this very thread
+    /// holds it already (a progress or preview callback calling back into its own engine).
+    pub(crate) fn lock(&self) -> Result<LockedEngine<'_>, FfiError> {
+        let key = self as *const EngineState as usize;
+        if HELD_HERE.with(|held| held.borrow().contains(&key)) {
+            return Err(FfiError::new(
+                NstStatus::NstBusy,
+                "this engine is running a call on this thread already (a progress or preview callback called \
+                 back into it); runs on one engine are serialised: use another engine for nested runs",
+            ));
+        }
+        let guard = self.engine.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        HELD_HERE.with(|held| held.borrow_mut().push(key));
+        Ok(LockedEngine { guard, key })
     }
 
     /// Whether the host freed the handle: runs in flight stop at their next iteration.

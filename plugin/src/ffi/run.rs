@@ -12,7 +12,7 @@ use super::required_str;
 use super::status::NstStatus;
 use crate::EngineError;
 use crate::optim::Control;
-use crate::preset::{InitSpec, Overrides, resolve_preset};
+use crate::preset::{InitSpec, MAX_STYLE_IMAGES, Overrides, resolve_preset};
 use crate::stylize::{Init, ModelChoice, SpatialControl};
 
 /// Per-call changes to the preset. Initialise with `nst_overrides_init(&overrides, sizeof overrides)`, which
@@ -359,8 +359,8 @@ pub unsafe extern "C" fn nst_stylize(
         if styles.is_null() && style_count > 0 {
             return Err(FfiError::null("styles"));
         }
-        if style_count > 64 {
-            return Err(FfiError::invalid(format!("style_count {style_count} is more than 64")));
+        if style_count > MAX_STYLE_IMAGES {
+            return Err(FfiError::invalid(format!("style_count {style_count} is more than {MAX_STYLE_IMAGES}")));
         }
         let style_views: &[NstImage] =
             // SAFETY: non-null with `style_count` elements per the caller's contract.
@@ -452,7 +452,7 @@ pub unsafe extern "C" fn nst_stylize(
                 unsafe { callback(raw.preview_user_data, &view) };
             }
         };
-        let mut engine = state.lock();
+        let mut engine = state.lock()?;
         if state.is_freed() {
             return Err(EngineError::Cancelled.into());
         }

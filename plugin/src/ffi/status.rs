@@ -39,6 +39,9 @@ pub enum NstStatus {
     /// Not even one tile of the image fits the engine's memory budget (the message gives the estimate, the
     /// budget and the largest size that fits); nothing was allocated.
     NstOverBudget = 15,
+    /// The call was made on an engine from inside one of its own callbacks (progress, preview), on the thread
+    /// that runs it; it would wait for itself. Nothing was done.
+    NstBusy = 16,
 }
 
 impl From<&EngineError> for NstStatus {

@@ -27,6 +27,9 @@ use schema::{PresetFile, SCHEMA_VERSION};
 /// beta when a preset gives none: the unit-free style term's weight that the bundled presets use.
 pub const DEFAULT_STYLE_WEIGHT: f32 = 30.0;
 
+/// The most style images one run takes (a preset's, or a host's).
+pub(crate) const MAX_STYLE_IMAGES: usize = 64;
+
 /// The total-variation weight when a preset gives none (per pixel, see [`crate::objective::LossSettings`]).
 pub const DEFAULT_TV_WEIGHT: f32 = 2.0;
 
@@ -150,6 +153,14 @@ pub fn parse_preset(text: &str, name: &str, origin: &str, base: &Path) -> Result
     // Style images and their weights.
     // An empty list is allowed: a host may pass the style images itself.
     let style = &file.style;
+    // Counted before any file is looked at: each image is read and run through the network.
+    if style.images.get_ref().len() > MAX_STYLE_IMAGES {
+        return Err(at(
+            style.images.span(),
+            "style.images",
+            format!("{} images; at most {MAX_STYLE_IMAGES}", style.images.get_ref().len()),
+        ));
+    }
     let weights: Vec<f32> = match &style.weights {
         None => vec![1.0; style.images.get_ref().len()],
         Some(weights) => {
