@@ -108,6 +108,7 @@ pub(crate) type VersionFn = unsafe extern "C" fn() -> *const c_char;
 pub(crate) type LastErrorFn = unsafe extern "C" fn(*mut c_char, usize) -> usize;
 pub(crate) type EngineCreateFn = unsafe extern "C" fn(*const c_char, *mut *mut c_void) -> u32;
 pub(crate) type EngineFreeFn = unsafe extern "C" fn(*mut c_void) -> u32;
+pub(crate) type DescribePresetsFn = unsafe extern "C" fn(*const c_char, *mut c_char, usize, *mut usize) -> u32;
 pub(crate) type DescribeFn = unsafe extern "C" fn(*const c_void, *mut c_char, usize, *mut usize) -> u32;
 pub(crate) type DescribePresetFn =
     unsafe extern "C" fn(*const c_void, *const c_char, *mut c_char, usize, *mut usize) -> u32;

@@ -122,7 +122,7 @@ unsafe impl Send for Engine {}
 // SAFETY: as above.
 unsafe impl Sync for Engine {}
 
-fn c_string(text: &str, what: &str) -> Result<CString, HostError> {
+pub(crate) fn c_string(text: &str, what: &str) -> Result<CString, HostError> {
     CString::new(text).map_err(|_| HostError::Plugin { status: 2, message: format!("{what} contains a NUL byte") })
 }
 

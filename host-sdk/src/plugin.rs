@@ -18,6 +18,7 @@ pub(crate) struct Functions {
     pub engine_create: EngineCreateFn,
     pub engine_free: EngineFreeFn,
     pub describe: DescribeFn,
+    pub describe_presets: DescribePresetsFn,
     pub describe_preset: DescribePresetFn,
     pub overrides_init: OverridesInitFn,
     pub benchmark: BenchmarkFn,
@@ -71,6 +72,9 @@ impl Plugin {
                 engine_create: std::mem::transmute::<*const (), EngineCreateFn>(symbol(b"nst_engine_create\0")?),
                 engine_free: std::mem::transmute::<*const (), EngineFreeFn>(symbol(b"nst_engine_free\0")?),
                 describe: std::mem::transmute::<*const (), DescribeFn>(symbol(b"nst_engine_describe\0")?),
+                describe_presets: std::mem::transmute::<*const (), DescribePresetsFn>(symbol(
+                    b"nst_describe_presets\0",
+                )?),
                 describe_preset: std::mem::transmute::<*const (), DescribePresetFn>(symbol(
                     b"nst_engine_describe_preset\0",
                 )?),
@@ -102,6 +106,31 @@ impl Plugin {
     pub fn version(&self) -> String {
         // SAFETY: nst_version returns a static NUL-terminated string.
         unsafe { CStr::from_ptr((self.functions.version)()) }.to_string_lossy().into_owned()
+    }
+
+    /// The bundled presets of `presets_dir` (or the plugin's default folder) as a JSON array, without an engine:
+    /// no ONNX Runtime is needed.
+    pub fn describe_presets(&self, presets_dir: Option<&std::path::Path>) -> Result<String, HostError> {
+        let dir =
+            presets_dir.map(|d| crate::engine::c_string(&d.display().to_string(), "presets folder")).transpose()?;
+        let dir_ptr = dir.as_ref().map_or(std::ptr::null(), |d| d.as_ptr());
+        let mut buffer = vec![0u8; 64 * 1024];
+        let mut needed = 0usize;
+        // SAFETY: NULL or a C string; buffers sized as the call asks.
+        let mut status = unsafe {
+            (self.functions.describe_presets)(dir_ptr, buffer.as_mut_ptr().cast(), buffer.len(), &mut needed)
+        };
+        if status == STATUS_BUFFER_TOO_SMALL {
+            buffer = vec![0u8; needed];
+            // SAFETY: as above, with the size the plugin asked for.
+            status = unsafe {
+                (self.functions.describe_presets)(dir_ptr, buffer.as_mut_ptr().cast(), buffer.len(), &mut needed)
+            };
+        }
+        self.check(status)?;
+        buffer.truncate(needed.saturating_sub(1));
+        String::from_utf8(buffer)
+            .map_err(|_| HostError::Plugin { status: 13, message: "the preset list is not UTF-8".into() })
     }
 
     /// The calling thread's last failure message.

@@ -366,3 +366,20 @@ fn a_photo_turned_by_its_exif_orientation_comes_out_upright() {
     println!("red minus blue: top {top:.1}, bottom {bottom:.1}");
     assert!(top > 40.0 && bottom < -40.0, "top {top:.1}, bottom {bottom:.1}");
 }
+
+#[test]
+fn presets_are_listed_without_onnx_runtime() {
+    support::plugin_path();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_nst"))
+        .arg("presets")
+        .env("ORT_DYLIB_PATH", "/nonexistent/libonnxruntime.so")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    let listed = text(&output);
+    for name in ["auvers", "mosaic", "strokes", "waves"] {
+        assert!(listed.lines().any(|line| line.starts_with(name)), "{name} missing from: {listed}");
+    }
+    let missing = nst(&["presets", "--presets-dir", "/nonexistent-presets"]);
+    assert_eq!(missing.status.code(), Some(1), "{}", text(&missing));
+}

@@ -290,6 +290,17 @@ NstStatus nst_engine_describe(const struct NstEngine *engine,
                               size_t length,
                               size_t *needed);
 
+// Writes the bundled presets as a JSON array, with the fields of the description's `presets` entries, without
+// an engine: listing presets needs no ONNX Runtime. `presets_dir` is a folder, or NULL for the default one
+// (beside the library). Buffer rules as for `nst_engine_describe`.
+//
+// # Safety
+// `presets_dir` NULL or NUL-terminated; `buffer` NULL or `length` writable bytes; `needed` NULL or writable.
+NstStatus nst_describe_presets(const char *presets_dir,
+                               char *buffer,
+                               size_t length,
+                               size_t *needed);
+
 // Writes one resolved preset (bundled name, file path or TOML text) as JSON, with the same fields as the
 // description's `presets` entries; buffer rules as for `nst_engine_describe`. A bad preset fails with
 // `NST_PRESET_ERROR` and its message names the file, line and key.

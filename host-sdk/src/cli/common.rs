@@ -73,11 +73,16 @@ fn toml_string(text: &str) -> String {
 
 impl EngineArgs {
     /// Loads the plugin and creates its engine.
-    pub fn open(&self) -> Result<(Plugin, Engine), CliError> {
-        let plugin = match &self.plugin {
+    /// The plugin library (`--plugin`, else `NST_PLUGIN`, else beside this program).
+    pub fn plugin(&self) -> Result<Plugin, CliError> {
+        Ok(match &self.plugin {
             Some(path) => Plugin::load(path)?,
             None => Plugin::load_default()?,
-        };
+        })
+    }
+
+    pub fn open(&self) -> Result<(Plugin, Engine), CliError> {
+        let plugin = self.plugin()?;
         let mut config = format!(
             "provider = {}\nthreads = {}\nlow_memory = {}\nlosses = {}\n",
             toml_string(&self.provider),

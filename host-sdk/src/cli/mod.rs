@@ -67,11 +67,12 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Lists the presets through the plugin alone: no engine, so no ONNX Runtime is needed.
 fn list_presets(args: PresetsArgs) -> Result<(), CliError> {
-    let (_, engine) = args.engine.open()?;
-    let json: serde_json::Value = serde_json::from_str(&engine.describe()?)
-        .map_err(|e| CliError::Usage(format!("the plugin's description is not JSON: {e}")))?;
-    for preset in json["presets"].as_array().into_iter().flatten() {
+    let plugin = args.engine.plugin()?;
+    let json: serde_json::Value = serde_json::from_str(&plugin.describe_presets(args.engine.presets_dir.as_deref())?)
+        .map_err(|e| CliError::Usage(format!("the plugin's preset list is not JSON: {e}")))?;
+    for preset in json.as_array().into_iter().flatten() {
         println!("{:<12} {}", preset["name"].as_str().unwrap_or(""), preset["description"].as_str().unwrap_or(""));
     }
     Ok(())

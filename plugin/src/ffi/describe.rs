@@ -45,13 +45,19 @@ fn preset_json(preset: &Preset, engine_model: Option<&ModelChoice>) -> String {
     ])
 }
 
-fn description(engine: &EngineState) -> Result<String, FfiError> {
-    let dir = presets_dir(engine.presets_dir.as_deref())?;
-    let presets: Vec<String> = bundled_presets(&dir)
+/// The bundled presets of `dir` (or the default presets folder) as JSON objects, as a run with an engine
+/// configured for `engine_model` would use them.
+fn presets_json(dir: Option<&std::path::Path>, engine_model: Option<&ModelChoice>) -> Result<Vec<String>, FfiError> {
+    let dir = presets_dir(dir)?;
+    Ok(bundled_presets(&dir)
         .iter()
         .filter_map(|(_, path)| crate::preset::load_preset(&path.display().to_string(), None).ok())
-        .map(|preset| preset_json(&preset, engine.model.as_ref()))
-        .collect();
+        .map(|preset| preset_json(&preset, engine_model))
+        .collect())
+}
+
+fn description(engine: &EngineState) -> Result<String, FfiError> {
+    let presets = presets_json(engine.presets_dir.as_deref(), engine.model.as_ref())?;
     let default_preset = if presets.is_empty() { "null".to_string() } else { string("mosaic") };
     let parameters = vec![
         parameter(
@@ -140,6 +146,29 @@ pub unsafe extern "C" fn nst_engine_describe(
     boundary(|| {
         let engine = engine_ref(engine)?;
         copy_out(&description(&engine)?, buffer, length, needed)
+    })
+}
+
+/// Writes the bundled presets as a JSON array, with the fields of the description's `presets` entries, without
+/// an engine: listing presets needs no ONNX Runtime. `presets_dir` is a folder, or NULL for the default one
+/// (beside the library). Buffer rules as for `nst_engine_describe`.
+///
+/// # Safety
+/// `presets_dir` NULL or NUL-terminated; `buffer` NULL or `length` writable bytes; `needed` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nst_describe_presets(
+    presets_dir: *const c_char,
+    buffer: *mut c_char,
+    length: usize,
+    needed: *mut usize,
+) -> super::NstStatus {
+    boundary(|| {
+        let dir = match presets_dir.is_null() {
+            true => None,
+            // SAFETY: per the caller's contract.
+            false => Some(std::path::PathBuf::from(unsafe { required_str(presets_dir, "presets_dir")? })),
+        };
+        copy_out(&array(&presets_json(dir.as_deref(), None)?), buffer, length, needed)
     })
 }
 

@@ -5,11 +5,17 @@ use std::path::{Path, PathBuf};
 use crate::error::{EngineError, Result};
 use crate::runtime::own_file;
 
-/// The presets folder: `explicit`, then `NST_PRESETS_DIR`, then `presets/` beside this library (or the
+/// The presets folder: `explicit` (which must be a folder), else `NST_PRESETS_DIR`, then `presets/` beside this library (or the
 /// executable it is linked into), then the source tree's `presets/` (for builds run from a checkout).
 pub fn presets_dir(explicit: Option<&Path>) -> Result<PathBuf> {
+    // A folder the caller names is that folder: a typo must not quietly fall back to the bundled presets.
+    if let Some(dir) = explicit {
+        return match dir.is_dir() {
+            true => Ok(dir.to_path_buf()),
+            false => Err(EngineError::Preset(format!("presets folder {} is not a folder", dir.display()))),
+        };
+    }
     let mut candidates: Vec<PathBuf> = Vec::new();
-    candidates.extend(explicit.map(Path::to_path_buf));
     candidates.extend(std::env::var_os("NST_PRESETS_DIR").filter(|v| !v.is_empty()).map(PathBuf::from));
     if let Some(folder) = own_file().as_deref().and_then(Path::parent) {
         candidates.push(folder.join("presets"));
