@@ -383,3 +383,45 @@ fn presets_are_listed_without_onnx_runtime() {
     let missing = nst(&["presets", "--presets-dir", "/nonexistent-presets"]);
     assert_eq!(missing.status.code(), Some(1), "{}", text(&missing));
 }
+
+#[test]
+fn a_photo_in_a_wide_colour_profile_is_written_back_in_it() {
+    use image::{ImageDecoder, ImageEncoder};
+    let dir = scratch("icc");
+    let icc = moxcms::ColorProfile::new_pro_photo_rgb().encode().unwrap();
+    let photo = dir.join("prophoto.png");
+    let mut png = Vec::new();
+    let mut encoder = image::codecs::png::PngEncoder::new(&mut png);
+    encoder.set_icc_profile(icc.clone()).unwrap();
+    let stored = [150u8, 110, 90];
+    let pixels: Vec<u8> = (0..32 * 32).flat_map(|_| stored).collect();
+    encoder.write_image(&pixels, 32, 32, image::ExtendedColorType::Rgb8).unwrap();
+    std::fs::write(&photo, png).unwrap();
+    let out = dir.join("out.png");
+    let preset = quick_preset(&dir);
+    // No style: the run gives the content back, through sRGB and back into ProPhoto.
+    let args = ["--style-weight", "0", "--iterations", "1", "-q"];
+    let output =
+        nst(
+            &[
+                &[
+                    "stylize",
+                    photo.to_str().unwrap(),
+                    "--preset",
+                    preset.to_str().unwrap(),
+                    "-o",
+                    out.to_str().unwrap(),
+                ][..],
+                &args,
+            ]
+            .concat(),
+        );
+    assert!(output.status.success(), "{}", text(&output));
+    let mut decoder =
+        image::codecs::png::PngDecoder::new(std::io::BufReader::new(std::fs::File::open(&out).unwrap())).unwrap();
+    assert_eq!(decoder.icc_profile().unwrap(), Some(icc), "the output does not carry the content's profile");
+    let result = image::DynamicImage::from_decoder(decoder).unwrap().to_rgb8();
+    let worst = result.pixels().flat_map(|p| p.0.iter().zip(stored).map(|(a, b)| a.abs_diff(b))).max().unwrap();
+    println!("largest difference from the stored ProPhoto values: {worst}");
+    assert!(worst <= 3, "the colours moved by up to {worst} levels");
+}

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::cancel;
 use super::common::{
     CliError, EngineArgs, RunArgs, check_output_path, output_dims, partial_path, prepare_content, preset_info,
-    read_image, save_atomically,
+    read_image, read_image_with_profile, save_atomically,
 };
 use super::overwrite::{FileRole, check_no_overwrite};
 
@@ -220,7 +220,7 @@ fn process(engine: &Engine, job: &Job, force: bool, bar: &ProgressBar) -> Outcom
                 .map_err(|e| CliError::Usage(format!("{}: cannot create: {e}", parent.display())))?;
         }
         let info = preset_info(engine, &job.preset)?;
-        let content = read_image(&job.input)?;
+        let (content, profile) = read_image_with_profile(&job.input)?;
         let styles = job.run.styles.iter().map(|p| read_image(p)).collect::<Result<Vec<_>, _>>()?;
         let dims = output_dims(&content, job.run.size.or(info.size))?;
         let content = prepare_content(&content, dims, job.run.sixteen_bit);
@@ -237,7 +237,7 @@ fn process(engine: &Engine, job: &Job, force: bool, bar: &ProgressBar) -> Outcom
             },
             Some(cancel::token()),
         )?;
-        save_atomically(&image, &job.output, job.run.sixteen_bit)
+        save_atomically(&image, &job.output, job.run.sixteen_bit, profile.as_deref())
     })();
     match result {
         Ok(()) => Outcome::Done(started.elapsed().as_secs_f64()),

@@ -249,7 +249,14 @@ const MAX_SIDE: u32 = 65_535;
 /// Largest decoded input image, in bytes.
 const MAX_DECODED_BYTES: u64 = 800_000_000;
 
+/// Reads an image in sRGB (see [`read_image_with_profile`]).
 pub fn read_image(path: &Path) -> Result<DynamicImage, CliError> {
+    read_image_with_profile(path).map(|(image, _)| image)
+}
+
+/// Reads an image upright and in sRGB, with the ICC profile it carried (its pixels converted from it), so that
+/// a result can be written back in it.
+pub fn read_image_with_profile(path: &Path) -> Result<(DynamicImage, Option<Vec<u8>>), CliError> {
     let mut reader = image::ImageReader::open(path)
         .map_err(|e| CliError::Usage(format!("image {}: cannot open: {e}", path.display())))?
         .with_guessed_format()
@@ -275,9 +282,13 @@ pub fn read_image(path: &Path) -> Result<DynamicImage, CliError> {
     allowance.reserve(decoder.total_bytes()).map_err(decode_error)?;
     // Upright, as viewers show it; unreadable metadata leaves the pixels as stored.
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let profile = decoder.icc_profile().ok().flatten();
     let mut image = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
     image.apply_orientation(orientation);
-    Ok(image)
+    match profile {
+        Some(icc) => Ok((super::colour_profile::to_srgb(image, &icc, path)?, Some(icc))),
+        None => Ok((image, None)),
+    }
 }
 
 /// Long sides the engine accepts, in pixels.
@@ -346,6 +357,34 @@ fn format_of(path: &Path) -> Result<ImageFormat, CliError> {
     }
 }
 
+/// Encodes `image` as `format` with the ICC profile `icc` embedded.
+fn write_with_profile(
+    image: &DynamicImage,
+    writer: &mut std::io::BufWriter<std::fs::File>,
+    format: ImageFormat,
+    icc: &[u8],
+) -> image::ImageResult<()> {
+    use image::ImageEncoder;
+    let unsupported = |e: image::error::UnsupportedError| image::ImageError::Unsupported(e);
+    match format {
+        ImageFormat::Jpeg => {
+            let mut encoder = image::codecs::jpeg::JpegEncoder::new(writer);
+            encoder.set_icc_profile(icc.to_vec()).map_err(unsupported)?;
+            image.write_with_encoder(encoder)
+        }
+        ImageFormat::Tiff => {
+            let mut encoder = image::codecs::tiff::TiffEncoder::new(writer);
+            encoder.set_icc_profile(icc.to_vec()).map_err(unsupported)?;
+            image.write_with_encoder(encoder)
+        }
+        _ => {
+            let mut encoder = image::codecs::png::PngEncoder::new(writer);
+            encoder.set_icc_profile(icc.to_vec()).map_err(unsupported)?;
+            image.write_with_encoder(encoder)
+        }
+    }
+}
+
 /// The temporary name an output is written under before its rename.
 pub fn partial_path(path: &Path) -> PathBuf {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -362,8 +401,14 @@ pub fn check_output_path(path: &Path, sixteen_bit: bool) -> Result<(), CliError>
 }
 
 /// Writes `image` to a temporary name beside `path`, syncs it, then renames it into place: no partial file is
-/// ever visible under the final name. JPEG drops alpha; 16 bits are kept for PNG and TIFF.
-pub fn save_atomically(image: &DynamicImage, path: &Path, sixteen_bit: bool) -> Result<(), CliError> {
+/// ever visible under the final name. JPEG drops alpha; 16 bits are kept for PNG and TIFF. With a `profile`
+/// (ICC), the sRGB `image` is converted to its colours and the profile is embedded.
+pub fn save_atomically(
+    image: &DynamicImage,
+    path: &Path,
+    sixteen_bit: bool,
+    profile: Option<&[u8]>,
+) -> Result<(), CliError> {
     let format = format_of(path)?;
     let image = match (format, sixteen_bit, image.color().has_alpha()) {
         (ImageFormat::Jpeg, _, _) => DynamicImage::ImageRgb8(image.to_rgb8()),
@@ -372,13 +417,20 @@ pub fn save_atomically(image: &DynamicImage, path: &Path, sixteen_bit: bool) -> 
         (_, false, true) => DynamicImage::ImageRgba8(image.to_rgba8()),
         (_, false, false) => DynamicImage::ImageRgb8(image.to_rgb8()),
     };
+    let image = match profile {
+        Some(icc) => super::colour_profile::from_srgb(image, icc, path)?,
+        None => image,
+    };
     let temporary = partial_path(path);
     let fail =
         |what: &str, e: &dyn std::fmt::Display| CliError::Usage(format!("{}: cannot {what}: {e}", path.display()));
     let result = (|| {
         let file = std::fs::File::create(&temporary).map_err(|e| fail("create", &e))?;
         let mut writer = std::io::BufWriter::new(file);
-        image.write_to(&mut writer, format).map_err(|e| fail("encode", &e))?;
+        match profile {
+            None => image.write_to(&mut writer, format).map_err(|e| fail("encode", &e))?,
+            Some(icc) => write_with_profile(&image, &mut writer, format, icc).map_err(|e| fail("encode", &e))?,
+        }
         let file = writer.into_inner().map_err(|e| fail("write", &e))?;
         file.sync_all().map_err(|e| fail("write", &e))?;
         std::fs::rename(&temporary, path).map_err(|e| fail("rename into place", &e))

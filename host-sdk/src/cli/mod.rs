@@ -4,6 +4,7 @@
 mod batch;
 mod bench;
 mod cancel;
+mod colour_profile;
 mod common;
 mod model;
 mod overwrite;

@@ -9,7 +9,7 @@ use nst_host::HostError;
 use super::cancel;
 use super::common::{
     CliError, EngineArgs, RunArgs, check_output_path, output_dims, prepare_content, preset_info, read_image,
-    save_atomically,
+    read_image_with_profile, save_atomically,
 };
 use super::overwrite::{FileRole, check_no_overwrite};
 
@@ -55,7 +55,7 @@ pub fn run(args: StylizeArgs) -> Result<(), CliError> {
     let mut writes = vec![FileRole::new(&args.output, "the output")];
     writes.extend(args.preview.iter().map(|p| FileRole::new(p, "the --preview")));
     check_no_overwrite(&reads, &writes)?;
-    let content = read_image(&args.content)?;
+    let (content, profile) = read_image_with_profile(&args.content)?;
     let styles = args.run.styles.iter().map(|p| read_image(p)).collect::<Result<Vec<_>, _>>()?;
     let dims = output_dims(&content, args.run.size.or(preset.size))?;
     let content = prepare_content(&content, dims, args.run.sixteen_bit);
@@ -88,7 +88,8 @@ pub fn run(args: StylizeArgs) -> Result<(), CliError> {
         Some(cancel::token()),
         &mut |preview| {
             if let Some(path) = &args.preview {
-                match save_atomically(&image::DynamicImage::ImageRgba8(preview.clone()), path, false) {
+                let preview = image::DynamicImage::ImageRgba8(preview.clone());
+                match save_atomically(&preview, path, false, profile.as_deref()) {
                     Ok(()) => bar.suspend(|| println!("preview written to {}", path.display())),
                     Err(err) => preview_error = Some(err),
                 }
@@ -99,7 +100,7 @@ pub fn run(args: StylizeArgs) -> Result<(), CliError> {
         return Err(err);
     }
     bar.finish_and_clear();
-    save_atomically(&image, &args.output, args.run.sixteen_bit)?;
+    save_atomically(&image, &args.output, args.run.sixteen_bit, profile.as_deref())?;
 
     let [total, content_loss, style_loss, tv] = report.losses;
     println!(
