@@ -23,7 +23,8 @@ pub fn read_image(path: &Path) -> Result<Planar> {
 
 /// Decodes an encoded image (`origin` names it in errors). The header's size is checked against the limits
 /// before the pixels are allocated, so a small file claiming a huge image is refused cheaply. An EXIF
-/// orientation is applied, so a photo comes out upright, as viewers show it.
+/// orientation is applied, so a photo comes out upright, as viewers show it, and an ICC profile converts the
+/// colours to sRGB, which the network takes.
 pub fn decode_image(bytes: &[u8], origin: &str) -> Result<Planar> {
     let fail = |reason: String| EngineError::Image { path: origin.to_string(), reason };
     let mut reader =
@@ -46,6 +47,7 @@ pub fn decode_image(bytes: &[u8], origin: &str) -> Result<Planar> {
     allowance.reserve(decoder.total_bytes()).map_err(decode_error)?;
     // Unreadable metadata is no reason to refuse the pixels: they are then taken as stored.
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let profile = decoder.icc_profile().ok().flatten();
     let mut decoded = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
     decoded.apply_orientation(orientation);
     let (width, height) = (decoded.width() as usize, decoded.height() as usize);
@@ -56,10 +58,27 @@ pub fn decode_image(bytes: &[u8], origin: &str) -> Result<Planar> {
         return Err(fail(format!("too large: {width}x{height} is more than {MAX_PIXELS} pixels")));
     }
     let has_alpha = decoded.color().has_alpha();
-    let rgba = decoded.into_rgba32f();
+    let grey = !decoded.color().has_color();
+    let mut rgba = decoded.into_rgba32f();
+    if let Some(icc) = profile.filter(|_| !grey) {
+        to_srgb(&mut rgba, &icc).map_err(|e| fail(format!("its colour profile (ICC) cannot be applied: {e}")))?;
+    }
     let rgb: Vec<f32> = rgba.pixels().flat_map(|p| [p.0[0], p.0[1], p.0[2]]).collect();
     let alpha = has_alpha.then(|| rgba.pixels().map(|p| p.0[3]).collect());
     Ok(Planar::from_interleaved_rgb(width, height, &rgb, alpha))
+}
+
+/// Converts RGBA values (0..=1) from the colours `icc` describes to sRGB, in place; alpha is kept.
+fn to_srgb(rgba: &mut image::Rgba32FImage, icc: &[u8]) -> std::result::Result<(), moxcms::CmsError> {
+    use moxcms::{ColorProfile, Layout, TransformOptions};
+    let transform = ColorProfile::new_from_slice(icc)?.create_transform_f32(
+        Layout::Rgba,
+        &ColorProfile::new_srgb(),
+        Layout::Rgba,
+        TransformOptions::default(),
+    )?;
+    let source = rgba.as_raw().clone();
+    transform.transform(&source, rgba.as_mut())
 }
 
 #[cfg(test)]
@@ -92,5 +111,20 @@ mod tests {
                 .sum::<f32>()
         };
         assert!(red_minus_blue(0..16) > 0.0 && red_minus_blue(16..32) < 0.0);
+    }
+
+    #[test]
+    fn an_icc_profile_converts_the_colours_to_srgb() {
+        use image::codecs::png::PngEncoder;
+        let icc = moxcms::ColorProfile::new_pro_photo_rgb().encode().unwrap();
+        let mut png = Vec::new();
+        let mut encoder = PngEncoder::new(&mut png);
+        encoder.set_icc_profile(icc).unwrap();
+        encoder.write_image(&[150, 110, 90].repeat(4), 2, 2, image::ExtendedColorType::Rgb8).unwrap();
+        let read = decode_image(&png, "prophoto.png").unwrap();
+        let plane = 4;
+        let srgb = [read.rgb[0], read.rgb[plane], read.rgb[2 * plane]].map(|v| (v * 255.0).round() as i32);
+        // ProPhoto (150, 110, 90) is about sRGB (200, 118, 105).
+        assert!((srgb[0] - 200).abs() <= 2 && (srgb[1] - 118).abs() <= 2 && (srgb[2] - 105).abs() <= 2, "{srgb:?}");
     }
 }
