@@ -97,9 +97,6 @@ impl SpatialControl {
     }
 }
 
-/// The shortest side of an output, in pixels: VGG19's deepest style layer sees the image at 1/16 of its size.
-pub(crate) const MIN_OUTPUT_SIDE: usize = 16;
-
 /// Long side of previews, in pixels.
 pub const PREVIEW_SIDE: usize = 256;
 
@@ -535,14 +532,6 @@ fn validate(content: &Planar, styles: &[(Planar, f32)], settings: &Settings) -> 
     }
     if content.width == 0 || content.height == 0 {
         return invalid("the content image is empty".into());
-    }
-    let (out_w, out_h) = output_size(content.width, content.height, settings.size);
-    if out_w.min(out_h) < MIN_OUTPUT_SIDE {
-        return invalid(format!(
-            "the output would be {out_w}x{out_h} pixels (content {}x{}): each side must be at least \
-             {MIN_OUTPUT_SIDE} pixels",
-            content.width, content.height
-        ));
     }
     check_mask_count(settings.spatial.style_masks.len(), styles.len())
 }
