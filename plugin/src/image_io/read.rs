@@ -114,7 +114,7 @@ mod tests {
     }
 
     #[test]
-    fn an_icc_profile_converts_the_colours_to_srgb() {
+    fn an_icc_profile_is_converted_to_srgb() {
         use image::codecs::png::PngEncoder;
         let icc = moxcms::ColorProfile::new_pro_photo_rgb().encode().unwrap();
         let mut png = Vec::new();
