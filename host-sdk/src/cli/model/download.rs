@@ -9,7 +9,6 @@ use std::path::Path;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use sha2::{Digest, Sha256};
 
 /// Attempts per download: each one that received bytes may be followed by a resumed one.
 const ATTEMPTS: usize = 5;
@@ -152,26 +151,12 @@ pub fn download_verified(
     if let Some(error) = last_error {
         return Err(error);
     }
-    let found = file_sha256(partial).map_err(local)?;
+    let found = nst_onnx::store::file_sha256(partial).map_err(local)?;
     if !checksum.accepts(&found) {
         let _ = std::fs::remove_file(partial);
         return Err(DownloadError::ChecksumMismatch { url: url.into(), expected: checksum.expected(), found });
     }
     Ok(found)
-}
-
-/// Lower-case hex SHA-256 of a file, read in blocks.
-fn file_sha256(path: &Path) -> std::io::Result<String> {
-    let mut file = File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 20];
-    loop {
-        match file.read(&mut buffer)? {
-            0 => break,
-            count => hasher.update(&buffer[..count]),
-        }
-    }
-    Ok(nst_onnx::store::hex(&hasher.finalize()))
 }
 
 /// One request from `offset`: appends what arrives to `partial`. On failure, returns how many bytes this

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use nst_onnx::import::{MAX_MODEL_BYTES, load_vgg19};
-use nst_onnx::store::{ModelStore, Provenance, sha256_hex};
+use nst_onnx::store::{ModelStore, Provenance, file_sha256};
 
 use super::store_error;
 use crate::cli::common::CliError;
@@ -34,12 +34,14 @@ pub fn run(store: &ModelStore, args: ImportArgs) -> Result<(), CliError> {
             file.display()
         )));
     }
-    let bytes = std::fs::read(file).map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
+    // Hashed in blocks; the loader reads the weights itself (a checkpoint tensor by tensor).
+    let source_sha256 =
+        file_sha256(file).map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
     let source = std::fs::canonicalize(file).unwrap_or_else(|_| file.clone()).display().to_string();
     let mut model = load_vgg19(file).map_err(store_error)?;
     model.description =
         format!("VGG19 '{}', imported from {}", args.name, model.description.trim_start_matches("VGG19 from "));
-    let provenance = Provenance { source, source_sha256: sha256_hex(&bytes), licence: args.licence };
+    let provenance = Provenance { source, source_sha256, licence: args.licence };
     let manifest = store.install(&args.name, &model, &provenance).map_err(store_error)?;
     println!("installed '{}' in {}", manifest.name, store.model_file(&manifest.name).display());
     println!("model:  {}", manifest.description);
