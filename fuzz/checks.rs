@@ -105,7 +105,8 @@ impl HostImage {
         };
         let padding = i64::from(c.byte() % 16) - 4; // may make the stride too short
         let stride = (width as i64 * bytes_per_pixel as i64 + padding).max(0) as usize;
-        let huge = u64::from(width) * u64::from(height) > nst::image_io::MAX_PIXELS;
+        let huge = u64::from(width) * u64::from(height) > nst::ffi::NST_IMAGE_PIXELS_MAX
+            || width.max(height) > nst::ffi::NST_IMAGE_SIDE_MAX;
         let span = if huge { 16 } else { stride * height as usize };
         let fill = c.byte();
         HostImage { width, height, stride, format, pixels: vec![fill; span.max(1)], null: c.byte() == 7 }

@@ -91,7 +91,12 @@ fn the_matrix_product_probe_runs_and_reports_a_plausible_rate() {
 fn a_missing_onnxruntime_is_reported_with_where_it_was_looked_for() {
     let err = locate_onnxruntime(Some(Path::new("/nonexistent/libonnxruntime.so.1.31.1"))).unwrap_err();
     let message = err.to_string();
-    assert!(message.contains("/nonexistent/libonnxruntime.so.1.31.1 (configured path): no such file"), "{message}");
+    assert!(
+        message.contains(
+            "/nonexistent/libonnxruntime.so.1.31.1 (ort_library in the configuration, or --ort): no such file"
+        ),
+        "{message}"
+    );
     assert!(message.contains("scripts/setup") && message.contains("ORT_DYLIB_PATH"), "{message}");
 }
 

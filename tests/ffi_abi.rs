@@ -420,7 +420,7 @@ fn style_blend_weights_pull_towards_the_heavier_style_and_bad_weights_are_refuse
     println!("mean red minus blue: weights 9:1 {mostly_red:.1}, weights 1:9 {mostly_blue:.1}");
     assert!(mostly_red > mostly_blue + 20.0, "the blend weights had no effect");
     let refused = red_minus_blue([1.0, -2.0]).unwrap_err();
-    assert!(refused.contains("overrides.style_weights[1] -2 is outside (0, 1e6]"), "{refused}");
+    assert!(refused.contains("overrides.style_weights[1] -2 is outside (0, 1000000]"), "{refused}");
 }
 
 #[test]

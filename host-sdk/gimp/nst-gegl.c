@@ -5,6 +5,7 @@
  */
 #include <gegl.h>
 #include <gegl-plugin.h>
+#include "nst.h" /* the limits the properties use */
 
 #ifdef GEGL_PROPERTIES
 
@@ -12,13 +13,13 @@ property_string(preset, "Preset", "mosaic")
   description("Bundled preset name, .toml path, or TOML text")
 property_int(size, "Size", 0)
   description("Long side of the working image in pixels (16..8192); 0 keeps the preset's")
-  value_range(0, 8192)
+  value_range(0, NST_SIZE_MAX)
 property_int(iterations, "Iterations", 0)
   description("Optimiser iterations; 0 keeps the preset's")
-  value_range(0, 10000)
+  value_range(0, NST_ITERATIONS_MAX)
 property_double(strength, "Strength", 1.0)
   description("Multiplies the preset's style weight")
-  value_range(0.01, 100.0)
+  value_range(NST_STRENGTH_MIN, NST_STRENGTH_MAX)
 property_int(seed, "Seed", -1)
   description("Seed of the noise start; -1 keeps the preset's")
   value_range(-1, G_MAXINT)

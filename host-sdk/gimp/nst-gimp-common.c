@@ -78,23 +78,6 @@ static NstEngine *engine(char **error) {
   return shared;
 }
 
-/* The preset's style weight, read from its JSON summary ("style_weight":1e7). */
-static int preset_style_weight(NstEngine *handle, const char *preset, double *weight, char **error) {
-  size_t needed = 0;
-  nst_engine_describe_preset(handle, preset, NULL, 0, &needed);
-  char *json = g_malloc(needed + 1);
-  NstStatus status = nst_engine_describe_preset(handle, preset, json, needed + 1, &needed);
-  if (status != NST_OK) {
-    g_free(json);
-    *error = last_error("bad preset");
-    return 0;
-  }
-  const char *at = strstr(json, "\"style_weight\":");
-  *weight = at ? g_ascii_strtod(at + strlen("\"style_weight\":"), NULL) : -1.0;
-  g_free(json);
-  return 1;
-}
-
 /* The JSON string value of `key` in `json` (the library's own output: escapes \", \\, \n, \r, \t, \uXXXX), or
  * NULL; free with g_free. */
 static char *json_string(const char *json, const char *key) {
@@ -168,18 +151,16 @@ char *nst_gimp_stylize(const NstGimpSettings *settings, const NstImage *content,
 
   NstOverrides overrides;
   nst_overrides_init(&overrides, sizeof overrides);
-  if (settings->size != 0 && (settings->size < 16 || settings->size > 8192))
-    return g_strdup_printf("Neural style: size %d is outside 16..8192 (0 keeps the preset's)", settings->size);
-  if (settings->strength <= 0.0 || settings->strength > 100.0)
-    return g_strdup_printf("Neural style: strength %g is outside (0, 100]", settings->strength);
+  if (settings->size != 0 && (settings->size < NST_SIZE_MIN || settings->size > NST_SIZE_MAX))
+    return g_strdup_printf("Neural style: size %d is outside %d..%d (0 keeps the preset's)", settings->size,
+                           NST_SIZE_MIN, NST_SIZE_MAX);
+  if (!(settings->strength >= NST_STRENGTH_MIN && settings->strength <= NST_STRENGTH_MAX))
+    return g_strdup_printf("Neural style: strength %g is outside %g..%g", settings->strength, NST_STRENGTH_MIN,
+                           NST_STRENGTH_MAX);
   overrides.size = (uint32_t)settings->size;
   overrides.iterations = settings->iterations > 0 ? (uint32_t)settings->iterations : 0;
   overrides.seed = settings->seed;
-  if (settings->strength != 1.0) {
-    double weight = -1.0;
-    if (!preset_style_weight(handle, settings->preset, &weight, &error)) return error;
-    if (weight >= 0.0) overrides.style_weight = weight * settings->strength;
-  }
+  overrides.style_weight_scale = settings->strength;
 
   if (masks) {
     overrides.style_masks = masks;

@@ -137,11 +137,11 @@ static gboolean dialog(gint32 image, NstGimpSettings *settings) {
   gimp_table_attach_aligned(GTK_TABLE(grid), 0, 1, "St_yle layer:", 0.0, 0.5, style, 1, FALSE);
 
   GtkObject *size = gimp_scale_entry_new(GTK_TABLE(grid), 0, 2, "_Size (0: preset's):", 200, 6, settings->size, 0,
-                                         8192, 16, 128, 0, TRUE, 0, 0, NULL, NULL);
+                                         NST_SIZE_MAX, 16, 128, 0, TRUE, 0, 0, NULL, NULL);
   GtkObject *iterations = gimp_scale_entry_new(GTK_TABLE(grid), 0, 3, "_Iterations (0: preset's):", 200, 6,
-                                               settings->iterations, 0, 10000, 1, 10, 0, TRUE, 0, 0, NULL, NULL);
-  GtkObject *strength = gimp_scale_entry_new(GTK_TABLE(grid), 0, 4, "S_trength:", 200, 6, settings->strength, 0.01,
-                                             100, 0.1, 1, 2, TRUE, 0, 0, NULL, NULL);
+                                               settings->iterations, 0, NST_ITERATIONS_MAX, 1, 10, 0, TRUE, 0, 0, NULL, NULL);
+  GtkObject *strength = gimp_scale_entry_new(GTK_TABLE(grid), 0, 4, "S_trength:", 200, 6, settings->strength,
+                                             NST_STRENGTH_MIN, NST_STRENGTH_MAX, 0.1, 1, 2, TRUE, 0, 0, NULL, NULL);
   GtkObject *seed = gimp_scale_entry_new(GTK_TABLE(grid), 0, 5, "S_eed (-1: preset's):", 200, 6, settings->seed, -1,
                                          1000000, 1, 10, 0, TRUE, 0, 0, NULL, NULL);
   GtkWidget *selection_mask = gtk_check_button_new_with_mnemonic("Style only _where selected (guided Gram)");

@@ -161,11 +161,11 @@ static GimpProcedure *create_procedure(GimpPlugIn *plug_in, const gchar *name) {
                                        "A layer used as the style instead of the preset's images (none: the preset's)",
                                        TRUE, G_PARAM_READWRITE);
   gimp_procedure_add_int_argument(procedure, "size", "Size", "Long side of the working image (16..8192); 0 keeps the preset's",
-                                  0, 8192, 0, G_PARAM_READWRITE);
+                                  0, NST_SIZE_MAX, 0, G_PARAM_READWRITE);
   gimp_procedure_add_int_argument(procedure, "iterations", "Iterations", "Optimiser iterations; 0 keeps the preset's",
-                                  0, 10000, 0, G_PARAM_READWRITE);
-  gimp_procedure_add_double_argument(procedure, "strength", "Strength", "Multiplies the preset's style weight", 0.01,
-                                     100.0, 1.0, G_PARAM_READWRITE);
+                                  0, NST_ITERATIONS_MAX, 0, G_PARAM_READWRITE);
+  gimp_procedure_add_double_argument(procedure, "strength", "Strength", "Multiplies the preset's style weight",
+                                     NST_STRENGTH_MIN, NST_STRENGTH_MAX, 1.0, G_PARAM_READWRITE);
   gimp_procedure_add_int_argument(procedure, "seed", "Seed", "Seed of the noise start; -1 keeps the preset's", -1,
                                   G_MAXINT, -1, G_PARAM_READWRITE);
   gimp_procedure_add_drawable_argument(procedure, "mask-drawable", "Mask",

@@ -82,6 +82,8 @@ pub(crate) struct RawOverrides {
     pub style_masks: *const RawImage,
     pub style_mask_count: usize,
     pub content_mask: *const RawImage,
+    pub style_weight_scale: f64,
+    pub style_weight_count: usize,
 }
 
 #[repr(C)]

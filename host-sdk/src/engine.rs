@@ -43,6 +43,8 @@ pub struct Overrides {
     pub seed: Option<u64>,
     /// Style weight (0..=1e12).
     pub style_weight: Option<f64>,
+    /// Strength: multiplies the style weight in use, the preset's or `style_weight` (0.01..=100).
+    pub strength: Option<f64>,
     /// Built-in model with this weight seed.
     pub model_seed: Option<u64>,
     /// The model: an installed model's name (`"vgg19"`, after `nst model fetch`), `"builtin"`, or a VGG19 file
@@ -190,6 +192,13 @@ impl Engine {
             .map_err(|_| HostError::Plugin { status: 13, message: "description is not UTF-8".into() })
     }
 
+    /// Drops the models and graph sessions the engine keeps from its recent runs, returning their memory.
+    pub fn trim(&self) -> Result<(), HostError> {
+        // SAFETY: live handle.
+        let status = unsafe { (self.plugin.functions.engine_trim)(self.handle.as_ptr()) };
+        self.plugin.check(status)
+    }
+
     /// The filter description (JSON): parameters with defaults, ranges and help, and the bundled presets.
     pub fn describe(&self) -> Result<String, HostError> {
         // SAFETY: live handle; buffers sized as the call asks.
@@ -280,6 +289,7 @@ impl Engine {
         raw.match_colours = flag(overrides.match_colours);
         raw.scales = overrides.scales.unwrap_or(0);
         raw.style_scale = overrides.style_scale.unwrap_or(0.0);
+        raw.style_weight_scale = overrides.strength.unwrap_or(0.0);
         if let Some(iteration) = overrides.preview_iteration {
             raw.preview_iteration = iteration;
             raw.preview = Some(preview_trampoline);
@@ -297,6 +307,7 @@ impl Engine {
                 });
             }
             raw.style_weights = overrides.style_weights.as_ptr();
+            raw.style_weight_count = overrides.style_weights.len();
         }
         let mask_raws: Vec<RawImage> = overrides.style_masks.iter().map(grey_view).collect();
         if !mask_raws.is_empty() {

@@ -17,6 +17,7 @@ pub(crate) struct Functions {
     pub last_error: LastErrorFn,
     pub engine_create: EngineCreateFn,
     pub engine_free: EngineFreeFn,
+    pub engine_trim: EngineFreeFn,
     pub describe: DescribeFn,
     pub describe_presets: DescribePresetsFn,
     pub describe_preset: DescribePresetFn,
@@ -71,6 +72,7 @@ impl Plugin {
                 last_error: std::mem::transmute::<*const (), LastErrorFn>(symbol(b"nst_last_error\0")?),
                 engine_create: std::mem::transmute::<*const (), EngineCreateFn>(symbol(b"nst_engine_create\0")?),
                 engine_free: std::mem::transmute::<*const (), EngineFreeFn>(symbol(b"nst_engine_free\0")?),
+                engine_trim: std::mem::transmute::<*const (), EngineFreeFn>(symbol(b"nst_engine_trim\0")?),
                 describe: std::mem::transmute::<*const (), DescribeFn>(symbol(b"nst_engine_describe\0")?),
                 describe_presets: std::mem::transmute::<*const (), DescribePresetsFn>(symbol(
                     b"nst_describe_presets\0",

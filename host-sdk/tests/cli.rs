@@ -229,9 +229,10 @@ fn without_preview_at_the_preview_comes_after_the_presets_output_preview_at() {
     let mosaic = std::fs::read_to_string(repo().join("presets/mosaic.toml"))
         .unwrap()
         .replace("images/mosaic.png", &repo().join("presets/images/mosaic.png").display().to_string());
-    // A preview after iteration 2 of 3 is written; one after iteration 50 never comes (the default, a fifth of
-    // the iterations, would have come after the first).
-    for (at, written) in [(2, true), (50, false)] {
+    // A preview after iteration 2 of 3 is written; the preset's 50 lies past the run that --iterations shortened,
+    // so the preview comes after its last iteration, 3 (the default, a fifth of the iterations, would have come
+    // after the first).
+    for (at, written) in [(2, true), (50, true)] {
         let preset = dir.join(format!("preview-{at}.toml"));
         std::fs::write(&preset, mosaic.replace("size = 256", &format!("size = 48\npreview_at = {at}"))).unwrap();
         let (out, preview) = (dir.join(format!("out-{at}.png")), dir.join(format!("preview-{at}.png")));

@@ -51,6 +51,28 @@ fn the_c_example_runs_under_valgrind_without_leaks_or_errors() {
 }
 
 #[test]
+fn the_header_compiles_as_strict_iso_c99() {
+    let dir = scratch("strict-header");
+    let source = dir.join("uses_header.c");
+    // Every limit a host shows in its UI, and the opaque handle, used as a host would.
+    std::fs::write(
+        &source,
+        "#include \"nst.h\"\nint main(void) {\n  NstEngine *engine = 0;\n  NstOverrides o;\n  nst_overrides_init(&o, sizeof o);\n  o.size = NST_SIZE_MAX;\n  o.iterations = NST_ITERATIONS_MIN;\n  o.style_weight_scale = NST_STRENGTH_MAX;\n  return nst_engine_trim(engine) == NST_NULL_ARGUMENT ? 0 : 1;\n}\n",
+    )
+    .unwrap();
+    let build = Command::new("cc")
+        .args(["-std=c99", "-pedantic", "-Werror", "-Wall", "-Wextra", "-c"])
+        .arg(&source)
+        .arg("-I")
+        .arg(repo().join("plugin/include"))
+        .arg("-o")
+        .arg(dir.join("uses_header.o"))
+        .output()
+        .unwrap();
+    assert!(build.status.success(), "{}", String::from_utf8_lossy(&build.stderr));
+}
+
+#[test]
 fn the_python_example_runs_with_ctypes() {
     let run = Command::new(std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()))
         .arg(repo().join("host-sdk/examples/stylize.py"))

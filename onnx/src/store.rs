@@ -190,7 +190,7 @@ impl ModelStore {
             else {
                 continue;
             };
-            let manifest = std::fs::read_to_string(self.manifest_file(name))
+            let manifest = nst_files::read_text(&self.manifest_file(name), nst_files::FileKind::Manifest)
                 .ok()
                 .and_then(|text| toml::from_str::<Manifest>(&text).ok())
                 .unwrap_or_else(|| Manifest {
@@ -221,7 +221,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// Lower-case hex SHA-256 of the file at `path`, read in blocks rather than held in memory.
 pub fn file_sha256(path: &Path) -> std::io::Result<String> {
     use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
+    let (mut file, _) = nst_files::open_regular(path, nst_files::FileKind::Model)?;
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 1 << 20];
     loop {

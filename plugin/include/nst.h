@@ -21,20 +21,53 @@
 // `NST_ABI_VERSION` it was compiled with.
 #define NST_ABI_VERSION 2
 
-// beta when a preset gives none: the unit-free style term's weight that the bundled presets use.
-#define DEFAULT_STYLE_WEIGHT 30.0
+// Shortest long side of the working image, in pixels (`NstOverrides.size`).
+#define NST_SIZE_MIN 16
 
-// The total-variation weight when a preset gives none (per pixel, see [`crate::objective::LossSettings`]).
-#define DEFAULT_TV_WEIGHT 2.0
+// Longest long side of the working image, in pixels.
+#define NST_SIZE_MAX 8192
 
-// Long side of previews, in pixels.
-#define PREVIEW_SIDE 256
+// Fewest optimiser iterations (`NstOverrides.iterations`).
+#define NST_ITERATIONS_MIN 1
 
-// Sweeps over the image: each tile's iterations are split across them, so borders move between visits.
-#define SWEEPS 3
+// Most optimiser iterations.
+#define NST_ITERATIONS_MAX 10000
 
-// Smallest tile side the engine optimises: relu5_1 is then 4 x 4 and the overlap 16 px.
-#define MIN_TILE 64
+// Most coarse-to-fine scales (`NstOverrides.scales`).
+#define NST_SCALES_MAX 8
+
+// Smallest style size relative to the output (`NstOverrides.style_scale`).
+#define NST_STYLE_SCALE_MIN 0.1
+
+// Largest style size relative to the output.
+#define NST_STYLE_SCALE_MAX 4.0
+
+// Largest style weight, beta (`NstOverrides.style_weight`); the smallest is 0.
+#define NST_STYLE_WEIGHT_MAX 1e12
+
+// Style weight of a preset that gives none: a host's "strength" 1 multiplies this.
+#define NST_DEFAULT_STYLE_WEIGHT 30.0
+
+// Smallest strength (`NstOverrides.style_weight_scale`), the factor on the style weight in use.
+#define NST_STRENGTH_MIN 0.01
+
+// Largest strength.
+#define NST_STRENGTH_MAX 100.0
+
+// Largest blend weight of one style image (`NstOverrides.style_weights`); blend weights are positive.
+#define NST_STYLE_BLEND_MAX 1e6
+
+// Most style images of one run (`style_count`).
+#define NST_STYLE_IMAGES_MAX 64
+
+// Longest side of an `NstImage`, in pixels.
+#define NST_IMAGE_SIDE_MAX 65535
+
+// Most pixels (width x height) of an `NstImage`.
+#define NST_IMAGE_PIXELS_MAX 100000000
+
+// Largest seed (`NstOverrides.seed`, `NstOverrides.model_seed`); -1 means "the preset's".
+#define NST_SEED_MAX INT64_MAX
 
 // The outcome of a call. Values are fixed forever; new codes are only ever appended.
 enum NstStatus
@@ -116,16 +149,20 @@ typedef uint32_t NstPixelFormat;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-// An engine handle. Opaque to C: only its address is meaningful.
-typedef struct NstEngine {
-  uint8_t _opaque[0];
-} NstEngine;
+// An engine handle, opaque: only its address is meaningful, and it is never dereferenced (handles are looked
+// up in a registry, so a freed or forged one is refused).
+//
+// Threads: every function may be called from any thread. An engine serialises the runs started on it (a
+// second `nst_stylize` on the same engine waits for the first; one from inside its own progress or preview
+// callback returns `NST_BUSY`): use one engine per thread to run in parallel. A run is cancelled from another
+// thread through its progress callback's return value, or by freeing the engine.
+typedef struct NstEngine NstEngine;
 
 // A read-only image from the host. The library never keeps the pointer after the call returns.
 typedef struct NstImage {
-  // Width in pixels (1..=65535).
+  // Width in pixels, 1..=`NST_IMAGE_SIDE_MAX`; width x height at most `NST_IMAGE_PIXELS_MAX`.
   uint32_t width;
-  // Height in pixels (1..=65535).
+  // Height in pixels, 1..=`NST_IMAGE_SIDE_MAX`.
   uint32_t height;
   // Bytes from one row to the next (at least width x bytes per pixel).
   size_t stride;
@@ -144,15 +181,17 @@ typedef void (*NstPreviewCallback)(void *user_data, const struct NstImage *previ
 typedef struct NstOverrides {
   // `sizeof(NstOverrides)` as the host knows it.
   size_t struct_size;
-  // Long side of the working image in pixels, 16..=8192; 0 keeps the preset's.
+  // Long side of the working image in pixels, `NST_SIZE_MIN..=NST_SIZE_MAX`; 0 keeps the preset's.
   uint32_t size;
-  // Optimiser iterations, 1..=10000; 0 keeps the preset's.
+  // Optimiser iterations, `NST_ITERATIONS_MIN..=NST_ITERATIONS_MAX`; 0 keeps the preset's.
   uint32_t iterations;
-  // Seed of the noise start, >= 0; negative keeps the preset's.
+  // Seed of the noise start, 0..=`NST_SEED_MAX`; -1 keeps the preset's (other negatives are refused).
   int64_t seed;
-  // Style weight (beta), 0..=1e12; negative keeps the preset's.
+  // Style weight (beta), 0..=`NST_STYLE_WEIGHT_MAX`; exactly -1 keeps the preset's (other negatives, NaN and
+  // infinities are refused).
   double style_weight;
-  // Seed of the built-in random VGG19, >= 0 (selects the built-in model); negative keeps the preset's.
+  // Seed of the built-in random VGG19, 0..=`NST_SEED_MAX` (selects the built-in model); -1 keeps the preset's
+  // (other negatives are refused).
   int64_t model_seed;
   // The model, NUL-terminated: an installed model's name (`"vgg19"`, installed by `nst model fetch` into the
   // models folder: `NST_MODELS`, else the user's data folder), `"builtin"`, or a VGG19 file path (.onnx,
@@ -162,19 +201,21 @@ typedef struct NstOverrides {
   uint32_t pooling;
   // 0 keeps the preset's, 1 content, 2 noise.
   uint32_t init;
-  // Keep the content's colours (luminance-only transfer): 1 yes, 0 no, negative keeps the preset's.
+  // Keep the content's colours (luminance-only transfer): 1 yes, 0 no, -1 keeps the preset's.
   int32_t keep_colours;
-  // Map the style's colour mean and covariance onto the content's: 1 yes, 0 no, negative keeps the preset's.
+  // Map the style's colour mean and covariance onto the content's: 1 yes, 0 no, -1 keeps the preset's.
   int32_t match_colours;
-  // Coarse-to-fine scales, 1..=8 (1: output size only); 0 keeps the preset's.
+  // Coarse-to-fine scales, 1..=`NST_SCALES_MAX` (1: output size only); 0 keeps the preset's.
   uint32_t scales;
-  // Style image size relative to the output, 0.1..=4; 0 or negative keeps the preset's.
+  // Style image size relative to the output, `NST_STYLE_SCALE_MIN..=NST_STYLE_SCALE_MAX`; exactly 0 keeps the
+  // preset's (negatives, NaN and infinities are refused).
   double style_scale;
   // Blend weights of the `styles` passed to `nst_stylize` (`style_count` positive values); NULL blends them
   // equally. Ignored when the preset's own style images are used.
   const float *style_weights;
-  // After this iteration (counted over all scales) `preview` receives the current result; 0: the preset's
-  // `output.preview_at`, else a fifth of the iterations (no preview without a `preview` callback).
+  // After this iteration (counted over all scales; past the run's last one is refused) `preview` receives the
+  // current result; 0: the preset's `output.preview_at` (the last iteration if the run is shorter), else a
+  // fifth of the iterations (no preview without a `preview` callback).
   uint32_t preview_iteration;
   // Receives the preview: RGBA8, sRGB, alpha 255, long side at most 256 pixels, the output's aspect. The image
   // is borrowed for the call only.
@@ -190,6 +231,12 @@ typedef struct NstOverrides {
   // Per-pixel content weight over the content (white: the full content weight, black: none); NULL uses the
   // preset's `losses.content_mask`, if any.
   const struct NstImage *content_mask;
+  // Strength: multiplies the style weight in use (the preset's, or `style_weight`), as a host's slider does,
+  // `NST_STRENGTH_MIN..=NST_STRENGTH_MAX`; exactly 0 keeps 1.
+  double style_weight_scale;
+  // Number of `style_weights`, which must equal `style_count` when they are given; 0 (a host built before
+  // this field) takes `style_count`.
+  size_t style_weight_count;
 } NstOverrides;
 
 // A writable image from the host, same layout as `NstImage`.
@@ -277,7 +324,8 @@ size_t nst_last_error(char *buffer,
 // Writes the filter description as JSON into `buffer`: `abi_version`, `version`, `parameters` (each with
 // `name`, `type`, `default`, `min`/`max` where ranged, `help`), `presets` (each with `name`, `description`,
 // `size`, `iterations`, `style_weight`, `styles`, `model`, and `model_summary`: what runs with this engine will
-// report as their model, the engine's configured one where it has one) and `pixel_formats`.
+// report as their model, the engine's configured one where it has one; a preset file that does not load has
+// only `name`, `path` and `error`, the message saying why) and `pixel_formats`.
 //
 // `*needed` (if `needed` is not NULL) receives the size including the NUL. When `buffer` is NULL or `length` is
 // smaller, returns `NST_BUFFER_TOO_SMALL` and writes nothing: call again with a larger buffer. The caller owns
@@ -337,6 +385,14 @@ NstStatus nst_engine_create(const char *config,
 // `path` must be NUL-terminated; `out_engine` must point to writable storage for a pointer.
 NstStatus nst_engine_create_from_file(const char *path,
                                       struct NstEngine **out_engine);
+
+// Drops the models and graph sessions the engine keeps from its recent runs (it keeps those of its last two
+// networks, so memory stays bounded however many models a host walks through), returning their memory; the
+// next run builds what it needs again. Waits for a run in progress on the engine to finish.
+//
+// # Safety
+// None beyond passing a value this library returned (any other value is refused, not dereferenced).
+NstStatus nst_engine_trim(struct NstEngine *engine);
 
 // Releases an engine; NULL is accepted and ignored. Safe to call from any thread at any time: runs in
 // flight on the engine stop at their next iteration and return `NST_CANCELLED` (runs still waiting for the

@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 
 pub mod bench;
+mod cache;
 pub mod colour;
 pub mod config;
 pub mod error;

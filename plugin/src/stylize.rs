@@ -1,6 +1,5 @@
 //! The whole run: size the images, build (or reuse) the network, compute targets, optimise, resize back.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -10,6 +9,7 @@ use nst_onnx::random::{SplitMix64, random_vgg19_through};
 use nst_onnx::{Layer, Pooling, Vgg19};
 use ort::environment::Environment;
 
+use crate::cache::Lru;
 use crate::colour::{ColourControl, join_luminance_with_chroma, luminance_image, match_colours};
 use crate::error::{EngineError, Result};
 use crate::image_io::Planar;
@@ -19,10 +19,12 @@ pub use crate::model::ModelChoice;
 use crate::network::{LossPlacement, Network};
 use crate::objective::{LossSettings, StyleObjective, Targets, WorkingMasks, check_mask_count};
 use crate::optim::{Control, Optimiser};
-use crate::runtime::{Provider, SessionOptions, environment};
+use crate::preset::checked;
+use crate::runtime::{Provider, SessionOptions, environment, probe_provider};
 use crate::style_grams::StyleGrams;
 use crate::tiled_run::{ScaleStep, TiledScale, tiled_iterations};
 use crate::tiling::overlap_for;
+use nst_sys::limits;
 
 /// Where the optimisation starts.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,11 +44,11 @@ pub struct Settings {
     pub losses: LossSettings,
     /// The optimiser.
     pub optimiser: Optimiser,
-    /// Optimiser iterations (1..=10000).
+    /// Optimiser iterations ([`limits::ITERATIONS`]).
     pub iterations: usize,
-    /// Long side of the output in pixels (16..=8192); `None` keeps the content's size.
+    /// Long side of the output in pixels ([`limits::SIZE`]); `None` keeps the content's size.
     pub size: Option<usize>,
-    /// Style image size relative to the output (0.1..=4).
+    /// Style image size relative to the output ([`limits::STYLE_SCALE`]).
     pub style_scale: f32,
     /// Pooling between VGG blocks.
     pub pooling: Pooling,
@@ -98,7 +100,7 @@ impl SpatialControl {
 }
 
 /// Long side of previews, in pixels.
-pub const PREVIEW_SIDE: usize = 256;
+pub(crate) const PREVIEW_SIDE: usize = 256;
 
 /// Coarse-to-fine optimisation: start small, grow by `factor` up to the output size, each scale starting from
 /// the previous result upsampled. Coarse scales are cheap and shape the large structures: from a noise start it
@@ -106,9 +108,9 @@ pub const PREVIEW_SIDE: usize = 256;
 /// docs/performance.md).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Multiscale {
-    /// Number of scales (1..=8); 1 optimises at the output size only.
+    /// Number of scales ([`limits::SCALES`]); 1 optimises at the output size only.
     pub scales: usize,
-    /// Size ratio between neighbouring scales (1.1..=4; about sqrt 2 by default).
+    /// Size ratio between neighbouring scales ([`limits::SCALE_FACTOR`]; about sqrt 2 by default).
     pub factor: f32,
     /// Iterations per scale, coarse to fine; missing entries repeat the last; empty: `Settings::iterations` each.
     pub iterations: Vec<usize>,
@@ -201,13 +203,19 @@ struct NetworkKey {
     pooling: Pooling,
 }
 
-/// The engine: ONNX Runtime loaded once, models and graph sessions cached across runs.
+/// Models an engine keeps between runs (weights, about 80 MB each for the whole VGG19).
+const CACHED_MODELS: usize = 2;
+/// Networks (graph sessions of a model, taps and pooling) an engine keeps between runs.
+const CACHED_NETWORKS: usize = 2;
+
+/// The engine: ONNX Runtime loaded once, the models and graph sessions of its recent runs cached (a few, see
+/// [`CACHED_NETWORKS`]).
 pub struct Engine {
     env: Environment,
     ort_library: PathBuf,
     options: SessionOptions,
-    models: HashMap<(ModelChoice, Layer), Arc<Vgg19>>,
-    networks: HashMap<NetworkKey, Network>,
+    models: Lru<(ModelChoice, Layer), Arc<Vgg19>>,
+    networks: Lru<NetworkKey, Network>,
     memory_budget_mb: Option<u64>,
     losses: LossPlacement,
 }
@@ -240,12 +248,14 @@ impl Engine {
             n => return Err(EngineError::InvalidArgument(format!("threads {n} is outside 0..=256"))),
         };
         let (env, ort_library) = environment(config.ort_library.as_deref())?;
+        let options = SessionOptions { provider: config.provider, threads, low_memory: config.low_memory };
+        probe_provider(&env, options)?;
         Ok(Engine {
             env,
             ort_library,
-            options: SessionOptions { provider: config.provider, threads, low_memory: config.low_memory },
-            models: HashMap::new(),
-            networks: HashMap::new(),
+            options,
+            models: Lru::new(CACHED_MODELS),
+            networks: Lru::new(CACHED_NETWORKS),
             memory_budget_mb: config.memory_budget_mb,
             losses: config.losses,
         })
@@ -309,17 +319,32 @@ impl Engine {
         Ok(model)
     }
 
+    /// Reads `choice`'s weights now, so that a model file that is missing or not a VGG19 is reported when it is
+    /// configured rather than at the first run; the weights stay cached for that run.
+    pub fn preload(&mut self, choice: &ModelChoice) -> Result<()> {
+        match choice {
+            ModelChoice::File(_) => self.model(choice, Layer::from_index(15).expect("16 layers")).map(|_| ()),
+            ModelChoice::BuiltIn { .. } => Ok(()),
+        }
+    }
+
+    /// Drops the cached models and sessions: the next run builds its own again.
+    pub fn trim(&mut self) {
+        self.networks.clear();
+        self.models.clear();
+    }
+
     /// The network for `settings`, built on first use and cached.
     pub fn network_for(&mut self, settings: &Settings) -> Result<&mut Network> {
         let key = NetworkKey { model: settings.model.clone(), taps: settings.losses.taps(), pooling: settings.pooling };
-        if !self.networks.contains_key(&key) {
+        if self.networks.get(&key).is_none() {
             let deepest =
                 *key.taps.iter().max().ok_or_else(|| EngineError::InvalidArgument("no loss layers".into()))?;
             let model = self.model(&settings.model, deepest)?;
             let network = Network::new(&self.env, &model, &key.taps, key.pooling, self.options, self.losses)?;
-            self.networks.insert(key.clone(), network);
+            return Ok(self.networks.insert(key, network));
         }
-        Ok(self.networks.get_mut(&key).expect("inserted above"))
+        Ok(self.networks.get(&key).expect("present"))
     }
 
     /// Stylizes `content` with `styles` (images with blend weights), calling `observe` after each iteration;
@@ -376,6 +401,11 @@ impl Engine {
                 Fit::Tiles(tile) => tiled_iterations(w, h, *tile, its),
             })
             .sum();
+        if let Some(at) = settings.preview_iteration.filter(|&at| at == 0 || at > total) {
+            return Err(EngineError::InvalidArgument(format!(
+                "preview iteration {at} is outside the run's iterations 1..={total}"
+            )));
+        }
         let (mut done, mut evaluations) = (0, 0);
         let mut previous: Option<Planar> = None;
         let mut terms = LossTerms::default();
@@ -511,25 +541,17 @@ fn validate(content: &Planar, styles: &[(Planar, f32)], settings: &Settings) -> 
     if let Some((_, weight)) = styles.iter().find(|(_, w)| !(w.is_finite() && *w > 0.0)) {
         return invalid(format!("style image weight {weight} must be positive"));
     }
-    if !(1..=10_000).contains(&settings.iterations) {
-        return invalid(format!("iterations {} is outside 1..=10000", settings.iterations));
-    }
-    if let Some(size) = settings.size.filter(|s| !(16..=8192).contains(s)) {
-        return invalid(format!("size {size} is outside 16..=8192"));
+    checked(limits::ITERATIONS, "iterations", settings.iterations)?;
+    if let Some(size) = settings.size {
+        checked(limits::SIZE, "size", size)?;
     }
     let multiscale = &settings.multiscale;
-    if !(1..=8).contains(&multiscale.scales) {
-        return invalid(format!("multiscale scales {} is outside 1..=8", multiscale.scales));
+    checked(limits::SCALES, "multiscale scales", multiscale.scales)?;
+    limits::SCALE_FACTOR.check("multiscale factor", multiscale.factor as f64).map_err(EngineError::InvalidArgument)?;
+    for &iterations in &multiscale.iterations {
+        checked(limits::ITERATIONS, "multiscale iterations", iterations)?;
     }
-    if !(1.1..=4.0).contains(&multiscale.factor) {
-        return invalid(format!("multiscale factor {} is outside 1.1..=4", multiscale.factor));
-    }
-    if let Some(bad) = multiscale.iterations.iter().find(|i| !(1..=10_000).contains(*i)) {
-        return invalid(format!("multiscale iterations {bad} is outside 1..=10000"));
-    }
-    if !(0.1..=4.0).contains(&settings.style_scale) {
-        return invalid(format!("style scale {} is outside 0.1..=4", settings.style_scale));
-    }
+    limits::STYLE_SCALE.check("style scale", settings.style_scale as f64).map_err(EngineError::InvalidArgument)?;
     if content.width == 0 || content.height == 0 {
         return invalid("the content image is empty".into());
     }

@@ -14,7 +14,7 @@ use crate::style_grams::StyleGrams;
 use crate::tiling::{Rect, blend_into, crop, feather, sweep_tiles};
 
 /// Sweeps over the image: each tile's iterations are split across them, so borders move between visits.
-pub const SWEEPS: usize = 3;
+pub(crate) const SWEEPS: usize = 3;
 
 /// What a tiled scale optimises.
 pub struct TiledScale<'a> {

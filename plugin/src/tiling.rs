@@ -16,7 +16,7 @@ pub struct Rect {
 }
 
 /// Smallest tile side the engine optimises: relu5_1 is then 4 x 4 and the overlap 16 px.
-pub const MIN_TILE: usize = 64;
+pub(crate) const MIN_TILE: usize = 64;
 
 /// The overlap of neighbouring tiles of `tile` pixels: a quarter of the tile.
 pub fn overlap_for(tile: usize) -> usize {

@@ -12,8 +12,8 @@ use serde::Deserialize;
 
 use super::cancel;
 use super::common::{
-    CliError, EngineArgs, RunArgs, check_output_path, output_dims, partial_path, prepare_content, preset_info,
-    read_image, read_image_with_profile, save_atomically,
+    CliError, EngineArgs, RunArgs, check_output_path, check_writable, output_dims, partial_path, prepare_content,
+    preset_info, read_image, read_image_with_profile, save_atomically,
 };
 use super::overwrite::{FileRole, check_no_overwrite};
 
@@ -63,7 +63,7 @@ struct Job {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct JobsFile {
-    job: Vec<JobEntry>,
+    job: Vec<toml::Spanned<JobEntry>>,
 }
 
 #[derive(Deserialize)]
@@ -127,6 +127,11 @@ fn expand(input: &str) -> Result<Vec<PathBuf>, CliError> {
         }
         return Ok(matches);
     }
+    // An entry that exists but cannot be followed (a symbolic-link loop, a dangling link) is a job that fails
+    // with its own reason, not the end of the whole batch.
+    if std::fs::symlink_metadata(path).is_ok() {
+        return Ok(vec![path.to_path_buf()]);
+    }
     Err(CliError::Usage(format!("{input}: no such file or folder")))
 }
 
@@ -154,7 +159,7 @@ fn jobs_from_args(args: &BatchArgs) -> Result<Vec<Job>, CliError> {
 }
 
 fn jobs_from_file(path: &Path, args: &BatchArgs) -> Result<Vec<Job>, CliError> {
-    let text = std::fs::read_to_string(path)
+    let text = nst_files::read_text(path, nst_files::FileKind::Jobs)
         .map_err(|e| CliError::Usage(format!("jobs file {}: cannot read: {e}", path.display())))?;
     let file: JobsFile = toml::from_str(&text)
         .map_err(|e| CliError::Usage(format!("jobs file {}: {}", path.display(), e.to_string().trim_end())))?;
@@ -163,6 +168,8 @@ fn jobs_from_file(path: &Path, args: &BatchArgs) -> Result<Vec<Job>, CliError> {
         .into_iter()
         .enumerate()
         .map(|(i, entry)| {
+            let line = text[..entry.span().start.min(text.len())].matches('\n').count() + 1;
+            let entry = entry.into_inner();
             let preset = entry.preset.or_else(|| args.preset.clone()).ok_or_else(|| {
                 CliError::Usage(format!(
                     "jobs file {}: job {} has no preset and --preset is not given",
@@ -175,6 +182,9 @@ fn jobs_from_file(path: &Path, args: &BatchArgs) -> Result<Vec<Job>, CliError> {
             run.iterations = entry.iterations.or(run.iterations);
             run.seed = entry.seed.or(run.seed);
             run.style_weight = entry.style_weight.or(run.style_weight);
+            run.check(&|field| {
+                format!("jobs file {}, job {} (line {line}): {}", path.display(), i + 1, field.replace('-', "_"))
+            })?;
             let label = format!("job {}", i + 1);
             Ok(Job { label, input: base.join(entry.input), output: base.join(entry.output), preset, run })
         })
@@ -219,6 +229,7 @@ fn process(engine: &Engine, job: &Job, force: bool, bar: &ProgressBar) -> Outcom
             std::fs::create_dir_all(parent)
                 .map_err(|e| CliError::Usage(format!("{}: cannot create: {e}", parent.display())))?;
         }
+        check_writable(&job.output)?;
         let info = preset_info(engine, &job.preset)?;
         let (content, profile) = read_image_with_profile(&job.input)?;
         let styles = job.run.styles.iter().map(|p| read_image(p)).collect::<Result<Vec<_>, _>>()?;
@@ -272,6 +283,7 @@ fn check_batch_files(engine: &Engine, jobs: &[Job]) -> Result<(), CliError> {
 
 /// Runs `nst batch`.
 pub fn run(args: BatchArgs) -> Result<(), CliError> {
+    args.run.check(&|field| format!("--{field}"))?;
     let jobs = match (&args.jobs, args.inputs.is_empty()) {
         (Some(file), true) => jobs_from_file(file, &args)?,
         (None, false) => jobs_from_args(&args)?,

@@ -6,6 +6,7 @@ use clap::{Args, ValueEnum};
 use image::{DynamicImage, ImageDecoder, ImageFormat, imageops::FilterType};
 use nst_host::{Engine, HostError, Overrides, Plugin};
 use nst_onnx::store::is_model_name;
+use nst_sys::limits;
 
 use super::overwrite::FileRole;
 
@@ -121,17 +122,20 @@ pub enum InitArg {
 #[derive(Args, Clone, Default)]
 pub struct RunArgs {
     /// Long side of the output in pixels (16..=8192; default: the preset's, else the content's).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub size: Option<u32>,
     /// Optimiser iterations (1..=10000).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub iterations: Option<u32>,
     /// Style image replacing the preset's (repeat for several, blended equally).
     #[arg(long = "style")]
     pub styles: Vec<PathBuf>,
     /// Style weight (beta), 0..=1e12.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub style_weight: Option<f64>,
+    /// Strength: multiplies the style weight in use, the preset's or --style-weight's (0.01..=100).
+    #[arg(long, allow_negative_numbers = true)]
+    pub strength: Option<f64>,
     /// Seed of the noise start.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -158,13 +162,13 @@ pub struct RunArgs {
     #[arg(long)]
     pub match_colours: bool,
     /// Coarse-to-fine: optimise at N sizes growing by about sqrt 2 up to the output (1..=8; 1: output size only).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub scales: Option<u32>,
     /// Blend weights of the --style images, comma-separated, one each (e.g. 0.7,0.3).
     #[arg(long, value_delimiter = ',')]
     pub style_blend: Vec<f32>,
     /// Style image size relative to the output (0.1..=4).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub style_scale: Option<f64>,
     /// Spatial control: a grey mask over the content per style image, in order (white: that style applies).
     /// Repeat once per style image in use.
@@ -177,6 +181,42 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
+    /// Refuses, before any work, a value outside the range its documentation gives (`nst_sys::limits`):
+    /// the plugin reads 0 or -1 as "the preset's", so they must not get that far. `name` says how a message
+    /// names a field: "--iterations", or "jobs file F, job 3 (line 9): iterations".
+    pub fn check(&self, name: &dyn Fn(&str) -> String) -> Result<(), CliError> {
+        let outside = |field: &str, value: &dyn std::fmt::Display, range: &dyn std::fmt::Display| {
+            Err(CliError::Usage(format!("{} {value} is outside {range}", name(field))))
+        };
+        if let Some(size) = self.size.filter(|&v| !limits::SIZE.contains(v)) {
+            return outside("size", &size, &limits::SIZE);
+        }
+        if let Some(iterations) = self.iterations.filter(|&v| !limits::ITERATIONS.contains(v)) {
+            return outside("iterations", &iterations, &limits::ITERATIONS);
+        }
+        if let Some(weight) = self.style_weight.filter(|&v| !limits::STYLE_WEIGHT.contains(v)) {
+            return outside("style-weight", &weight, &limits::STYLE_WEIGHT);
+        }
+        if let Some(strength) = self.strength.filter(|&v| !limits::STRENGTH.contains(v)) {
+            return outside("strength", &strength, &limits::STRENGTH);
+        }
+        for (field, seed) in [("seed", self.seed), ("model-seed", self.model_seed)] {
+            if let Some(seed) = seed.filter(|&v| i64::try_from(v).map_or(true, |v| !limits::SEED.contains(v))) {
+                return outside(field, &seed, &limits::SEED);
+            }
+        }
+        if let Some(scales) = self.scales.filter(|&v| !limits::SCALES.contains(v)) {
+            return outside("scales", &scales, &limits::SCALES);
+        }
+        if let Some(scale) = self.style_scale.filter(|&v| !limits::STYLE_SCALE.contains(v)) {
+            return outside("style-scale", &scale, &limits::STYLE_SCALE);
+        }
+        if let Some(weight) = self.style_blend.iter().find(|&&w| !limits::is_blend_weight(w as f64)) {
+            return outside("style-blend", weight, &format_args!("(0, {}]", limits::NST_STYLE_BLEND_MAX));
+        }
+        Ok(())
+    }
+
     /// The files these flags make a run read (`owner` starts each role: "" or "job 3's "): style images, masks,
     /// and a model given as a file.
     pub fn read_files(&self, owner: &str) -> Vec<FileRole> {
@@ -203,6 +243,7 @@ impl RunArgs {
             iterations: self.iterations,
             seed: self.seed,
             style_weight: self.style_weight,
+            strength: self.strength,
             model_seed,
             model_path,
             max_pooling: self.pooling.map(|p| matches!(p, PoolingArg::Max)),
@@ -257,8 +298,18 @@ pub fn read_image(path: &Path) -> Result<DynamicImage, CliError> {
 /// Reads an image upright and in sRGB, with the ICC profile it carried (its pixels converted from it), so that
 /// a result can be written back in it.
 pub fn read_image_with_profile(path: &Path) -> Result<(DynamicImage, Option<Vec<u8>>), CliError> {
-    let mut reader = image::ImageReader::open(path)
-        .map_err(|e| CliError::Usage(format!("image {}: cannot open: {e}", path.display())))?
+    let cannot_read = |e: std::io::Error| CliError::Usage(format!("image {}: cannot read: {e}", path.display()));
+    let (mut file, _) = nst_files::open_regular(path, nst_files::FileKind::Image).map_err(cannot_read)?;
+    match nst_files::count_frames(&mut file).map_err(cannot_read)? {
+        nst_files::Frames::One => {}
+        many => {
+            return Err(CliError::Usage(format!(
+                "image {}: holds {many}: nst takes one picture; export the frame you want",
+                path.display()
+            )));
+        }
+    }
+    let mut reader = image::ImageReader::new(std::io::BufReader::new(file))
         .with_guessed_format()
         .map_err(|e| CliError::Usage(format!("image {}: cannot read: {e}", path.display())))?;
     // The header's size is checked before the pixels are allocated: a small file claiming a huge image is
@@ -391,13 +442,49 @@ pub fn partial_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.partial"))
 }
 
-/// Checks the output's format before any work.
+/// Checks the output's name and format before any work.
 pub fn check_output_path(path: &Path, sixteen_bit: bool) -> Result<(), CliError> {
+    if path.is_dir() {
+        return Err(CliError::Usage(format!(
+            "{} is a folder: name an image file in it, such as {}",
+            path.display(),
+            path.join("result.png").display()
+        )));
+    }
+    if path.extension().is_none() {
+        return Err(CliError::Usage(format!(
+            "{} has no file extension: name the output .png, .jpg or .tiff",
+            path.display()
+        )));
+    }
     let format = format_of(path)?;
     if sixteen_bit && format == ImageFormat::Jpeg {
         return Err(CliError::Usage(format!("{}: JPEG has no 16-bit mode: write .png or .tiff", path.display())));
     }
     Ok(())
+}
+
+/// Checks, before any work, that `path` can be written: its folder exists, an existing file there is not
+/// read-only, and its temporary file (a longer name) can be created there, which it is, then removed.
+pub fn check_writable(path: &Path) -> Result<(), CliError> {
+    let fail = |problem: String| Err(CliError::Usage(format!("{}: {problem}", path.display())));
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !folder.is_dir() {
+        return fail(format!("cannot write: the folder {} does not exist", folder.display()));
+    }
+    if std::fs::metadata(path).is_ok_and(|m| m.permissions().readonly()) {
+        return fail("is read-only: make it writable, or name another output".into());
+    }
+    let temporary = partial_path(path);
+    match std::fs::OpenOptions::new().write(true).create_new(true).open(&temporary) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&temporary);
+            Ok(())
+        }
+        // A leftover temporary file of a killed run is replaced when the result is written.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => fail(format!("cannot write in {}: {e} (trying {})", folder.display(), temporary.display())),
+    }
 }
 
 /// Writes `image` to a temporary name beside `path`, syncs it, then renames it into place: no partial file is

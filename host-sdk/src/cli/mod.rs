@@ -73,8 +73,19 @@ fn list_presets(args: PresetsArgs) -> Result<(), CliError> {
     let plugin = args.engine.plugin()?;
     let json: serde_json::Value = serde_json::from_str(&plugin.describe_presets(args.engine.presets_dir.as_deref())?)
         .map_err(|e| CliError::Usage(format!("the plugin's preset list is not JSON: {e}")))?;
+    let mut broken = 0;
     for preset in json.as_array().into_iter().flatten() {
-        println!("{:<12} {}", preset["name"].as_str().unwrap_or(""), preset["description"].as_str().unwrap_or(""));
+        let name = preset["name"].as_str().unwrap_or("");
+        match preset["error"].as_str() {
+            None => println!("{name:<12} {}", preset["description"].as_str().unwrap_or("")),
+            Some(error) => {
+                broken += 1;
+                println!("{name:<12} NOT USABLE: {error}");
+            }
+        }
     }
-    Ok(())
+    match broken {
+        0 => Ok(()),
+        n => Err(CliError::Usage(format!("{n} preset file(s) in the presets folder do not load (see above)"))),
+    }
 }

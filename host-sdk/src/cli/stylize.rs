@@ -5,11 +5,12 @@ use std::path::PathBuf;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use nst_host::HostError;
+use nst_sys::limits;
 
 use super::cancel;
 use super::common::{
-    CliError, EngineArgs, RunArgs, check_output_path, output_dims, prepare_content, preset_info, read_image,
-    read_image_with_profile, save_atomically,
+    CliError, EngineArgs, RunArgs, check_output_path, check_writable, output_dims, prepare_content, preset_info,
+    read_image, read_image_with_profile, save_atomically,
 };
 use super::overwrite::{FileRole, check_no_overwrite};
 
@@ -29,8 +30,8 @@ pub struct StylizeArgs {
     /// Write an early low-resolution preview here (PNG, JPEG or TIFF) while the full result computes.
     #[arg(long)]
     preview: Option<PathBuf>,
-    /// The iteration after which the preview is taken (default: the preset's `output.preview_at`, else a fifth of
-    /// the iterations).
+    /// The iteration after which the preview is taken, at most the run's last (default: the preset's
+    /// `output.preview_at`, or the last iteration if the run is shorter, else a fifth of the iterations).
     #[arg(long)]
     preview_at: Option<u32>,
     #[command(flatten)]
@@ -42,7 +43,16 @@ pub struct StylizeArgs {
 
 /// Runs `nst stylize`.
 pub fn run(args: StylizeArgs) -> Result<(), CliError> {
+    args.run.check(&|field| format!("--{field}"))?;
+    if let Some(at) = args.preview_at.filter(|&at| !limits::ITERATIONS.contains(at)) {
+        return Err(CliError::Usage(format!("--preview-at {at} is outside {}", limits::ITERATIONS)));
+    }
     check_output_path(&args.output, args.run.sixteen_bit)?;
+    check_writable(&args.output)?;
+    if let Some(path) = &args.preview {
+        check_output_path(path, false)?;
+        check_writable(path)?;
+    }
     let (plugin, engine) = args.engine.open()?;
     let preset = preset_info(&engine, &args.preset)?;
     // Every file written against every file read, before any work.
@@ -60,8 +70,7 @@ pub fn run(args: StylizeArgs) -> Result<(), CliError> {
     let dims = output_dims(&content, args.run.size.or(preset.size))?;
     let content = prepare_content(&content, dims, args.run.sixteen_bit);
     let mut overrides = args.run.overrides(dims.0.max(dims.1))?;
-    if let Some(path) = &args.preview {
-        check_output_path(path, false)?;
+    if args.preview.is_some() {
         // 0 leaves the iteration to the preset's `output.preview_at`, else a fifth of the iterations.
         overrides.preview_iteration = Some(args.preview_at.unwrap_or(0));
     }
@@ -96,10 +105,11 @@ pub fn run(args: StylizeArgs) -> Result<(), CliError> {
             }
         },
     )?;
-    if let Some(err) = preview_error {
-        return Err(err);
-    }
     bar.finish_and_clear();
+    // The preview is a convenience: failing to write it (a full disk, say) costs the preview, not the result.
+    if let Some(err) = preview_error {
+        eprintln!("warning: the preview was not written: {err}");
+    }
     save_atomically(&image, &args.output, args.run.sixteen_bit, profile.as_deref())?;
 
     let [total, content_loss, style_loss, tv] = report.losses;

@@ -36,6 +36,29 @@ pub fn nst(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_nst")).args(args).env("ORT_DYLIB_PATH", ort_path()).output().unwrap()
 }
 
+/// `nst` killed after `limit`: a hang fails the test instead of stalling the suite.
+pub fn nst_with_timeout(args: &[&str], limit: std::time::Duration) -> Output {
+    use std::process::Stdio;
+    plugin_path();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nst"))
+        .args(args)
+        .env("ORT_DYLIB_PATH", ort_path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let output = child.wait_with_output().unwrap();
+            panic!("nst {args:?} still running after {limit:?}: {}", text(&output));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
 pub fn text(output: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }

@@ -9,6 +9,8 @@ mod torchvision;
 
 use std::path::Path;
 
+use nst_files::{FileKind, open_regular, read_bounded};
+
 pub use onnx::vgg19_from_onnx_bytes;
 pub use safetensors::{stored_description, vgg19_from_safetensors_bytes, vgg19_to_safetensors_bytes};
 pub use torchvision::TORCHVISION_CONV_INDICES;
@@ -17,27 +19,22 @@ use crate::OnnxError;
 use crate::vgg::Vgg19;
 
 /// Refuse files beyond this size before reading them: the largest real VGG19 file (with classifier) is ~550 MB.
-pub const MAX_MODEL_BYTES: u64 = 1 << 30;
+pub const MAX_MODEL_BYTES: u64 = FileKind::Model.limit();
 
 /// Reads a VGG19 from an ONNX, safetensors or PyTorch checkpoint file.
 pub fn load_vgg19(path: &Path) -> Result<Vgg19, OnnxError> {
     let io = |source| OnnxError::Io { path: path.to_path_buf(), source };
-    let size = std::fs::metadata(path).map_err(io)?.len();
+    // A FIFO, a device, a folder or a file larger than any VGG19 is refused before anything waits on it.
+    let (mut file, size) = open_regular(path, FileKind::Model).map_err(io)?;
     let origin = path.display().to_string();
-    if size > MAX_MODEL_BYTES {
-        return Err(OnnxError::NotVgg19 {
-            origin,
-            found: format!("a file of {size} bytes, larger than any VGG19 ({MAX_MODEL_BYTES} bytes at most)"),
-        });
-    }
     let mut head = [0u8; 512];
-    let head_len = std::io::Read::read(&mut std::fs::File::open(path).map_err(io)?, &mut head).map_err(io)?;
+    let head_len = std::io::Read::read(&mut file, &mut head).map_err(io)?;
     let head = &head[..head_len];
     if pth::looks_like_pytorch(head) && !looks_like_safetensors(head, size) {
         // Checkpoints are read tensor by tensor from the file, not whole.
         return pth::vgg19_from_pth(path);
     }
-    let bytes = std::fs::read(path).map_err(io)?;
+    let bytes = read_bounded(path, FileKind::Model).map_err(io)?;
     vgg19_from_bytes(&bytes, &origin)
 }
 

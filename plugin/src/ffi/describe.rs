@@ -8,12 +8,18 @@ use super::json::{array, object, string};
 use super::{NST_ABI_VERSION, required_str};
 use crate::preset::{Preset, bundled_presets, presets_dir, resolve_preset};
 use crate::stylize::ModelChoice;
+use nst_sys::limits::{self, Bounds};
 
-fn parameter(name: &str, kind: &str, default: String, range: Option<(&str, &str)>, help: &str) -> String {
+/// A range's ends as JSON numbers.
+fn range<T: std::fmt::Debug>(bounds: Bounds<T>) -> (String, String) {
+    (format!("{:?}", bounds.min), format!("{:?}", bounds.max))
+}
+
+fn parameter(name: &str, kind: &str, default: String, range: Option<(String, String)>, help: &str) -> String {
     let mut fields = vec![("name", string(name)), ("type", string(kind)), ("default", default)];
     if let Some((min, max)) = range {
-        fields.push(("min", min.to_string()));
-        fields.push(("max", max.to_string()));
+        fields.push(("min", min));
+        fields.push(("max", max));
     }
     fields.push(("help", string(help)));
     object(&fields)
@@ -46,13 +52,20 @@ fn preset_json(preset: &Preset, engine_model: Option<&ModelChoice>) -> String {
 }
 
 /// The bundled presets of `dir` (or the default presets folder) as JSON objects, as a run with an engine
-/// configured for `engine_model` would use them.
+/// configured for `engine_model` would use them. A preset that does not load is listed with its `name`, `path`
+/// and the `error` that says why, rather than left out without a word.
 fn presets_json(dir: Option<&std::path::Path>, engine_model: Option<&ModelChoice>) -> Result<Vec<String>, FfiError> {
     let dir = presets_dir(dir)?;
     Ok(bundled_presets(&dir)
         .iter()
-        .filter_map(|(_, path)| crate::preset::load_preset(&path.display().to_string(), None).ok())
-        .map(|preset| preset_json(&preset, engine_model))
+        .map(|(name, path)| match crate::preset::load_preset(&path.display().to_string(), None) {
+            Ok(preset) => preset_json(&preset, engine_model),
+            Err(err) => object(&[
+                ("name", string(name)),
+                ("path", string(&path.display().to_string())),
+                ("error", string(&err.to_string())),
+            ]),
+        })
         .collect())
 }
 
@@ -71,29 +84,35 @@ fn description(engine: &EngineState) -> Result<String, FfiError> {
             "size",
             "int",
             "0".into(),
-            Some(("16", "8192")),
+            Some(range(limits::SIZE)),
             "Long side of the working image in pixels; 0 keeps the preset's",
         ),
-        parameter("iterations", "int", "0".into(), Some(("1", "10000")), "Optimiser iterations; 0 keeps the preset's"),
+        parameter(
+            "iterations",
+            "int",
+            "0".into(),
+            Some(range(limits::ITERATIONS)),
+            "Optimiser iterations; 0 keeps the preset's",
+        ),
         parameter(
             "seed",
             "int",
             "-1".into(),
-            Some(("0", "9223372036854775807")),
+            Some(range(limits::SEED)),
             "Seed of the noise start; -1 keeps the preset's",
         ),
         parameter(
             "style_weight",
             "float",
             "-1".into(),
-            Some(("0", "1e12")),
+            Some(range(limits::STYLE_WEIGHT)),
             "Style weight (beta); -1 keeps the preset's",
         ),
         parameter(
             "model_seed",
             "int",
             "-1".into(),
-            Some(("0", "9223372036854775807")),
+            Some(range(limits::SEED)),
             "Seed of the built-in random VGG19; -1 keeps the preset's",
         ),
         parameter(
@@ -103,12 +122,43 @@ fn description(engine: &EngineState) -> Result<String, FfiError> {
             None,
             "Installed model name (vgg19), builtin, or a VGG19 .onnx / .safetensors file; NULL keeps the preset's",
         ),
-        parameter("pooling", "enum", "0".into(), Some(("0", "2")), "0 preset's, 1 max, 2 average"),
-        parameter("init", "enum", "0".into(), Some(("0", "2")), "0 preset's, 1 content, 2 noise"),
-        parameter("keep_colours", "flag", "-1".into(), Some(("-1", "1")), "Luminance-only transfer; -1 preset's"),
-        parameter("match_colours", "flag", "-1".into(), Some(("-1", "1")), "Match style colours; -1 preset's"),
-        parameter("scales", "int", "0".into(), Some(("1", "8")), "Coarse-to-fine scales; 0 keeps the preset's"),
-        parameter("style_scale", "float", "0".into(), Some(("0.1", "4")), "Style size relative to the output"),
+        parameter("pooling", "enum", "0".into(), Some(("0".into(), "2".into())), "0 preset's, 1 max, 2 average"),
+        parameter("init", "enum", "0".into(), Some(("0".into(), "2".into())), "0 preset's, 1 content, 2 noise"),
+        parameter(
+            "keep_colours",
+            "flag",
+            "-1".into(),
+            Some(("-1".into(), "1".into())),
+            "Luminance-only transfer; -1 preset's",
+        ),
+        parameter(
+            "match_colours",
+            "flag",
+            "-1".into(),
+            Some(("-1".into(), "1".into())),
+            "Match style colours; -1 preset's",
+        ),
+        parameter(
+            "scales",
+            "int",
+            "0".into(),
+            Some(range(limits::SCALES)),
+            "Coarse-to-fine scales; 0 keeps the preset's",
+        ),
+        parameter(
+            "style_scale",
+            "float",
+            "0".into(),
+            Some(range(limits::STYLE_SCALE)),
+            "Style size relative to the output; 0 keeps the preset's",
+        ),
+        parameter(
+            "style_weight_scale",
+            "float",
+            "0".into(),
+            Some(range(limits::STRENGTH)),
+            "Strength: multiplies the style weight in use; 0 keeps 1",
+        ),
         parameter("style_masks", "images", "null".into(), None, "One grey mask per style image: where it applies"),
         parameter("content_mask", "image", "null".into(), None, "Grey per-pixel content weight (white: full)"),
     ];
@@ -128,7 +178,8 @@ fn description(engine: &EngineState) -> Result<String, FfiError> {
 /// Writes the filter description as JSON into `buffer`: `abi_version`, `version`, `parameters` (each with
 /// `name`, `type`, `default`, `min`/`max` where ranged, `help`), `presets` (each with `name`, `description`,
 /// `size`, `iterations`, `style_weight`, `styles`, `model`, and `model_summary`: what runs with this engine will
-/// report as their model, the engine's configured one where it has one) and `pixel_formats`.
+/// report as their model, the engine's configured one where it has one; a preset file that does not load has
+/// only `name`, `path` and `error`, the message saying why) and `pixel_formats`.
 ///
 /// `*needed` (if `needed` is not NULL) receives the size including the NUL. When `buffer` is NULL or `length` is
 /// smaller, returns `NST_BUFFER_TOO_SMALL` and writes nothing: call again with a larger buffer. The caller owns

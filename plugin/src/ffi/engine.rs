@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::ffi::c_char;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -16,8 +16,13 @@ use super::status::NstStatus;
 use crate::config::{Config, parse_config};
 use crate::stylize::{Engine, ModelChoice};
 
-/// An engine handle. Opaque to C: only its address is meaningful.
-#[repr(C)]
+/// An engine handle, opaque: only its address is meaningful, and it is never dereferenced (handles are looked
+/// up in a registry, so a freed or forged one is refused).
+///
+/// Threads: every function may be called from any thread. An engine serialises the runs started on it (a
+/// second `nst_stylize` on the same engine waits for the first; one from inside its own progress or preview
+/// callback returns `NST_BUSY`): use one engine per thread to run in parallel. A run is cancelled from another
+/// thread through its progress callback's return value, or by freeing the engine.
 pub struct NstEngine {
     _opaque: [u8; 0],
 }
@@ -97,7 +102,10 @@ fn registry() -> MutexGuard<'static, Registry> {
 }
 
 fn create(config: Config, out: *mut *mut NstEngine) -> Result<(), FfiError> {
-    let engine = Engine::new(&config.engine)?;
+    let mut engine = Engine::new(&config.engine)?;
+    if let Some(model) = &config.model {
+        engine.preload(model)?;
+    }
     let state = Arc::new(EngineState {
         engine: Mutex::new(engine),
         presets_dir: config.presets_dir,
@@ -159,11 +167,26 @@ pub unsafe extern "C" fn nst_engine_create_from_file(
         unsafe { *out_engine = std::ptr::null_mut() };
         // SAFETY: the caller passes a NUL-terminated string or NULL (refused).
         let path = unsafe { required_str(path, "path")? };
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let text = nst_files::read_text(Path::new(path), nst_files::FileKind::Configuration).map_err(|e| {
             FfiError::new(NstStatus::NstInvalidArgument, format!("configuration {path}: cannot read: {e}"))
         })?;
         let base = std::path::Path::new(path).parent().map(std::path::Path::to_path_buf).unwrap_or_default();
         create(parse_config(&text, path, &base)?, out_engine)
+    })
+}
+
+/// Drops the models and graph sessions the engine keeps from its recent runs (it keeps those of its last two
+/// networks, so memory stays bounded however many models a host walks through), returning their memory; the
+/// next run builds what it needs again. Waits for a run in progress on the engine to finish.
+///
+/// # Safety
+/// None beyond passing a value this library returned (any other value is refused, not dereferenced).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nst_engine_trim(engine: *mut NstEngine) -> NstStatus {
+    boundary(|| {
+        let state = engine_ref(engine)?;
+        state.lock()?.trim();
+        Ok(())
     })
 }
 

@@ -4,7 +4,8 @@ use std::ffi::c_void;
 
 use super::boundary::FfiError;
 use super::status::NstStatus;
-use crate::image_io::{MAX_PIXELS, Planar};
+use crate::image_io::Planar;
+use nst_sys::limits::{NST_IMAGE_PIXELS_MAX as MAX_PIXELS, NST_IMAGE_SIDE_MAX};
 
 /// Pixel layouts a host can pass. Channels are interleaved; 16-bit and float values are in native byte order.
 #[repr(u32)]
@@ -62,9 +63,9 @@ impl NstPixelFormat {
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct NstImage {
-    /// Width in pixels (1..=65535).
+    /// Width in pixels, 1..=`NST_IMAGE_SIDE_MAX`; width x height at most `NST_IMAGE_PIXELS_MAX`.
     pub width: u32,
-    /// Height in pixels (1..=65535).
+    /// Height in pixels, 1..=`NST_IMAGE_SIDE_MAX`.
     pub height: u32,
     /// Bytes from one row to the next (at least width x bytes per pixel).
     pub stride: usize,
@@ -118,6 +119,12 @@ pub(crate) fn check_geometry(
     })?;
     if width == 0 || height == 0 {
         return Err(FfiError::invalid(format!("{name} is {width}x{height}: both sides must be at least 1")));
+    }
+    if width.max(height) > NST_IMAGE_SIDE_MAX {
+        return Err(FfiError::new(
+            NstStatus::NstImageTooLarge,
+            format!("{name} is {width}x{height}: a side is longer than the {NST_IMAGE_SIDE_MAX} pixels accepted"),
+        ));
     }
     if width as u64 * height as u64 > MAX_PIXELS {
         return Err(FfiError::new(

@@ -12,8 +12,9 @@ use super::required_str;
 use super::status::NstStatus;
 use crate::EngineError;
 use crate::optim::Control;
-use crate::preset::{InitSpec, MAX_STYLE_IMAGES, Overrides, resolve_preset};
+use crate::preset::{InitSpec, Overrides, resolve_preset};
 use crate::stylize::{Init, ModelChoice, SpatialControl};
+use nst_sys::limits::{self, NST_STYLE_IMAGES_MAX as MAX_STYLE_IMAGES};
 
 /// Per-call changes to the preset. Initialise with `nst_overrides_init(&overrides, sizeof overrides)`, which
 /// sets every field to "keep the preset's" and `struct_size` to the host's size: fields are only ever appended,
@@ -23,15 +24,17 @@ use crate::stylize::{Init, ModelChoice, SpatialControl};
 pub struct NstOverrides {
     /// `sizeof(NstOverrides)` as the host knows it.
     pub struct_size: usize,
-    /// Long side of the working image in pixels, 16..=8192; 0 keeps the preset's.
+    /// Long side of the working image in pixels, `NST_SIZE_MIN..=NST_SIZE_MAX`; 0 keeps the preset's.
     pub size: u32,
-    /// Optimiser iterations, 1..=10000; 0 keeps the preset's.
+    /// Optimiser iterations, `NST_ITERATIONS_MIN..=NST_ITERATIONS_MAX`; 0 keeps the preset's.
     pub iterations: u32,
-    /// Seed of the noise start, >= 0; negative keeps the preset's.
+    /// Seed of the noise start, 0..=`NST_SEED_MAX`; -1 keeps the preset's (other negatives are refused).
     pub seed: i64,
-    /// Style weight (beta), 0..=1e12; negative keeps the preset's.
+    /// Style weight (beta), 0..=`NST_STYLE_WEIGHT_MAX`; exactly -1 keeps the preset's (other negatives, NaN and
+    /// infinities are refused).
     pub style_weight: f64,
-    /// Seed of the built-in random VGG19, >= 0 (selects the built-in model); negative keeps the preset's.
+    /// Seed of the built-in random VGG19, 0..=`NST_SEED_MAX` (selects the built-in model); -1 keeps the preset's
+    /// (other negatives are refused).
     pub model_seed: i64,
     /// The model, NUL-terminated: an installed model's name (`"vgg19"`, installed by `nst model fetch` into the
     /// models folder: `NST_MODELS`, else the user's data folder), `"builtin"`, or a VGG19 file path (.onnx,
@@ -41,19 +44,21 @@ pub struct NstOverrides {
     pub pooling: u32,
     /// 0 keeps the preset's, 1 content, 2 noise.
     pub init: u32,
-    /// Keep the content's colours (luminance-only transfer): 1 yes, 0 no, negative keeps the preset's.
+    /// Keep the content's colours (luminance-only transfer): 1 yes, 0 no, -1 keeps the preset's.
     pub keep_colours: i32,
-    /// Map the style's colour mean and covariance onto the content's: 1 yes, 0 no, negative keeps the preset's.
+    /// Map the style's colour mean and covariance onto the content's: 1 yes, 0 no, -1 keeps the preset's.
     pub match_colours: i32,
-    /// Coarse-to-fine scales, 1..=8 (1: output size only); 0 keeps the preset's.
+    /// Coarse-to-fine scales, 1..=`NST_SCALES_MAX` (1: output size only); 0 keeps the preset's.
     pub scales: u32,
-    /// Style image size relative to the output, 0.1..=4; 0 or negative keeps the preset's.
+    /// Style image size relative to the output, `NST_STYLE_SCALE_MIN..=NST_STYLE_SCALE_MAX`; exactly 0 keeps the
+    /// preset's (negatives, NaN and infinities are refused).
     pub style_scale: f64,
     /// Blend weights of the `styles` passed to `nst_stylize` (`style_count` positive values); NULL blends them
     /// equally. Ignored when the preset's own style images are used.
     pub style_weights: *const f32,
-    /// After this iteration (counted over all scales) `preview` receives the current result; 0: the preset's
-    /// `output.preview_at`, else a fifth of the iterations (no preview without a `preview` callback).
+    /// After this iteration (counted over all scales; past the run's last one is refused) `preview` receives the
+    /// current result; 0: the preset's `output.preview_at` (the last iteration if the run is shorter), else a
+    /// fifth of the iterations (no preview without a `preview` callback).
     pub preview_iteration: u32,
     /// Receives the preview: RGBA8, sRGB, alpha 255, long side at most 256 pixels, the output's aspect. The image
     /// is borrowed for the call only.
@@ -69,6 +74,12 @@ pub struct NstOverrides {
     /// Per-pixel content weight over the content (white: the full content weight, black: none); NULL uses the
     /// preset's `losses.content_mask`, if any.
     pub content_mask: *const NstImage,
+    /// Strength: multiplies the style weight in use (the preset's, or `style_weight`), as a host's slider does,
+    /// `NST_STRENGTH_MIN..=NST_STRENGTH_MAX`; exactly 0 keeps 1.
+    pub style_weight_scale: f64,
+    /// Number of `style_weights`, which must equal `style_count` when they are given; 0 (a host built before
+    /// this field) takes `style_count`.
+    pub style_weight_count: usize,
 }
 
 /// Receives an early, low-resolution result (see `NstOverrides.preview`), on the thread running the filter.
@@ -131,6 +142,8 @@ fn default_overrides(size: usize) -> NstOverrides {
         style_masks: std::ptr::null(),
         style_mask_count: 0,
         content_mask: std::ptr::null(),
+        style_weight_scale: 0.0,
+        style_weight_count: 0,
     }
 }
 
@@ -201,15 +214,15 @@ unsafe fn convert_overrides(raw: &NstOverrides) -> Result<Overrides, FfiError> {
     let mut overrides = Overrides {
         size: (raw.size != 0).then_some(raw.size as usize),
         iterations: (raw.iterations != 0).then_some(raw.iterations as usize),
-        seed: (raw.seed >= 0).then_some(raw.seed as u64),
-        style_weight: (raw.style_weight >= 0.0).then_some(raw.style_weight as f32),
+        seed: unset_or_seed(raw.seed, "seed")?,
+        style_weight: unset_or_value(raw.style_weight, -1.0, "style_weight")?,
+        scales: (raw.scales != 0).then_some(raw.scales as usize),
+        style_scale: unset_or_value(raw.style_scale, 0.0, "style_scale")?,
+        strength: unset_or_value(raw.style_weight_scale, 0.0, "style_weight_scale")?,
         ..Overrides::default()
     };
-    if raw.style_weight.is_nan() {
-        return Err(FfiError::invalid("overrides.style_weight is NaN"));
-    }
-    if raw.model_seed >= 0 {
-        overrides.model = Some(ModelChoice::BuiltIn { seed: raw.model_seed as u64 });
+    if let Some(seed) = unset_or_seed(raw.model_seed, "model_seed")? {
+        overrides.model = Some(ModelChoice::BuiltIn { seed });
     }
     if !raw.model_path.is_null() {
         // SAFETY: per the caller's contract.
@@ -224,15 +237,13 @@ unsafe fn convert_overrides(raw: &NstOverrides) -> Result<Overrides, FfiError> {
         other => return Err(FfiError::invalid(format!("overrides.pooling {other} is not 0, 1 or 2"))),
     };
     let flag = |value: i32, name: &str| match value {
-        v if v < 0 => Ok(None),
+        -1 => Ok(None),
         0 => Ok(Some(false)),
         1 => Ok(Some(true)),
         other => Err(FfiError::invalid(format!("overrides.{name} {other} is not -1, 0 or 1"))),
     };
     overrides.keep_colours = flag(raw.keep_colours, "keep_colours")?;
     overrides.match_colours = flag(raw.match_colours, "match_colours")?;
-    overrides.scales = (raw.scales != 0).then_some(raw.scales as usize);
-    overrides.style_scale = (raw.style_scale > 0.0).then_some(raw.style_scale as f32);
     overrides.init = match raw.init {
         0 => None,
         1 => Some(InitSpec::Content),
@@ -240,6 +251,31 @@ unsafe fn convert_overrides(raw: &NstOverrides) -> Result<Overrides, FfiError> {
         other => return Err(FfiError::invalid(format!("overrides.init {other} is not 0, 1 or 2"))),
     };
     Ok(overrides)
+}
+
+/// A seed field: -1 is unset, anything else must be a seed (0 or more).
+fn unset_or_seed(value: i64, name: &str) -> Result<Option<u64>, FfiError> {
+    match value {
+        -1 => Ok(None),
+        v if v >= 0 => Ok(Some(v as u64)),
+        v => {
+            Err(FfiError::invalid(format!("overrides.{name} {v} is neither -1 (the preset's) nor a seed (0 or more)")))
+        }
+    }
+}
+
+/// A real-valued field: exactly `unset` keeps the preset's; any other value, NaN and infinities included, is
+/// passed on to be range-checked.
+fn unset_or_value(value: f64, unset: f64, name: &str) -> Result<Option<f64>, FfiError> {
+    if value == unset {
+        return Ok(None);
+    }
+    if !value.is_finite() {
+        return Err(FfiError::invalid(format!(
+            "overrides.{name} is {value}: give a finite value, or {unset} for the preset's"
+        )));
+    }
+    Ok(Some(value))
 }
 
 /// A host mask view as an image.
@@ -380,15 +416,22 @@ pub unsafe extern "C" fn nst_stylize(
             // SAFETY: per the caller's contract.
             Some(raw) => unsafe { convert_overrides(raw)? },
         };
-        let style_weights: Vec<f32> = match raw_overrides.map(|raw| raw.style_weights).filter(|w| !w.is_null()) {
+        let style_weights: Vec<f32> = match raw_overrides.filter(|raw| !raw.style_weights.is_null()) {
             None => vec![1.0; style_count],
+            Some(raw) if raw.style_weight_count != 0 && raw.style_weight_count != style_count => {
+                return Err(FfiError::invalid(format!(
+                    "overrides.style_weight_count {} differs from style_count {style_count}",
+                    raw.style_weight_count
+                )));
+            }
             // SAFETY: per the documented contract, `style_count` floats.
-            Some(weights) => unsafe { std::slice::from_raw_parts(weights, style_count) }.to_vec(),
+            Some(raw) => unsafe { std::slice::from_raw_parts(raw.style_weights, style_count) }.to_vec(),
         };
-        if let Some((i, w)) =
-            style_weights.iter().enumerate().find(|(_, w)| !(w.is_finite() && **w > 0.0 && **w <= 1e6))
-        {
-            return Err(FfiError::invalid(format!("overrides.style_weights[{i}] {w} is outside (0, 1e6]")));
+        if let Some((i, w)) = style_weights.iter().enumerate().find(|(_, w)| !limits::is_blend_weight(**w as f64)) {
+            return Err(FfiError::invalid(format!(
+                "overrides.style_weights[{i}] {w} is outside (0, {}]",
+                limits::NST_STYLE_BLEND_MAX
+            )));
         }
         // The engine's configured model applies unless the call names one.
         if overrides.model.is_none() {
@@ -430,7 +473,9 @@ pub unsafe extern "C" fn nst_stylize(
 
         let preview_to = raw_overrides.filter(|raw| raw.preview.is_some());
         settings.preview_iteration = preview_to.map(|raw| match raw.preview_iteration {
-            0 => settings.preview_iteration.unwrap_or((settings.iterations / 5).max(1)),
+            // The preset's `output.preview_at` may lie past a run shortened by `iterations`: the preview then
+            // comes after the last iteration. An iteration the host names is taken as named, and checked.
+            0 => settings.preview_iteration.unwrap_or((settings.iterations / 5).max(1)).min(settings.iterations),
             n => n as usize,
         });
         let mut send_preview = |image: &crate::image_io::Planar| {

@@ -4,4 +4,4 @@ mod planar;
 mod read;
 
 pub use planar::Planar;
-pub use read::{MAX_PIXELS, decode_image, read_image};
+pub use read::{decode_image, read_image};

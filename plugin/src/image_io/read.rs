@@ -8,15 +8,12 @@ use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
 use super::Planar;
 use crate::error::{EngineError, Result};
 
-/// Largest image accepted, in pixels (width x height).
-pub const MAX_PIXELS: u64 = 100_000_000;
-/// Largest side accepted, in pixels.
-const MAX_SIDE: u32 = 65_535;
+use nst_sys::limits::{NST_IMAGE_PIXELS_MAX as MAX_PIXELS, NST_IMAGE_SIDE_MAX as MAX_SIDE};
 
 /// Reads an image file; 16-bit sources keep their precision, alpha is kept when present.
 pub fn read_image(path: &Path) -> Result<Planar> {
     let origin = path.display().to_string();
-    let bytes = std::fs::read(path)
+    let bytes = nst_files::read_bounded(path, nst_files::FileKind::Image)
         .map_err(|e| EngineError::Image { path: origin.clone(), reason: format!("cannot read: {e}") })?;
     decode_image(&bytes, &origin)
 }
@@ -27,6 +24,10 @@ pub fn read_image(path: &Path) -> Result<Planar> {
 /// colours to sRGB, which the network takes.
 pub fn decode_image(bytes: &[u8], origin: &str) -> Result<Planar> {
     let fail = |reason: String| EngineError::Image { path: origin.to_string(), reason };
+    match nst_files::count_frames(&mut Cursor::new(bytes)) {
+        Ok(nst_files::Frames::One) | Err(_) => {}
+        Ok(many) => return Err(fail(format!("holds {many}: nst takes one picture; export the frame you want"))),
+    }
     let mut reader =
         ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| fail(format!("cannot read: {e}")))?;
     let mut limits = Limits::default();

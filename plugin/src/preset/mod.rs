@@ -9,6 +9,7 @@ mod schema;
 pub use locate::{bundled_presets, presets_dir};
 
 pub use overrides::Overrides;
+pub(crate) use overrides::checked;
 
 use std::path::{Path, PathBuf};
 
@@ -24,14 +25,7 @@ use nst_onnx::store::is_model_name;
 use crate::stylize::{ModelChoice, Multiscale, Settings};
 use schema::{PresetFile, SCHEMA_VERSION};
 
-/// beta when a preset gives none: the unit-free style term's weight that the bundled presets use.
-pub const DEFAULT_STYLE_WEIGHT: f32 = 30.0;
-
-/// The most style images one run takes (a preset's, or a host's).
-pub(crate) const MAX_STYLE_IMAGES: usize = 64;
-
-/// The total-variation weight when a preset gives none (per pixel, see [`crate::objective::LossSettings`]).
-pub const DEFAULT_TV_WEIGHT: f32 = 2.0;
+use nst_sys::limits::{self, Bounds, NST_STYLE_IMAGES_MAX as MAX_STYLE_IMAGES};
 
 /// How the optimisation starts, before images are loaded.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,7 +77,7 @@ pub fn load_preset(name_or_path: &str, presets: Option<&Path>) -> Result<Preset>
         }
         candidate
     };
-    let text = std::fs::read_to_string(&path)
+    let text = nst_files::read_text(&path, nst_files::FileKind::Preset)
         .map_err(|e| EngineError::Preset(format!("preset {}: cannot read: {e}", path.display())))?;
     let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -111,17 +105,17 @@ pub fn parse_preset(text: &str, name: &str, origin: &str, base: &Path) -> Result
         let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
         EngineError::Preset(format!("preset {origin}, line {line}, key `{key}`: {problem}"))
     };
-    let check_range = |value: &Spanned<f64>, key: &str, low: f64, high: f64| -> Result<f32> {
+    let check_range = |value: &Spanned<f64>, key: &str, bounds: Bounds<f64>| -> Result<f32> {
         let v = *value.get_ref();
-        if !(low..=high).contains(&v) {
-            return Err(at(value.span(), key, format!("{v} is outside {low}..={high}")));
+        if !bounds.contains(v) {
+            return Err(at(value.span(), key, format!("{v} is outside {bounds}")));
         }
         Ok(v as f32)
     };
-    let check_int = |value: &Spanned<i64>, key: &str, low: i64, high: i64| -> Result<usize> {
+    let check_int = |value: &Spanned<i64>, key: &str, bounds: Bounds<i64>| -> Result<usize> {
         let v = *value.get_ref();
-        if !(low..=high).contains(&v) {
-            return Err(at(value.span(), key, format!("{v} is outside {low}..={high}")));
+        if !bounds.contains(v) {
+            return Err(at(value.span(), key, format!("{v} is outside {bounds}")));
         }
         Ok(v as usize)
     };
@@ -171,7 +165,11 @@ pub fn parse_preset(text: &str, name: &str, origin: &str, base: &Path) -> Result
                     format!("{} weights for {} images", weights.get_ref().len(), style.images.get_ref().len()),
                 ));
             }
-            weights.get_ref().iter().map(|w| check_range(w, "style.weights", 1e-6, 1e6)).collect::<Result<_>>()?
+            weights
+                .get_ref()
+                .iter()
+                .map(|w| check_range(w, "style.weights", Bounds { min: 1e-6, max: limits::NST_STYLE_BLEND_MAX }))
+                .collect::<Result<_>>()?
         }
     };
     let styles = style
@@ -198,7 +196,8 @@ pub fn parse_preset(text: &str, name: &str, origin: &str, base: &Path) -> Result
             masks.get_ref().iter().map(|m| existing_file(m, "style.masks")).collect::<Result<Vec<_>>>()?
         }
     };
-    let style_scale = style.scale.as_ref().map(|s| check_range(s, "style.scale", 0.1, 4.0)).transpose()?.unwrap_or(1.0);
+    let style_scale =
+        style.scale.as_ref().map(|s| check_range(s, "style.scale", limits::STYLE_SCALE)).transpose()?.unwrap_or(1.0);
 
     // Losses.
     let losses = &file.losses;
@@ -226,7 +225,7 @@ pub fn parse_preset(text: &str, name: &str, origin: &str, base: &Path) -> Result
             }
             list.get_ref()
                 .iter()
-                .map(|w| check_range(w, "losses.style_layer_weights", 0.0, 1e6))
+                .map(|w| check_range(w, "losses.style_layer_weights", limits::STYLE_LAYER_WEIGHT))
                 .collect::<Result<_>>()?
         }
     };
@@ -240,39 +239,48 @@ pub fn parse_preset(text: &str, name: &str, origin: &str, base: &Path) -> Result
         content_weight: losses
             .content_weight
             .as_ref()
-            .map(|v| check_range(v, "losses.content_weight", 0.0, 1e12))
+            .map(|v| check_range(v, "losses.content_weight", limits::CONTENT_WEIGHT))
             .transpose()?
             .unwrap_or(1.0),
         style_layers: style_layers.into_iter().zip(layer_weights).collect(),
         style_weight: losses
             .style_weight
             .as_ref()
-            .map(|v| check_range(v, "losses.style_weight", 0.0, 1e12))
+            .map(|v| check_range(v, "losses.style_weight", limits::STYLE_WEIGHT))
             .transpose()?
-            .unwrap_or(DEFAULT_STYLE_WEIGHT),
+            .unwrap_or(limits::DEFAULT_STYLE_WEIGHT as f32),
         tv_weight: losses
             .tv_weight
             .as_ref()
-            .map(|v| check_range(v, "losses.tv_weight", 0.0, 1e9))
+            .map(|v| check_range(v, "losses.tv_weight", limits::TV_WEIGHT))
             .transpose()?
-            .unwrap_or(DEFAULT_TV_WEIGHT),
+            .unwrap_or(limits::DEFAULT_TV_WEIGHT as f32),
     };
 
     // Optimiser.
     let opt = &file.optimiser;
-    let iterations =
-        opt.iterations.as_ref().map(|v| check_int(v, "optimiser.iterations", 1, 10_000)).transpose()?.unwrap_or(100);
+    let iterations = opt
+        .iterations
+        .as_ref()
+        .map(|v| check_int(v, "optimiser.iterations", limits::ITERATIONS.widen()))
+        .transpose()?
+        .unwrap_or(limits::DEFAULT_ITERATIONS as usize);
     let method = opt.method.as_ref().map(|m| m.get_ref().as_str()).unwrap_or("lbfgs");
     let optimiser = match method {
         "lbfgs" => Optimiser::Lbfgs(Lbfgs {
-            history: opt.history.as_ref().map(|v| check_int(v, "optimiser.history", 1, 100)).transpose()?.unwrap_or(10),
+            history: opt
+                .history
+                .as_ref()
+                .map(|v| check_int(v, "optimiser.history", limits::LBFGS_HISTORY.widen()))
+                .transpose()?
+                .unwrap_or(10),
             line_search: opt.line_search.as_ref().map(|v| *v.get_ref()).unwrap_or(true),
         }),
         "adam" => Optimiser::Adam(Adam {
             learning_rate: opt
                 .learning_rate
                 .as_ref()
-                .map(|v| check_range(v, "optimiser.learning_rate", 1e-4, 1.0))
+                .map(|v| check_range(v, "optimiser.learning_rate", limits::LEARNING_RATE))
                 .transpose()?
                 .unwrap_or(0.02),
         }),
@@ -283,14 +291,18 @@ pub fn parse_preset(text: &str, name: &str, origin: &str, base: &Path) -> Result
     };
 
     // Output, network and start.
-    let size = file.output.size.as_ref().map(|v| check_int(v, "output.size", 16, 8192)).transpose()?;
-    let preview_iteration =
-        file.output.preview_at.as_ref().map(|v| check_int(v, "output.preview_at", 1, 10_000)).transpose()?;
+    let size = file.output.size.as_ref().map(|v| check_int(v, "output.size", limits::SIZE.widen())).transpose()?;
+    let preview_iteration = file
+        .output
+        .preview_at
+        .as_ref()
+        .map(|v| check_int(v, "output.preview_at", limits::ITERATIONS.widen()))
+        .transpose()?;
     let memory_budget_mb = file
         .output
         .memory_budget_mb
         .as_ref()
-        .map(|v| check_int(v, "output.memory_budget_mb", 64, 16_777_216))
+        .map(|v| check_int(v, "output.memory_budget_mb", limits::MEMORY_BUDGET_MIB.widen()))
         .transpose()?
         .map(|mib| mib as u64);
     let network = &file.network;
@@ -303,7 +315,7 @@ pub fn parse_preset(text: &str, name: &str, origin: &str, base: &Path) -> Result
         }
     };
     let model_seed =
-        network.model_seed.as_ref().map(|v| check_int(v, "network.model_seed", 0, i64::MAX)).transpose()?.unwrap_or(0)
+        network.model_seed.as_ref().map(|v| check_int(v, "network.model_seed", limits::SEED)).transpose()?.unwrap_or(0)
             as u64;
     let model = match network.model.as_ref() {
         None => ModelChoice::BuiltIn { seed: model_seed },
@@ -325,14 +337,14 @@ pub fn parse_preset(text: &str, name: &str, origin: &str, base: &Path) -> Result
             .multiscale
             .scales
             .as_ref()
-            .map(|v| check_int(v, "multiscale.scales", 1, 8))
+            .map(|v| check_int(v, "multiscale.scales", limits::SCALES.widen()))
             .transpose()?
             .unwrap_or(1),
         factor: file
             .multiscale
             .factor
             .as_ref()
-            .map(|v| check_range(v, "multiscale.factor", 1.1, 4.0))
+            .map(|v| check_range(v, "multiscale.factor", limits::SCALE_FACTOR))
             .transpose()?
             .unwrap_or(std::f32::consts::SQRT_2),
         iterations: match &file.multiscale.iterations {
@@ -340,11 +352,12 @@ pub fn parse_preset(text: &str, name: &str, origin: &str, base: &Path) -> Result
             Some(list) => list
                 .get_ref()
                 .iter()
-                .map(|v| check_int(v, "multiscale.iterations", 1, 10_000))
+                .map(|v| check_int(v, "multiscale.iterations", limits::ITERATIONS.widen()))
                 .collect::<Result<_>>()?,
         },
     };
-    let seed = file.init.seed.as_ref().map(|v| check_int(v, "init.seed", 0, i64::MAX)).transpose()?.unwrap_or(0) as u64;
+    let seed =
+        file.init.seed.as_ref().map(|v| check_int(v, "init.seed", limits::SEED)).transpose()?.unwrap_or(0) as u64;
 
     Ok(Preset {
         name: name.to_string(),

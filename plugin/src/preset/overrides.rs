@@ -5,15 +5,16 @@ use nst_onnx::Pooling;
 use super::{InitSpec, Preset};
 use crate::error::{EngineError, Result};
 use crate::stylize::ModelChoice;
+use nst_sys::limits::{self, Bounds};
 
 /// Settings that replace the preset's when given.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Overrides {
-    /// Long side of the output (16..=8192).
+    /// Long side of the output ([`limits::SIZE`]).
     pub size: Option<usize>,
-    /// Optimiser iterations (1..=10000).
+    /// Optimiser iterations ([`limits::ITERATIONS`]).
     pub iterations: Option<usize>,
-    /// Seed of the noise start.
+    /// Seed of the noise start ([`limits::SEED`]).
     pub seed: Option<u64>,
     /// The network's weights.
     pub model: Option<ModelChoice>,
@@ -21,35 +22,34 @@ pub struct Overrides {
     pub pooling: Option<Pooling>,
     /// Starting image.
     pub init: Option<InitSpec>,
-    /// Style weight (beta), 0..=1e12.
-    pub style_weight: Option<f32>,
+    /// Style weight (beta), [`limits::STYLE_WEIGHT`].
+    pub style_weight: Option<f64>,
     /// Keep the content's colours (luminance-only transfer).
     pub keep_colours: Option<bool>,
     /// Match the style's colours to the content's.
     pub match_colours: Option<bool>,
-    /// Coarse-to-fine scales (1..=8).
+    /// Coarse-to-fine scales ([`limits::SCALES`]).
     pub scales: Option<usize>,
-    /// Style image size relative to the output (0.1..=4).
-    pub style_scale: Option<f32>,
+    /// Multiplies the style weight in use, the preset's or `style_weight` ([`limits::STRENGTH`]).
+    pub strength: Option<f64>,
+    /// Style image size relative to the output ([`limits::STYLE_SCALE`]).
+    pub style_scale: Option<f64>,
 }
 
 impl Overrides {
-    /// Applies to `preset`, checking each value's range.
+    /// Applies to `preset`, checking each value against its range in [`nst_sys::limits`].
     pub fn apply(&self, preset: &mut Preset) -> Result<()> {
-        let invalid = |m: String| Err(EngineError::InvalidArgument(m));
+        let invalid = |m: String| EngineError::InvalidArgument(m);
         if let Some(size) = self.size {
-            if !(16..=8192).contains(&size) {
-                return invalid(format!("size {size} is outside 16..=8192"));
-            }
-            preset.settings.size = Some(size);
+            preset.settings.size = Some(checked(limits::SIZE, "size", size)?);
         }
         if let Some(iterations) = self.iterations {
-            if !(1..=10_000).contains(&iterations) {
-                return invalid(format!("iterations {iterations} is outside 1..=10000"));
-            }
-            preset.settings.iterations = iterations;
+            preset.settings.iterations = checked(limits::ITERATIONS, "iterations", iterations)?;
         }
         if let Some(seed) = self.seed {
+            limits::SEED
+                .check("seed", i64::try_from(seed).unwrap_or(-1))
+                .map_err(|_| invalid(format!("seed {seed} is outside {}", limits::SEED)))?;
             preset.settings.seed = seed;
         }
         if let Some(model) = &self.model {
@@ -62,16 +62,11 @@ impl Overrides {
             preset.init = init.clone();
         }
         if let Some(scale) = self.style_scale {
-            if !(0.1..=4.0).contains(&scale) {
-                return invalid(format!("style scale {scale} is outside 0.1..=4"));
-            }
-            preset.settings.style_scale = scale;
+            limits::STYLE_SCALE.check("style scale", scale).map_err(invalid)?;
+            preset.settings.style_scale = scale as f32;
         }
         if let Some(scales) = self.scales {
-            if !(1..=8).contains(&scales) {
-                return invalid(format!("scales {scales} is outside 1..=8"));
-            }
-            preset.settings.multiscale.scales = scales;
+            preset.settings.multiscale.scales = checked(limits::SCALES, "scales", scales)?;
         }
         if let Some(keep) = self.keep_colours {
             preset.settings.colour.keep_content_colours = keep;
@@ -80,11 +75,25 @@ impl Overrides {
             preset.settings.colour.match_style_colours = matched;
         }
         if let Some(weight) = self.style_weight {
-            if !(0.0..=1e12).contains(&weight) {
-                return invalid(format!("style weight {weight} is outside 0..=1e12"));
-            }
-            preset.settings.losses.style_weight = weight;
+            limits::STYLE_WEIGHT.check("style weight", weight).map_err(invalid)?;
+            preset.settings.losses.style_weight = weight as f32;
+        }
+        if let Some(strength) = self.strength {
+            limits::STRENGTH.check("strength", strength).map_err(invalid)?;
+            let weight = preset.settings.losses.style_weight as f64 * strength;
+            limits::STYLE_WEIGHT
+                .check("style weight", weight)
+                .map_err(|e| invalid(format!("{e} (the preset's times strength {strength})")))?;
+            preset.settings.losses.style_weight = weight as f32;
         }
         Ok(())
+    }
+}
+
+/// `value` when `bounds` holds it, else an invalid-argument error naming `what` and the range.
+pub(crate) fn checked(bounds: Bounds<u32>, what: &str, value: usize) -> Result<usize> {
+    match u32::try_from(value) {
+        Ok(v) if bounds.contains(v) => Ok(value),
+        _ => Err(EngineError::InvalidArgument(format!("{what} {value} is outside {bounds}"))),
     }
 }

@@ -23,7 +23,7 @@ pub fn candidate_paths(explicit: Option<&Path>) -> Vec<(PathBuf, String)> {
     let cwd = std::env::current_dir().unwrap_or_default();
     let absolute = |path: &Path| if path.is_absolute() { path.to_path_buf() } else { cwd.join(path) };
     if let Some(path) = explicit {
-        return vec![(absolute(path), "configured path".to_string())];
+        return vec![(absolute(path), "ort_library in the configuration, or --ort".to_string())];
     }
     if let Some(path) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
         return vec![(absolute(Path::new(&path)), "ORT_DYLIB_PATH".to_string())];
@@ -42,9 +42,24 @@ pub fn locate_onnxruntime(explicit: Option<&Path>) -> Result<PathBuf> {
     Err(EngineError::OnnxRuntimeMissing {
         tried: candidates
             .into_iter()
-            .map(|(path, origin)| format!("{} ({origin}): no such file", path.display()))
+            .map(|(path, origin)| format!("{} ({origin}): {}", path.display(), why_not_a_library(&path)))
             .collect(),
     })
+}
+
+/// Why `path` cannot be the library: it is missing, or a folder (the library file inside it is wanted).
+fn why_not_a_library(path: &Path) -> String {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "no such file".into(),
+        Err(e) => format!("cannot read: {e}"),
+        Ok(m) if m.is_dir() => {
+            format!(
+                "is a folder, not the library: name the file itself, such as {}",
+                path.join(LIBRARY_NAMES[0]).display()
+            )
+        }
+        Ok(_) => "not a regular file".into(),
+    }
 }
 
 /// The file this code was loaded from: the shared library when built as a plugin, else the executable.

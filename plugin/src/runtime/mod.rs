@@ -5,7 +5,7 @@ mod provider;
 
 pub(crate) use locate::own_file;
 pub use locate::{candidate_paths, locate_onnxruntime};
-pub use provider::{Provider, SessionOptions, open_session};
+pub use provider::{Provider, SessionOptions, open_session, probe_provider};
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;

@@ -85,6 +85,21 @@ pub fn open_session(env: &Environment, model_bytes: &[u8], options: SessionOptio
     Err(last_error.unwrap_or_else(|| EngineError::InvalidArgument("no execution provider to try".into())))
 }
 
+/// Opens a one-node session with `options`' provider, so that an engine configured for a provider it cannot
+/// have (no CUDA in the library, no usable GPU) says so when it is created, not at its first run. `Auto`
+/// always succeeds (it falls back to the CPU) and is not probed.
+pub fn probe_provider(env: &Environment, options: SessionOptions) -> Result<()> {
+    if matches!(options.provider, Provider::Auto | Provider::Cpu) {
+        return Ok(());
+    }
+    let mut graph = nst_onnx::graph::GraphBuilder::new("probe");
+    graph.input("x", &[nst_onnx::graph::Dim::Fixed(1)]);
+    graph.op_into("Identity", &["x"], "y", Vec::new());
+    graph.output("y", &[nst_onnx::graph::Dim::Fixed(1)]);
+    let bytes = nst_onnx::graph::encode(&graph.into_model("provider probe"));
+    open_session(env, &bytes, SessionOptions { threads: 1, ..options }).map(|_| ())
+}
+
 fn base_builder(env: &Environment, threads: usize, low_memory: bool) -> Result<SessionBuilder> {
     let mut builder = Session::builder(env).map_err(ort_context("configuring a session"))?;
     // ONNX Runtime's CPU arena keeps every intermediate tensor's peak (and grows by doubling); without it the

@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use nst_onnx::import::{MAX_MODEL_BYTES, load_vgg19};
+use nst_files::{FileKind, open_regular};
+use nst_onnx::import::load_vgg19;
 use nst_onnx::store::{ModelStore, Provenance, file_sha256};
 
 use super::store_error;
@@ -26,14 +27,8 @@ pub struct ImportArgs {
 /// Reads, checks and installs the file's weights.
 pub fn run(store: &ModelStore, args: ImportArgs) -> Result<(), CliError> {
     let file = &args.file;
-    let size =
-        std::fs::metadata(file).map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?.len();
-    if size > MAX_MODEL_BYTES {
-        return Err(CliError::Usage(format!(
-            "{} has {size} bytes, more than any VGG19 file ({MAX_MODEL_BYTES} at most)",
-            file.display()
-        )));
-    }
+    // A FIFO, a device, a folder or a file larger than any VGG19 is refused before it is hashed.
+    open_regular(file, FileKind::Model).map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
     // Hashed in blocks; the loader reads the weights itself (a checkpoint tensor by tensor).
     let source_sha256 =
         file_sha256(file).map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;

@@ -1,0 +1,133 @@
+//! Opening without blocking, and reading with a limit.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+use crate::kind::{FileKind, human};
+
+/// Opens `path` for reading if it is a regular file (symbolic links followed), never blocking: a FIFO, a
+/// device, a socket or a folder is refused, as is a file larger than `kind` may be. Returns the file and its
+/// length. Errors are messages about the file, to follow "PATH: cannot read: ".
+pub fn open_regular(path: &Path, kind: FileKind) -> io::Result<(File, u64)> {
+    let file = open_nonblocking(path)?;
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not a regular file: {} must be one", describe_type(&metadata), kind.name()),
+        ));
+    }
+    let length = metadata.len();
+    if length > kind.limit() {
+        return Err(too_large(length, kind));
+    }
+    Ok((file, length))
+}
+
+/// The bytes of the regular file `path`, at most `kind`'s limit (checked again while reading, for a file that
+/// grows).
+pub fn read_bounded(path: &Path, kind: FileKind) -> io::Result<Vec<u8>> {
+    let (file, length) = open_regular(path, kind)?;
+    let mut bytes = Vec::with_capacity(length as usize);
+    file.take(kind.limit() + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > kind.limit() {
+        return Err(too_large(bytes.len() as u64, kind));
+    }
+    Ok(bytes)
+}
+
+/// The regular file `path` as UTF-8 text, at most `kind`'s limit.
+pub fn read_text(path: &Path, kind: FileKind) -> io::Result<String> {
+    String::from_utf8(read_bounded(path, kind)?)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("not UTF-8 text: {e}")))
+}
+
+fn too_large(length: u64, kind: FileKind) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("{} is larger than the {} that {} may hold", human(length), human(kind.limit()), kind.name()),
+    )
+}
+
+/// O_NONBLOCK makes opening a FIFO with no writer return at once; on a regular file it changes nothing.
+#[cfg(unix)]
+fn open_nonblocking(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)
+}
+
+/// Windows has no FIFOs in the file system; named pipes live under `\\.\pipe\`, which the type check refuses.
+#[cfg(not(unix))]
+fn open_nonblocking(path: &Path) -> io::Result<File> {
+    File::open(path)
+}
+
+fn describe_type(metadata: &std::fs::Metadata) -> &'static str {
+    if metadata.is_dir() {
+        return "a folder";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let kind = metadata.file_type();
+        if kind.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    "a special file"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("nst-files-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn regular_files_are_read_and_large_ones_refused_with_the_limit() {
+        let dir = scratch("size");
+        let small = dir.join("small.toml");
+        std::fs::write(&small, "version = 1\n").unwrap();
+        assert_eq!(read_text(&small, FileKind::Preset).unwrap(), "version = 1\n");
+        let big = dir.join("big.toml");
+        std::fs::write(&big, vec![b'#'; 300 * 1024]).unwrap();
+        let message = read_text(&big, FileKind::Preset).unwrap_err().to_string();
+        assert!(message.contains("300 KiB is larger than the 256 KiB that a preset may hold"), "{message}");
+        assert!(read_bounded(&big, FileKind::Jobs).is_ok());
+    }
+
+    #[test]
+    fn folders_are_refused() {
+        let dir = scratch("folder");
+        let message = read_bounded(&dir, FileKind::Configuration).unwrap_err().to_string();
+        assert!(message.contains("a folder is not a regular file"), "{message}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn fifos_and_devices_are_refused_at_once() {
+        let dir = scratch("fifo");
+        let fifo = dir.join("pipe.toml");
+        let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        let started = std::time::Instant::now();
+        let message = read_text(&fifo, FileKind::Preset).unwrap_err().to_string();
+        assert!(message.contains("a FIFO (named pipe) is not a regular file"), "{message}");
+        let message = read_bounded(Path::new("/dev/zero"), FileKind::Model).unwrap_err().to_string();
+        assert!(message.contains("a device is not a regular file"), "{message}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    }
+}
