@@ -229,3 +229,54 @@ fn strength_multiplies_the_presets_style_weight_in_the_engine() {
         assert!(message.contains(expected), "{strength}: {message}");
     }
 }
+
+/// A budget someone set pays for the caches too, and the caches give way: with room for one network's run
+/// but not for a second model cached beside it, the second run drops the first model and still runs whole.
+#[test]
+fn cached_models_give_way_to_a_run_under_a_set_budget() {
+    let side = 256;
+    let estimate = nst::memory::estimated_peak_mib(
+        nst::nst_onnx::Layer::parse("relu5_1").unwrap(),
+        side,
+        side,
+        nst::memory::MemoryMode::Arena,
+    );
+    let budget = estimate.ceil() as u64 + 40;
+    let mut handle = null_mut();
+    let config = config_with(&format!("memory_budget_mb = {budget}"));
+    // SAFETY: a NUL-terminated configuration and a writable out pointer.
+    assert_eq!(unsafe { nst_engine_create(config.as_ptr(), &mut handle) }, NstStatus::NstOk, "{}", last_error());
+    let engine = Engine(handle);
+    let preset = CString::new(format!(
+        "version = 1\n[style]\nimages = [\"{}\"]\n[optimiser]\niterations = 2\n",
+        support::root().join("presets/images/waves.png").display()
+    ))
+    .unwrap();
+    let content = Buffer::gradient(side as u32, side as u32, NstPixelFormat::NstRgb8);
+    for seed in [0, 1] {
+        let mut o = overrides();
+        o.model_seed = seed;
+        let mut output = Buffer::filled(&content, 0);
+        let mut report = std::mem::MaybeUninit::<NstRunReport>::zeroed();
+        // SAFETY: live views and handle; `report` is writable.
+        let status = unsafe {
+            nst_stylize(
+                engine.0,
+                preset.as_ptr(),
+                &o,
+                &content.view(),
+                null(),
+                0,
+                &output.view_mut(),
+                None,
+                null_mut(),
+                report.as_mut_ptr(),
+            )
+        };
+        assert_eq!(status, NstStatus::NstOk, "seed {seed}, budget {budget} MiB: {}", last_error());
+        // SAFETY: filled on success.
+        let report = unsafe { report.assume_init() };
+        // A tiled run does each tile's iterations: more than the two asked for.
+        assert_eq!(report.iterations, 2, "seed {seed} ran in tiles under {budget} MiB");
+    }
+}

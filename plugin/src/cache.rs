@@ -33,6 +33,16 @@ impl<K: PartialEq, V> Lru<K, V> {
         &mut self.entries.last_mut().expect("just pushed").1
     }
 
+    /// Keeps only the entries `keep` accepts.
+    pub(crate) fn retain(&mut self, keep: impl Fn(&K) -> bool) {
+        self.entries.retain(|(k, _)| keep(k));
+    }
+
+    /// The entries, least recent first.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+
     /// Drops every entry.
     pub(crate) fn clear(&mut self) {
         self.entries.clear();

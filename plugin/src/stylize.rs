@@ -203,6 +203,13 @@ struct NetworkKey {
     pooling: Pooling,
 }
 
+impl NetworkKey {
+    /// The network `settings` run on.
+    fn of(settings: &Settings) -> Self {
+        NetworkKey { model: settings.model.clone(), taps: settings.losses.taps(), pooling: settings.pooling }
+    }
+}
+
 /// Models an engine keeps between runs (weights, about 80 MB each for the whole VGG19).
 const CACHED_MODELS: usize = 2;
 /// Networks (graph sessions of a model, taps and pooling) an engine keeps between runs.
@@ -262,14 +269,49 @@ impl Engine {
     }
 
     /// How a `width x height` optimisation through `deepest` fits the memory budget: whole, in tiles, or not
-    /// at all (an error naming the largest size that would).
-    pub fn plan_memory(&self, deepest: Layer, width: usize, height: usize, ceiling: Option<u64>) -> Result<Fit> {
+    /// at all (an error naming the largest size that would). A budget someone set (the engine's or the run's)
+    /// also pays for what the caches hold besides `settings`' network; the default one, a share of the memory
+    /// available now, has already seen them.
+    pub fn plan_memory(&self, deepest: Layer, width: usize, height: usize, settings: &Settings) -> Result<Fit> {
         let mode = self.memory_mode();
-        let budget = match (budget_mib(self.memory_budget_mb), ceiling) {
-            (Some(engine), Some(run)) => Some(engine.min(run as f64)),
-            (engine, run) => engine.or(run.map(|mib| mib as f64)),
+        let set = match (self.memory_budget_mb, settings.memory_budget_mb) {
+            (Some(engine), Some(run)) => Some(engine.min(run) as f64),
+            (engine, run) => engine.or(run).map(|mib| mib as f64),
+        };
+        let budget = match set {
+            Some(mib) => Some((mib - self.cached_mib_besides(settings)).max(0.0)),
+            None => budget_mib(None),
         };
         plan(deepest, width, height, mode, budget)
+    }
+
+    /// MiB the caches hold for networks other than `settings`' (models held by no cached network included).
+    fn cached_mib_besides(&self, settings: &Settings) -> f64 {
+        let key = NetworkKey::of(settings);
+        let networks: f64 = self.networks.iter().filter(|(k, _)| **k != key).map(|(_, n)| n.resident_mib()).sum();
+        let loose_models: f64 = self
+            .models
+            .iter()
+            .filter(|(_, model)| Arc::strong_count(model) == 1)
+            .map(|(_, model)| {
+                model.convs.iter().map(|c| c.weight.len() + c.bias.len()).sum::<usize>() as f64 * 4.0 / 1048576.0
+            })
+            .sum();
+        networks + loose_models
+    }
+
+    /// Drops the cached networks and models `settings` does not use when a budget someone set would otherwise
+    /// make its run tile or fail: the caches give way to the work.
+    fn yield_caches_to(&mut self, settings: &Settings, deepest: Layer, width: usize, height: usize) {
+        if self.memory_budget_mb.or(settings.memory_budget_mb).is_none() || self.cached_mib_besides(settings) == 0.0 {
+            return;
+        }
+        if matches!(self.plan_memory(deepest, width, height, settings), Ok(Fit::Whole)) {
+            return;
+        }
+        let key = NetworkKey::of(settings);
+        self.networks.retain(|k| *k == key);
+        self.models.retain(|(choice, _)| *choice == settings.model);
     }
 
     /// Refuses a whole-image `width x height` optimisation through `deepest` that would not fit the budget.
@@ -336,7 +378,7 @@ impl Engine {
 
     /// The network for `settings`, built on first use and cached.
     pub fn network_for(&mut self, settings: &Settings) -> Result<&mut Network> {
-        let key = NetworkKey { model: settings.model.clone(), taps: settings.losses.taps(), pooling: settings.pooling };
+        let key = NetworkKey::of(settings);
         if self.networks.get(&key).is_none() {
             let deepest =
                 *key.taps.iter().max().ok_or_else(|| EngineError::InvalidArgument("no loss layers".into()))?;
@@ -381,14 +423,17 @@ impl Engine {
             .max()
             .ok_or_else(|| EngineError::InvalidArgument("no loss layers".into()))?;
         // Every scale and style image is planned against the memory budget before any work.
+        if let Some(&(w, h, _)) = schedule.last() {
+            self.yield_caches_to(settings, deepest, w, h);
+        }
         let mut plans = Vec::with_capacity(schedule.len());
         for &(work_w, work_h, _) in &schedule {
-            let fit = self.plan_memory(deepest, work_w, work_h, settings.memory_budget_mb)?;
+            let fit = self.plan_memory(deepest, work_w, work_h, settings)?;
             let style_fits = styles
                 .iter()
                 .map(|(style, _)| {
                     let (w, h) = style_working_size(style, work_w, work_h, settings.style_scale);
-                    Ok(((w, h), self.plan_memory(deepest, w, h, settings.memory_budget_mb)?))
+                    Ok(((w, h), self.plan_memory(deepest, w, h, settings)?))
                 })
                 .collect::<Result<Vec<_>>>()?;
             plans.push((fit, style_fits));
