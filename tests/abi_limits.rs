@@ -280,3 +280,24 @@ fn cached_models_give_way_to_a_run_under_a_set_budget() {
         assert_eq!(report.iterations, 2, "seed {seed} ran in tiles under {budget} MiB");
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_configuration_file_that_is_a_fifo_or_a_device_is_refused_at_once() {
+    let dir = std::env::temp_dir().join(format!("nst-abi-config-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("nst.toml");
+    let name = CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+    let started = std::time::Instant::now();
+    for (path, expected) in [(name, "a FIFO (named pipe) is not a regular file"), (c"/dev/zero".into(), "a device")] {
+        let mut engine = null_mut();
+        // SAFETY: a NUL-terminated path and a writable out pointer.
+        let status = unsafe { nst_engine_create_from_file(path.as_ptr(), &mut engine) };
+        assert_eq!(status, NstStatus::NstInvalidArgument);
+        assert!(engine.is_null() && last_error().contains(expected), "{}", last_error());
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "took {:?}", started.elapsed());
+}
