@@ -9,9 +9,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use image::DynamicImage;
 
-use crate::abi::{RawImage, RawOverrides, RawReport, STATUS_BUFFER_TOO_SMALL};
 use crate::images::{ImageView, ImageViewMut, bytes_of, to_supported};
 use crate::{HostError, Plugin};
+use nst_sys::abi::{NstEngine, NstImage, NstOverrides, NstRunReport, NstStatus};
+
+/// `NST_BUFFER_TOO_SMALL`, as the raw code the exports return.
+pub(crate) const STATUS_BUFFER_TOO_SMALL: u32 = NstStatus::NstBufferTooSmall as u32;
 
 /// Cancels a run from any thread; the run stops after its current iteration.
 #[derive(Debug, Clone, Default)]
@@ -73,12 +76,12 @@ pub struct Overrides {
     pub content_mask: Option<image::GrayImage>,
 }
 
-fn grey_view(mask: &image::GrayImage) -> RawImage {
-    RawImage {
+fn grey_view(mask: &image::GrayImage) -> NstImage {
+    NstImage {
         width: mask.width(),
         height: mask.height(),
         stride: mask.width() as usize,
-        format: crate::PixelFormat::Gray8 as u32,
+        format: crate::PixelFormat::NstGray8 as u32,
         pixels: mask.as_raw().as_ptr().cast(),
     }
 }
@@ -116,7 +119,7 @@ pub struct Report {
 /// An engine inside the plugin. Runs on one engine are serialised by the plugin; it can be shared across threads.
 pub struct Engine {
     plugin: Plugin,
-    handle: NonNull<c_void>,
+    handle: NonNull<NstEngine>,
 }
 
 // SAFETY: the plugin documents that an engine may be used from several threads (it serialises runs).
@@ -125,7 +128,7 @@ unsafe impl Send for Engine {}
 unsafe impl Sync for Engine {}
 
 pub(crate) fn c_string(text: &str, what: &str) -> Result<CString, HostError> {
-    CString::new(text).map_err(|_| HostError::Plugin { status: 2, message: format!("{what} contains a NUL byte") })
+    CString::new(text).map_err(|_| HostError::InvalidArgument(format!("{what} contains a NUL byte")))
 }
 
 struct CallbackState<'a> {
@@ -133,7 +136,7 @@ struct CallbackState<'a> {
     cancel: Option<&'a CancelToken>,
 }
 
-unsafe extern "C" fn preview_trampoline(user_data: *mut c_void, image: *const RawImage) {
+unsafe extern "C" fn preview_trampoline(user_data: *mut c_void, image: *const NstImage) {
     let _ = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: `user_data` is the closure passed by `Engine::stylize_with_preview`, alive for the call; the
         // image is an RGBA8 view valid for this call.
@@ -173,7 +176,7 @@ impl Engine {
         // SAFETY: valid C string and out-pointer.
         plugin.check(unsafe { (plugin.functions.engine_create)(config.as_ptr(), &mut handle) })?;
         let handle = NonNull::new(handle)
-            .ok_or_else(|| HostError::Plugin { status: 13, message: "engine handle is NULL".into() })?;
+            .ok_or_else(|| HostError::Internal("the engine handle is NULL after a successful create".into()))?;
         Ok(Engine { plugin: plugin.clone(), handle })
     }
 
@@ -188,8 +191,7 @@ impl Engine {
         }
         self.plugin.check(status)?;
         buffer.truncate(needed.saturating_sub(1));
-        String::from_utf8(buffer)
-            .map_err(|_| HostError::Plugin { status: 13, message: "description is not UTF-8".into() })
+        String::from_utf8(buffer).map_err(|_| HostError::Internal("the description is not UTF-8".into()))
     }
 
     /// Drops the models and graph sessions the engine keeps from its recent runs, returning their memory.
@@ -267,10 +269,10 @@ impl Engine {
         let preset = c_string(preset, "preset")?;
         let model_path =
             overrides.model_path.as_ref().map(|p| c_string(&p.display().to_string(), "model path")).transpose()?;
-        let mut raw = std::mem::MaybeUninit::<RawOverrides>::uninit();
+        let mut raw = std::mem::MaybeUninit::<NstOverrides>::uninit();
         // SAFETY: nst_overrides_init fills the whole struct.
         let mut raw = unsafe {
-            (self.plugin.functions.overrides_init)(raw.as_mut_ptr(), std::mem::size_of::<RawOverrides>());
+            (self.plugin.functions.overrides_init)(raw.as_mut_ptr(), std::mem::size_of::<NstOverrides>());
             raw.assume_init()
         };
         raw.size = overrides.size.unwrap_or(0);
@@ -297,19 +299,16 @@ impl Engine {
         }
         if !overrides.style_weights.is_empty() {
             if overrides.style_weights.len() != styles.len() {
-                return Err(HostError::Plugin {
-                    status: 2,
-                    message: format!(
-                        "{} style weights for {} style images",
-                        overrides.style_weights.len(),
-                        styles.len()
-                    ),
-                });
+                return Err(HostError::InvalidArgument(format!(
+                    "{} style weights for {} style images",
+                    overrides.style_weights.len(),
+                    styles.len()
+                )));
             }
             raw.style_weights = overrides.style_weights.as_ptr();
             raw.style_weight_count = overrides.style_weights.len();
         }
-        let mask_raws: Vec<RawImage> = overrides.style_masks.iter().map(grey_view).collect();
+        let mask_raws: Vec<NstImage> = overrides.style_masks.iter().map(grey_view).collect();
         if !mask_raws.is_empty() {
             raw.style_masks = mask_raws.as_ptr();
             raw.style_mask_count = mask_raws.len();
@@ -324,10 +323,10 @@ impl Engine {
             Some(true) => 2,
         };
         let content_raw = content.raw()?;
-        let style_raws = styles.iter().map(ImageView::raw).collect::<Result<Vec<RawImage>, _>>()?;
+        let style_raws = styles.iter().map(ImageView::raw).collect::<Result<Vec<NstImage>, _>>()?;
         let output_raw = output.raw()?;
         let mut state = CallbackState { progress: &mut progress, cancel };
-        let mut report = std::mem::MaybeUninit::<RawReport>::zeroed();
+        let mut report = std::mem::MaybeUninit::<NstRunReport>::zeroed();
         // SAFETY: every pointer is valid for the call: the views were span-checked above, the strings and
         // structs live on this frame, and the callback state outlives the call.
         let status = unsafe {

@@ -3,7 +3,8 @@
 use image::DynamicImage;
 
 use crate::HostError;
-use crate::abi::{PixelFormat, RawImage, RawImageMut};
+use crate::PixelFormat;
+use nst_sys::abi::{NstImage, NstImageMut};
 
 /// A borrowed, read-only image.
 #[derive(Debug, Clone, Copy)]
@@ -48,9 +49,9 @@ fn check_span(width: u32, height: u32, stride: usize, format: PixelFormat, len: 
 }
 
 impl ImageView<'_> {
-    pub(crate) fn raw(&self) -> Result<RawImage, HostError> {
+    pub(crate) fn raw(&self) -> Result<NstImage, HostError> {
         check_span(self.width, self.height, self.stride, self.format, self.pixels.len())?;
-        Ok(RawImage {
+        Ok(NstImage {
             width: self.width,
             height: self.height,
             stride: self.stride,
@@ -61,9 +62,9 @@ impl ImageView<'_> {
 }
 
 impl ImageViewMut<'_> {
-    pub(crate) fn raw(&mut self) -> Result<RawImageMut, HostError> {
+    pub(crate) fn raw(&mut self) -> Result<NstImageMut, HostError> {
         check_span(self.width, self.height, self.stride, self.format, self.pixels.len())?;
-        Ok(RawImageMut {
+        Ok(NstImageMut {
             width: self.width,
             height: self.height,
             stride: self.stride,
@@ -77,15 +78,15 @@ impl ImageViewMut<'_> {
 /// becomes RGBA; float images are treated as sRGB-encoded (as the `image` crate decodes them).
 pub(crate) fn to_supported(image: &DynamicImage) -> (DynamicImage, PixelFormat) {
     match image {
-        DynamicImage::ImageLuma8(_) => (image.clone(), PixelFormat::Gray8),
-        DynamicImage::ImageRgb8(_) => (image.clone(), PixelFormat::Rgb8),
-        DynamicImage::ImageRgba8(_) => (image.clone(), PixelFormat::Rgba8),
-        DynamicImage::ImageRgb16(_) => (image.clone(), PixelFormat::Rgb16),
-        DynamicImage::ImageRgba16(_) => (image.clone(), PixelFormat::Rgba16),
-        DynamicImage::ImageLumaA8(_) => (DynamicImage::ImageRgba8(image.to_rgba8()), PixelFormat::Rgba8),
-        DynamicImage::ImageLuma16(_) => (DynamicImage::ImageRgb16(image.to_rgb16()), PixelFormat::Rgb16),
-        DynamicImage::ImageLumaA16(_) => (DynamicImage::ImageRgba16(image.to_rgba16()), PixelFormat::Rgba16),
-        _ => (DynamicImage::ImageRgba32F(image.to_rgba32f()), PixelFormat::RgbaF32Srgb),
+        DynamicImage::ImageLuma8(_) => (image.clone(), PixelFormat::NstGray8),
+        DynamicImage::ImageRgb8(_) => (image.clone(), PixelFormat::NstRgb8),
+        DynamicImage::ImageRgba8(_) => (image.clone(), PixelFormat::NstRgba8),
+        DynamicImage::ImageRgb16(_) => (image.clone(), PixelFormat::NstRgb16),
+        DynamicImage::ImageRgba16(_) => (image.clone(), PixelFormat::NstRgba16),
+        DynamicImage::ImageLumaA8(_) => (DynamicImage::ImageRgba8(image.to_rgba8()), PixelFormat::NstRgba8),
+        DynamicImage::ImageLuma16(_) => (DynamicImage::ImageRgb16(image.to_rgb16()), PixelFormat::NstRgb16),
+        DynamicImage::ImageLumaA16(_) => (DynamicImage::ImageRgba16(image.to_rgba16()), PixelFormat::NstRgba16),
+        _ => (DynamicImage::ImageRgba32F(image.to_rgba32f()), PixelFormat::NstRgbaF32Srgb),
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! ```no_run
 //! use nst_host::{Engine, Overrides, Plugin};
-//! let plugin = Plugin::load_default()?;
+//! // SAFETY: the library found is the nst plugin, whose initialisers have no side effects.
+//! let plugin = unsafe { Plugin::load_default() }?;
 //! let engine = Engine::new(&plugin, "provider = \"cpu\"")?;
 //! let content = image::open("photo.jpg").unwrap();
 //! let (stylized, report) = engine.stylize_image("mosaic", &Overrides::default(), &content, &[], |_| true, None)?;
@@ -12,14 +13,15 @@
 //! ```
 #![deny(missing_docs)]
 
-mod abi;
 mod engine;
 mod error;
 mod images;
 mod plugin;
 
-pub use abi::{ABI_VERSION, PixelFormat};
 pub use engine::{CancelToken, Engine, Overrides, Progress, Report};
-pub use error::HostError;
+pub use error::{HostError, PluginStatus};
 pub use images::{ImageView, ImageViewMut};
+/// The C types of the ABI, shared with the plugin.
+pub use nst_sys::abi;
+pub use nst_sys::abi::{ABI_VERSION, NstPixelFormat as PixelFormat, NstStatus};
 pub use plugin::Plugin;

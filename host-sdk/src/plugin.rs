@@ -8,22 +8,25 @@ use std::sync::Arc;
 use libloading::Library;
 
 use crate::HostError;
-use crate::abi::*;
+use nst_sys::abi::*;
+
+use crate::engine::STATUS_BUFFER_TOO_SMALL;
+use crate::error::PluginStatus;
 
 /// The plugin's exported functions.
 pub(crate) struct Functions {
     pub path: PathBuf,
-    pub version: VersionFn,
-    pub last_error: LastErrorFn,
-    pub engine_create: EngineCreateFn,
-    pub engine_free: EngineFreeFn,
-    pub engine_trim: EngineFreeFn,
-    pub describe: DescribeFn,
-    pub describe_presets: DescribePresetsFn,
-    pub describe_preset: DescribePresetFn,
-    pub overrides_init: OverridesInitFn,
-    pub benchmark: BenchmarkFn,
-    pub stylize: StylizeFn,
+    pub version: NstVersionFn,
+    pub last_error: NstLastErrorFn,
+    pub engine_create: NstEngineCreateFn,
+    pub engine_free: NstEngineFn,
+    pub engine_trim: NstEngineFn,
+    pub describe: NstDescribeFn,
+    pub describe_presets: NstDescribePresetsFn,
+    pub describe_preset: NstDescribePresetFn,
+    pub overrides_init: NstOverridesInitFn,
+    pub benchmark: NstBenchmarkFn,
+    pub stylize: NstStylizeFn,
 }
 
 /// A loaded plugin library. Cheap to clone.
@@ -45,58 +48,67 @@ pub fn library_file_name() -> &'static str {
 
 impl Plugin {
     /// Loads the plugin at `path` and checks its ABI version.
-    pub fn load(path: impl AsRef<Path>) -> Result<Plugin, HostError> {
+    ///
+    /// # Safety
+    /// Loading a library runs its initialisers, and its exports are then called with the signatures of
+    /// `nst_sys::abi`: `path` must be an nst plugin (or a library that fails the version check before any other
+    /// call), not an arbitrary file.
+    pub unsafe fn load(path: impl AsRef<Path>) -> Result<Plugin, HostError> {
         let path = path.as_ref().to_path_buf();
         let fail = |reason: String| HostError::Load { path: path.clone(), reason };
-        // SAFETY: loading runs the library's initialisers; the nst plugin's are Rust statics with no side effects.
+        // SAFETY: per this function's contract, the library is the nst plugin.
         let library = unsafe { Library::new(&path) }.map_err(|e| fail(e.to_string()))?;
         // Never unloaded: leaked on purpose.
         let library: &'static Library = Box::leak(Box::new(library));
-        // SAFETY: each symbol is looked up with the signature the ABI documents (abi.rs mirrors nst.h).
+        /// One export, looked up with its type from `nst_sys::abi`.
+        ///
+        /// # Safety
+        /// `T` must be the export's signature.
+        unsafe fn export<T: Copy>(library: &Library, name: &str) -> Result<T, String> {
+            let symbol = format!("{name}\0");
+            // SAFETY: per this function's contract.
+            unsafe { library.get::<T>(symbol.as_bytes()) }.map(|s| *s).map_err(|e| format!("missing {name}: {e}"))
+        }
+        // SAFETY: each export is looked up with its signature from nst_sys::abi, which the plugin is compiled
+        // against; the version is checked before any other call.
         unsafe {
-            let abi_version: AbiVersionFn =
-                *library.get::<AbiVersionFn>(b"nst_abi_version\0").map_err(|e| fail(e.to_string()))?;
+            let abi_version: NstAbiVersionFn = export(library, "nst_abi_version").map_err(fail)?;
             let found = abi_version();
             if found != ABI_VERSION {
                 return Err(HostError::AbiMismatch { path, found, expected: ABI_VERSION });
             }
-            let symbol = |name: &[u8]| -> Result<*const (), HostError> {
-                library
-                    .get::<*const ()>(name)
-                    .map(|s| *s)
-                    .map_err(|e| fail(format!("missing {}: {e}", String::from_utf8_lossy(&name[..name.len() - 1]))))
-            };
             let functions = Functions {
                 path: path.clone(),
-                version: std::mem::transmute::<*const (), VersionFn>(symbol(b"nst_version\0")?),
-                last_error: std::mem::transmute::<*const (), LastErrorFn>(symbol(b"nst_last_error\0")?),
-                engine_create: std::mem::transmute::<*const (), EngineCreateFn>(symbol(b"nst_engine_create\0")?),
-                engine_free: std::mem::transmute::<*const (), EngineFreeFn>(symbol(b"nst_engine_free\0")?),
-                engine_trim: std::mem::transmute::<*const (), EngineFreeFn>(symbol(b"nst_engine_trim\0")?),
-                describe: std::mem::transmute::<*const (), DescribeFn>(symbol(b"nst_engine_describe\0")?),
-                describe_presets: std::mem::transmute::<*const (), DescribePresetsFn>(symbol(
-                    b"nst_describe_presets\0",
-                )?),
-                describe_preset: std::mem::transmute::<*const (), DescribePresetFn>(symbol(
-                    b"nst_engine_describe_preset\0",
-                )?),
-                overrides_init: std::mem::transmute::<*const (), OverridesInitFn>(symbol(b"nst_overrides_init\0")?),
-                stylize: std::mem::transmute::<*const (), StylizeFn>(symbol(b"nst_stylize\0")?),
-                benchmark: std::mem::transmute::<*const (), BenchmarkFn>(symbol(b"nst_engine_benchmark\0")?),
+                version: export(library, "nst_version").map_err(fail)?,
+                last_error: export(library, "nst_last_error").map_err(fail)?,
+                engine_create: export(library, "nst_engine_create").map_err(fail)?,
+                engine_free: export(library, "nst_engine_free").map_err(fail)?,
+                engine_trim: export(library, "nst_engine_trim").map_err(fail)?,
+                describe: export(library, "nst_engine_describe").map_err(fail)?,
+                describe_presets: export(library, "nst_describe_presets").map_err(fail)?,
+                describe_preset: export(library, "nst_engine_describe_preset").map_err(fail)?,
+                overrides_init: export(library, "nst_overrides_init").map_err(fail)?,
+                stylize: export(library, "nst_stylize").map_err(fail)?,
+                benchmark: export(library, "nst_engine_benchmark").map_err(fail)?,
             };
             Ok(Plugin { functions: Arc::new(functions) })
         }
     }
 
     /// Loads the plugin from `NST_PLUGIN` if set, else from beside the running executable.
-    pub fn load_default() -> Result<Plugin, HostError> {
+    ///
+    /// # Safety
+    /// As for [`Plugin::load`]: the library found there must be an nst plugin.
+    pub unsafe fn load_default() -> Result<Plugin, HostError> {
         if let Some(path) = std::env::var_os("NST_PLUGIN").filter(|p| !p.is_empty()) {
-            return Plugin::load(PathBuf::from(path));
+            // SAFETY: per this function's contract.
+            return unsafe { Plugin::load(PathBuf::from(path)) };
         }
         let exe =
             std::env::current_exe().map_err(|e| HostError::Load { path: PathBuf::new(), reason: e.to_string() })?;
         let beside = exe.parent().unwrap_or(Path::new(".")).join(library_file_name());
-        Plugin::load(beside)
+        // SAFETY: per this function's contract.
+        unsafe { Plugin::load(beside) }
     }
 
     /// The file the plugin was loaded from.
@@ -131,8 +143,7 @@ impl Plugin {
         }
         self.check(status)?;
         buffer.truncate(needed.saturating_sub(1));
-        String::from_utf8(buffer)
-            .map_err(|_| HostError::Plugin { status: 13, message: "the preset list is not UTF-8".into() })
+        String::from_utf8(buffer).map_err(|_| HostError::Internal("the preset list is not UTF-8".into()))
     }
 
     /// The calling thread's last failure message.
@@ -148,10 +159,10 @@ impl Plugin {
 
     /// Turns a status into a result, with the plugin's message.
     pub(crate) fn check(&self, status: u32) -> Result<(), HostError> {
-        match status {
-            0 => Ok(()),
-            STATUS_CANCELLED => Err(HostError::Cancelled),
-            _ => Err(HostError::Plugin { status, message: self.last_error() }),
+        match PluginStatus::from_raw(status) {
+            PluginStatus::Known(NstStatus::NstOk) => Ok(()),
+            PluginStatus::Known(NstStatus::NstCancelled) => Err(HostError::Cancelled),
+            status => Err(HostError::Plugin { status, message: self.last_error() }),
         }
     }
 }

@@ -72,6 +72,63 @@ fn the_header_compiles_as_strict_iso_c99() {
     assert!(build.status.success(), "{}", String::from_utf8_lossy(&build.stderr));
 }
 
+/// Every field's offset and every struct's size as a C compiler lays out `nst.h`, against the Rust types the
+/// plugin and the host SDK share (`nst_sys::abi`): a field added, moved or resized on one side only fails here.
+#[test]
+fn the_c_header_and_the_shared_rust_types_agree_on_every_layout() {
+    use nst_host::abi::{NstImage, NstImageMut, NstOverrides, NstRunReport};
+    use std::mem::{offset_of, size_of};
+    macro_rules! fields {
+        ($ty:ident: $($field:ident),+) => {
+            vec![(format!("sizeof {}", stringify!($ty)), size_of::<$ty>()),
+                 $((format!("{}.{}", stringify!($ty), stringify!($field)), offset_of!($ty, $field))),+]
+        };
+    }
+    let mut rust = fields!(NstImage: width, height, stride, format, pixels);
+    rust.extend(fields!(NstImageMut: width, height, stride, format, pixels));
+    rust.extend(fields!(NstOverrides: struct_size, size, iterations, seed, style_weight, model_seed, model_path,
+        pooling, init, keep_colours, match_colours, scales, style_scale, style_weights, preview_iteration, preview,
+        preview_user_data, style_masks, style_mask_count, content_mask, style_weight_scale, style_weight_count));
+    rust.extend(fields!(NstRunReport: iterations, evaluations, working_width, working_height, seconds, loss_total,
+        loss_content, loss_style, loss_total_variation, provider, model));
+    let mut program = String::from("#include <stddef.h>\n#include <stdio.h>\n#include \"nst.h\"\nint main(void) {\n");
+    for (name, _) in &rust {
+        let expression = match name.strip_prefix("sizeof ") {
+            Some(ty) => format!("sizeof({ty})"),
+            None => {
+                let (ty, field) = name.split_once('.').unwrap();
+                format!("offsetof({ty}, {field})")
+            }
+        };
+        program += &format!("  printf(\"%s %zu\\n\", \"{name}\", (size_t){expression});\n");
+    }
+    program += "  return 0;\n}\n";
+    let dir = scratch("layout");
+    std::fs::write(dir.join("layout.c"), program).unwrap();
+    let build = Command::new("cc")
+        .args(["-std=c99", "-Wall", "-Werror"])
+        .arg(dir.join("layout.c"))
+        .arg("-I")
+        .arg(repo().join("plugin/include"))
+        .arg("-o")
+        .arg(dir.join("layout"))
+        .output()
+        .unwrap();
+    assert!(build.status.success(), "{}", String::from_utf8_lossy(&build.stderr));
+    let printed = Command::new(dir.join("layout")).output().unwrap();
+    let c: Vec<(String, usize)> = String::from_utf8_lossy(&printed.stdout)
+        .lines()
+        .map(|line| {
+            let (name, value) = line.rsplit_once(' ').unwrap();
+            (name.to_string(), value.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(c.len(), rust.len());
+    for ((name, in_c), (_, in_rust)) in c.iter().zip(&rust) {
+        assert_eq!(in_c, in_rust, "{name}: {in_c} in C, {in_rust} in Rust");
+    }
+}
+
 #[test]
 fn the_python_example_runs_with_ctypes() {
     let run = Command::new(std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()))

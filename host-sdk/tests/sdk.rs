@@ -5,11 +5,12 @@ mod support;
 use std::process::Command;
 
 use image::{DynamicImage, ImageBuffer, Rgb};
-use nst_host::{CancelToken, Engine, HostError, Overrides, Plugin};
+use nst_host::{CancelToken, Engine, HostError, NstStatus, Overrides, Plugin, PluginStatus};
 use support::{ort_path, plugin_path, quick_preset, scratch};
 
 fn engine() -> (Plugin, Engine) {
-    let plugin = Plugin::load(plugin_path()).unwrap();
+    // SAFETY: the nst plugin this workspace builds.
+    let plugin = unsafe { Plugin::load(plugin_path()) }.unwrap();
     let engine = Engine::new(&plugin, &format!("provider = \"cpu\"\nort_library = \"{}\"\n", ort_path())).unwrap();
     (plugin, engine)
 }
@@ -85,8 +86,19 @@ fn plugin_errors_carry_the_plugins_message() {
     let (_, engine) = engine();
     let overrides = Overrides { iterations: Some(0), size: Some(5), ..Overrides::default() };
     let err = engine.stylize_image("mosaic", &overrides, &content(8, 8), &[], |_| true, None).unwrap_err();
-    assert!(matches!(err, HostError::Plugin { status: 2, .. }), "{err:?}");
-    assert!(err.to_string().contains("size 5 is outside 16..=8192"), "{err}");
+    assert!(
+        matches!(err, HostError::Plugin { status: PluginStatus::Known(NstStatus::NstInvalidArgument), .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("size 5 is outside 16..=8192 (invalid argument)"), "{err}");
+}
+
+#[test]
+fn status_codes_a_newer_plugin_may_add_are_kept_not_misread() {
+    assert_eq!(PluginStatus::from_raw(6), PluginStatus::Known(NstStatus::NstPresetError));
+    let unknown = PluginStatus::from_raw(4000);
+    assert_eq!(unknown, PluginStatus::Unknown(4000));
+    assert_eq!(unknown.to_string(), "status 4000, unknown to this program");
 }
 
 #[test]
@@ -97,10 +109,12 @@ fn a_library_with_another_abi_version_is_refused() {
     let library = dir.join("libother_abi.so");
     let status = Command::new("cc").args(["-shared", "-fPIC", "-o"]).arg(&library).arg(&source).status().unwrap();
     assert!(status.success(), "cc failed");
-    match Plugin::load(&library) {
+    // SAFETY: a library made by this test, whose only export reports another ABI version.
+    match unsafe { Plugin::load(&library) } {
         Err(HostError::AbiMismatch { found: 999, expected: nst_host::ABI_VERSION, .. }) => {}
         other => panic!("expected an ABI mismatch, got {:?}", other.err()),
     }
-    let err = Plugin::load(dir.join("missing.so")).err().unwrap();
+    // SAFETY: a file that does not exist: nothing is loaded.
+    let err = unsafe { Plugin::load(dir.join("missing.so")) }.err().unwrap();
     assert!(matches!(err, HostError::Load { .. }) && err.to_string().contains("missing.so"), "{err}");
 }

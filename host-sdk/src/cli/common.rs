@@ -76,9 +76,11 @@ impl EngineArgs {
     /// Loads the plugin and creates its engine.
     /// The plugin library (`--plugin`, else `NST_PLUGIN`, else beside this program).
     pub fn plugin(&self) -> Result<Plugin, CliError> {
+        // SAFETY: the library named by --plugin or NST_PLUGIN, or the one installed beside this program, is
+        // taken to be the nst plugin: that is what these settings are for; anything else fails the version check.
         Ok(match &self.plugin {
-            Some(path) => Plugin::load(path)?,
-            None => Plugin::load_default()?,
+            Some(path) => unsafe { Plugin::load(path) }?,
+            None => unsafe { Plugin::load_default() }?,
         })
     }
 

@@ -16,16 +16,7 @@ use super::status::NstStatus;
 use crate::config::{Config, parse_config};
 use crate::stylize::{Engine, ModelChoice};
 
-/// An engine handle, opaque: only its address is meaningful, and it is never dereferenced (handles are looked
-/// up in a registry, so a freed or forged one is refused).
-///
-/// Threads: every function may be called from any thread. An engine serialises the runs started on it (a
-/// second `nst_stylize` on the same engine waits for the first; one from inside its own progress or preview
-/// callback returns `NST_BUSY`): use one engine per thread to run in parallel. A run is cancelled from another
-/// thread through its progress callback's return value, or by freeing the engine.
-pub struct NstEngine {
-    _opaque: [u8; 0],
-}
+pub use nst_sys::abi::NstEngine;
 
 /// What a live handle stands for, shared with the runs in flight.
 pub(crate) struct EngineState {

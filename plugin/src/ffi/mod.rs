@@ -32,6 +32,21 @@ use boundary::FfiError;
 /// The version of this C ABI. A host must refuse a library whose `nst_abi_version()` differs from the
 /// `NST_ABI_VERSION` it was compiled with.
 pub const NST_ABI_VERSION: u32 = 2;
+const _: () = assert!(NST_ABI_VERSION == nst_sys::abi::ABI_VERSION);
+
+// Hosts look the exports up with the signatures in `nst_sys::abi`: these fail to compile if one drifts.
+const _: nst_sys::abi::NstAbiVersionFn = nst_abi_version;
+const _: nst_sys::abi::NstVersionFn = nst_version;
+const _: nst_sys::abi::NstLastErrorFn = nst_last_error;
+const _: nst_sys::abi::NstEngineCreateFn<NstStatus> = nst_engine_create;
+const _: nst_sys::abi::NstEngineFn<NstStatus> = nst_engine_free;
+const _: nst_sys::abi::NstEngineFn<NstStatus> = nst_engine_trim;
+const _: nst_sys::abi::NstDescribePresetsFn<NstStatus> = describe::nst_describe_presets;
+const _: nst_sys::abi::NstDescribeFn<NstStatus> = nst_engine_describe;
+const _: nst_sys::abi::NstDescribePresetFn<NstStatus> = nst_engine_describe_preset;
+const _: nst_sys::abi::NstBenchmarkFn<NstStatus> = nst_engine_benchmark;
+const _: nst_sys::abi::NstOverridesInitFn = nst_overrides_init;
+const _: nst_sys::abi::NstStylizeFn<NstStatus> = nst_stylize;
 
 /// The C ABI version of this library (compare with `NST_ABI_VERSION` before any other call).
 #[unsafe(no_mangle)]
