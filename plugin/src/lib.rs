@@ -19,6 +19,7 @@ pub mod network;
 pub mod objective;
 pub mod optim;
 pub mod preset;
+pub mod request;
 pub mod runtime;
 pub mod style_grams;
 pub mod stylize;

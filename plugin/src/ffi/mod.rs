@@ -12,8 +12,10 @@ mod describe;
 mod engine;
 mod json;
 mod limits;
+mod overrides;
 mod pixels;
 mod run;
+mod slices;
 mod status;
 
 pub use bench::nst_engine_benchmark;
@@ -21,8 +23,9 @@ pub use boundary::nst_last_error;
 pub use describe::{nst_engine_describe, nst_engine_describe_preset};
 pub use engine::{NstEngine, nst_engine_create, nst_engine_create_from_file, nst_engine_free, nst_engine_trim};
 pub use limits::*;
+pub use overrides::{NstOverrides, nst_overrides_init};
 pub use pixels::{NstImage, NstImageMut, NstPixelFormat};
-pub use run::{NstOverrides, NstPreviewCallback, NstProgressCallback, NstRunReport, nst_overrides_init, nst_stylize};
+pub use run::{NstPreviewCallback, NstProgressCallback, NstRunReport, nst_stylize};
 pub use status::NstStatus;
 
 use std::ffi::{CStr, c_char};

@@ -8,6 +8,15 @@ use crate::image_io::Planar;
 pub use nst_sys::abi::{NstImage, NstImageMut, NstPixelFormat};
 use nst_sys::limits::{NST_IMAGE_PIXELS_MAX as MAX_PIXELS, NST_IMAGE_SIDE_MAX};
 
+/// An engine preview as the host receives it: RGBA8, sRGB, alpha 255.
+pub(crate) fn rgba8_preview(image: &Planar) -> Vec<u8> {
+    image
+        .to_interleaved_rgb()
+        .chunks_exact(3)
+        .flat_map(|p| [p[0], p[1], p[2]].map(|v| (v.clamp(0.0, 1.0) * 255.0).round() as u8).into_iter().chain([255u8]))
+        .collect()
+}
+
 /// A checked view: the geometry is valid and `pixels` spans `stride * height` bytes (the host's promise).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Geometry {
