@@ -9,12 +9,14 @@ use std::path::PathBuf;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use nst::image_io::Planar;
+use nst::losses::LossSettings;
 use nst::losses::gram::gram;
 use nst::losses::style::{StyleTarget, style_loss};
-use nst::objective::{LossSettings, StyleObjective, Targets};
+use nst::objective::StyleObjective;
 use nst::optim::{Control, Lbfgs, Optimiser};
 use nst::runtime::{Provider, environment};
 use nst::stylize::{Engine, EngineConfig};
+use nst::targets::Targets;
 use nst_onnx::Layer;
 use nst_onnx::random::SplitMix64;
 

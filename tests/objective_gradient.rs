@@ -8,9 +8,11 @@ mod support;
 use std::sync::Arc;
 
 use nst::image_io::Planar;
+use nst::losses::LossSettings;
 use nst::network::{LossPlacement, Network};
-use nst::objective::{LossSettings, StyleObjective, Targets, WorkingMasks};
+use nst::objective::StyleObjective;
 use nst::runtime::{Provider, SessionOptions};
+use nst::targets::{Targets, WorkingMasks};
 use nst_onnx::random::random_vgg19;
 use nst_onnx::{Layer, Pooling, Vgg19};
 use support::reference::reference_features;

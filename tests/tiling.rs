@@ -4,13 +4,13 @@
 mod support;
 
 use nst::image_io::{Planar, read_image};
+use nst::losses::LossSettings;
 use nst::memory::{MemoryMode, estimated_peak_mib, tiled_images_mib};
-use nst::objective::LossSettings;
 use nst::optim::Control;
 use nst::preset::load_preset;
 use nst::runtime::Provider;
-use nst::style_grams::StyleGrams;
 use nst::stylize::{Engine, EngineConfig, Settings};
+use nst::targets::StyleGrams;
 use nst::tiling::{overlap_for, sweep_tiles};
 use nst_onnx::Layer;
 use support::{ort_environment, root};

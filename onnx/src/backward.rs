@@ -7,8 +7,8 @@
 //! of the convolution before it.
 
 use crate::forward::{image_dims, layers_through};
-use crate::graph::{GraphBuilder, conv3x3, feature_dims, int, pool2x2, string};
-use crate::proto::{AttributeProto, ModelProto, tensor_proto::DataType};
+use crate::graph::{GraphBuilder, conv3x3, feature_dims, int, keep_mask, nearest, pool2x2};
+use crate::proto::{ModelProto, tensor_proto::DataType};
 use crate::vgg::{Layer, Pooling, Vgg19};
 
 /// Name of the output: `[1, 3, height, width]`, dL/dimage.
@@ -61,21 +61,6 @@ pub(crate) enum Masks {
     /// Boolean masks named [`keep_mask`], made by the same graph's forward pass
     /// ([`crate::forward::add_forward`] with masks), a quarter of the f32 maps' size.
     Kept,
-}
-
-/// Name of the boolean mask of `layer`: where its ReLU passes a gradient, and for a max-pooled layer also
-/// where its pool took the maximum.
-pub(crate) fn keep_mask(layer: Layer) -> String {
-    format!("keep_{}", layer.relu_name())
-}
-
-/// Attributes of a nearest-neighbour 2x upsampling `Resize` (each value to its 2x2 block).
-pub(crate) fn nearest() -> Vec<AttributeProto> {
-    vec![
-        string("mode", "nearest"),
-        string("coordinate_transformation_mode", "asymmetric"),
-        string("nearest_mode", "floor"),
-    ]
 }
 
 /// Adds the backward pass to `graph`, reading its masks from `masks`, with [`IMAGE_GRADIENT`] as output and

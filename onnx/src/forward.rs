@@ -4,8 +4,7 @@
 //! max-pool masks, and handing them over avoids recomputing the forward pass there. The evaluation graph
 //! ([`crate::evaluation`]) runs the same nodes inside one graph.
 
-use crate::backward::{keep_mask, nearest};
-use crate::graph::{Dim, GraphBuilder, conv3x3, feature_dims, pool2x2};
+use crate::graph::{Dim, GraphBuilder, conv3x3, feature_dims, keep_mask, nearest, pool2x2};
 use crate::proto::ModelProto;
 use crate::vgg::{Layer, Pooling, Vgg19};
 

@@ -174,6 +174,21 @@ pub fn conv3x3() -> Vec<AttributeProto> {
     vec![ints("kernel_shape", &[3, 3]), ints("pads", &[1, 1, 1, 1]), ints("strides", &[1, 1])]
 }
 
+/// Name of the boolean mask of `layer`: where its ReLU passes a gradient, and for a max-pooled layer also
+/// where its pool took the maximum.
+pub(crate) fn keep_mask(layer: crate::vgg::Layer) -> String {
+    format!("keep_{}", layer.relu_name())
+}
+
+/// Attributes of a nearest-neighbour 2x upsampling `Resize` (each value to its 2x2 block).
+pub(crate) fn nearest() -> Vec<AttributeProto> {
+    vec![
+        string("mode", "nearest"),
+        string("coordinate_transformation_mode", "asymmetric"),
+        string("nearest_mode", "floor"),
+    ]
+}
+
 /// Attributes of a 2x2, stride 2 pool.
 pub fn pool2x2() -> Vec<AttributeProto> {
     vec![ints("kernel_shape", &[2, 2]), ints("strides", &[2, 2])]

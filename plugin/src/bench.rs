@@ -17,9 +17,11 @@ use ort::value::Tensor;
 
 use crate::error::{EngineError, Result, ort_context};
 use crate::image_io::Planar;
-use crate::objective::{LossSettings, StyleObjective, Targets};
+use crate::losses::LossSettings;
+use crate::objective::StyleObjective;
 use crate::runtime::{Provider, SessionOptions, open_session};
 use crate::stylize::{Engine, Settings};
+use crate::targets::Targets;
 
 /// One size's measurement.
 #[derive(Debug, Clone, Copy, PartialEq)]

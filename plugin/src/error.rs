@@ -7,6 +7,8 @@ use std::fmt;
 pub enum EngineError {
     /// ONNX Runtime's shared library was not found or did not load.
     OnnxRuntimeMissing {
+        /// The release looked for.
+        version: &'static str,
         /// Each place looked at, with what was found there.
         tried: Vec<String>,
     },
@@ -57,8 +59,8 @@ pub enum EngineError {
 impl fmt::Display for EngineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            EngineError::OnnxRuntimeMissing { tried } => {
-                write!(f, "ONNX Runtime {} was not found. Looked at:", crate::runtime::ORT_VERSION)?;
+            EngineError::OnnxRuntimeMissing { version, tried } => {
+                write!(f, "ONNX Runtime {version} was not found. Looked at:")?;
                 for place in tried {
                     write!(f, "\n  - {place}")?;
                 }
@@ -66,7 +68,7 @@ impl fmt::Display for EngineError {
                     f,
                     "\nRun scripts/setup (it fetches the onnxruntime=={} wheel with pip and unpacks its library), \
                      or point ORT_DYLIB_PATH at an absolute path of libonnxruntime.so.",
-                    crate::runtime::ORT_VERSION
+                    version
                 )
             }
             EngineError::OnnxRuntime { context, message } => {

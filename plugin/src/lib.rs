@@ -21,8 +21,8 @@ pub mod optim;
 pub mod preset;
 pub mod request;
 pub mod runtime;
-pub mod style_grams;
 pub mod stylize;
+pub mod targets;
 pub mod tiled_run;
 pub mod tiling;
 

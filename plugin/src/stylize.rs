@@ -13,15 +13,15 @@ use crate::cache::Lru;
 use crate::colour::{ColourControl, join_luminance_with_chroma, luminance_image, match_colours};
 use crate::error::{EngineError, Result};
 use crate::image_io::Planar;
+use crate::losses::LossSettings;
 use crate::losses::LossTerms;
 use crate::memory::{Fit, MemoryMode, budget_mib, check_budget, plan};
 pub use crate::model::ModelChoice;
 use crate::network::{LossPlacement, Network};
-use crate::objective::{LossSettings, StyleObjective, Targets, WorkingMasks, check_mask_count};
+use crate::objective::StyleObjective;
 use crate::optim::{Control, Optimiser};
-use crate::preset::checked;
 use crate::runtime::{Provider, SessionOptions, environment, probe_provider};
-use crate::style_grams::StyleGrams;
+use crate::targets::{StyleGrams, Targets, WorkingMasks, check_mask_count};
 use crate::tiled_run::{ScaleStep, TiledScale, tiled_iterations};
 use crate::tiling::overlap_for;
 use nst_sys::limits;
@@ -579,26 +579,26 @@ impl Engine {
 }
 
 fn validate(content: &Planar, styles: &[(Planar, f32)], settings: &Settings) -> Result<()> {
-    let invalid = |message: String| Err(EngineError::InvalidArgument(message));
+    let invalid = EngineError::InvalidArgument;
     if styles.is_empty() {
-        return invalid("no style image given".into());
+        return Err(invalid("no style image given".into()));
     }
     if let Some((_, weight)) = styles.iter().find(|(_, w)| !(w.is_finite() && *w > 0.0)) {
-        return invalid(format!("style image weight {weight} must be positive"));
+        return Err(invalid(format!("style image weight {weight} must be positive")));
     }
-    checked(limits::ITERATIONS, "iterations", settings.iterations)?;
+    limits::ITERATIONS.check_count("iterations", settings.iterations).map_err(invalid)?;
     if let Some(size) = settings.size {
-        checked(limits::SIZE, "size", size)?;
+        limits::SIZE.check_count("size", size).map_err(invalid)?;
     }
     let multiscale = &settings.multiscale;
-    checked(limits::SCALES, "multiscale scales", multiscale.scales)?;
-    limits::SCALE_FACTOR.check("multiscale factor", multiscale.factor as f64).map_err(EngineError::InvalidArgument)?;
+    limits::SCALES.check_count("multiscale scales", multiscale.scales).map_err(invalid)?;
+    limits::SCALE_FACTOR.check("multiscale factor", multiscale.factor as f64).map_err(invalid)?;
     for &iterations in &multiscale.iterations {
-        checked(limits::ITERATIONS, "multiscale iterations", iterations)?;
+        limits::ITERATIONS.check_count("multiscale iterations", iterations).map_err(invalid)?;
     }
-    limits::STYLE_SCALE.check("style scale", settings.style_scale as f64).map_err(EngineError::InvalidArgument)?;
+    limits::STYLE_SCALE.check("style scale", settings.style_scale as f64).map_err(invalid)?;
     if content.width == 0 || content.height == 0 {
-        return invalid("the content image is empty".into());
+        return Err(invalid("the content image is empty".into()));
     }
     check_mask_count(settings.spatial.style_masks.len(), styles.len())
 }

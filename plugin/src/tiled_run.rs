@@ -6,11 +6,12 @@
 
 use crate::error::Result;
 use crate::image_io::Planar;
+use crate::losses::LossSettings;
 use crate::losses::LossTerms;
 use crate::network::Network;
-use crate::objective::{LossSettings, StyleObjective, Targets, WorkingMasks};
+use crate::objective::StyleObjective;
 use crate::optim::{Control, Optimiser};
-use crate::style_grams::StyleGrams;
+use crate::targets::{StyleGrams, Targets, WorkingMasks};
 use crate::tiling::{Rect, blend_into, crop, feather, sweep_tiles};
 
 /// Sweeps over the image: each tile's iterations are split across them, so borders move between visits.

@@ -5,7 +5,7 @@
 //! weights. Total variation acts on the image itself. Gradients are added into caller buffers, so one layer can
 //! serve both content and style.
 //!
-//! These are the paper's formulas. The objective ([`crate::objective`]) multiplies each by a constant of its
+//! These are the paper's formulas. The targets ([`crate::targets`]) hold constants that multiply each by a constant of its
 //! target so that the terms have no units: content `sum (F - P)^2 / sum P^2`, each style layer
 //! `sum (G - A)^2 / sum A^2`, total variation per pixel. Rescaling a network's feature maps, or the image's
 //! size, then leaves every term as it was.
@@ -13,8 +13,11 @@
 pub mod content;
 pub mod gram;
 pub mod mask;
+mod settings;
 pub mod style;
 pub mod total_variation;
+
+pub use settings::LossSettings;
 
 /// The loss terms of one evaluation, each already multiplied by its weight.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

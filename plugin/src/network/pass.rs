@@ -20,6 +20,7 @@ use ort::session::{IoBinding, Session};
 use ort::value::Tensor;
 
 use crate::error::{EngineError, Result, ort_context};
+use crate::image_io::Planar;
 use crate::runtime::Provider;
 
 /// A read-only view of one feature map: `channels` rows of `height * width` values.
@@ -205,6 +206,21 @@ impl Pass {
     /// Image width in pixels.
     pub fn width(&self) -> usize {
         self.width
+    }
+
+    /// Copies `image` (planar RGB in [0, 1], the pass's size) into the image the next run reads.
+    pub fn load(&mut self, image: &Planar) -> Result<()> {
+        if image.width != self.width() || image.height != self.height() {
+            return Err(EngineError::InvalidArgument(format!(
+                "image is {}x{}, the pass expects {}x{}",
+                image.width,
+                image.height,
+                self.width(),
+                self.height()
+            )));
+        }
+        self.image_mut().copy_from_slice(&image.rgb);
+        Ok(())
     }
 
     /// The image the next run reads: planar RGB in [0, 1], `3 * height * width` values.

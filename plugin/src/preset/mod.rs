@@ -9,7 +9,6 @@ mod schema;
 pub use locate::{bundled_presets, presets_dir};
 
 pub use overrides::Overrides;
-pub(crate) use overrides::checked;
 
 use std::path::{Path, PathBuf};
 
@@ -18,7 +17,7 @@ use toml::Spanned;
 
 use crate::colour::ColourControl;
 use crate::error::{EngineError, Result};
-use crate::objective::LossSettings;
+use crate::losses::LossSettings;
 use crate::optim::{Adam, Lbfgs, Optimiser};
 use nst_onnx::store::is_model_name;
 

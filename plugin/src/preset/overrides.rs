@@ -5,7 +5,7 @@ use nst_onnx::Pooling;
 use super::{InitSpec, Preset};
 use crate::error::{EngineError, Result};
 use crate::stylize::ModelChoice;
-use nst_sys::limits::{self, Bounds};
+use nst_sys::limits;
 
 /// Settings that replace the preset's when given.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -41,10 +41,10 @@ impl Overrides {
     pub fn apply(&self, preset: &mut Preset) -> Result<()> {
         let invalid = |m: String| EngineError::InvalidArgument(m);
         if let Some(size) = self.size {
-            preset.settings.size = Some(checked(limits::SIZE, "size", size)?);
+            preset.settings.size = Some(limits::SIZE.check_count("size", size).map_err(invalid)?);
         }
         if let Some(iterations) = self.iterations {
-            preset.settings.iterations = checked(limits::ITERATIONS, "iterations", iterations)?;
+            preset.settings.iterations = limits::ITERATIONS.check_count("iterations", iterations).map_err(invalid)?;
         }
         if let Some(seed) = self.seed {
             limits::SEED
@@ -66,7 +66,7 @@ impl Overrides {
             preset.settings.style_scale = scale as f32;
         }
         if let Some(scales) = self.scales {
-            preset.settings.multiscale.scales = checked(limits::SCALES, "scales", scales)?;
+            preset.settings.multiscale.scales = limits::SCALES.check_count("scales", scales).map_err(invalid)?;
         }
         if let Some(keep) = self.keep_colours {
             preset.settings.colour.keep_content_colours = keep;
@@ -87,13 +87,5 @@ impl Overrides {
             preset.settings.losses.style_weight = weight as f32;
         }
         Ok(())
-    }
-}
-
-/// `value` when `bounds` holds it, else an invalid-argument error naming `what` and the range.
-pub(crate) fn checked(bounds: Bounds<u32>, what: &str, value: usize) -> Result<usize> {
-    match u32::try_from(value) {
-        Ok(v) if bounds.contains(v) => Ok(value),
-        _ => Err(EngineError::InvalidArgument(format!("{what} {value} is outside {bounds}"))),
     }
 }

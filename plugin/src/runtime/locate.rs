@@ -40,6 +40,7 @@ pub fn locate_onnxruntime(explicit: Option<&Path>) -> Result<PathBuf> {
         return Ok(path.clone());
     }
     Err(EngineError::OnnxRuntimeMissing {
+        version: super::ORT_VERSION,
         tried: candidates
             .into_iter()
             .map(|(path, origin)| format!("{} ({origin}): {}", path.display(), why_not_a_library(&path)))

@@ -41,6 +41,7 @@ pub fn environment(explicit: Option<&Path>) -> Result<(Environment, PathBuf)> {
     }
     let path = locate_onnxruntime(explicit)?;
     let builder = ort::init_from(&path).map_err(|err| EngineError::OnnxRuntimeMissing {
+        version: ORT_VERSION,
         tried: vec![format!("{}: found but failed to load: {err}", path.display())],
     })?;
     let env = builder.with_name("nst").build().map_err(ort_context("creating its environment"))?;

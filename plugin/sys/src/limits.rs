@@ -56,6 +56,14 @@ impl<T: PartialOrd + Copy + Display> Bounds<T> {
 }
 
 impl Bounds<u32> {
+    /// `count` when inside, else "`what` `count` is outside `min`..=`max`" (a count too large for `u32` too).
+    pub fn check_count(&self, what: &str, count: usize) -> Result<usize, String> {
+        match u32::try_from(count) {
+            Ok(value) if self.contains(value) => Ok(count),
+            _ => Err(format!("{what} {count} is outside {self}")),
+        }
+    }
+
     /// The same range as signed 64-bit integers, which TOML integers are read as.
     pub const fn widen(self) -> Bounds<i64> {
         Bounds { min: self.min as i64, max: self.max as i64 }

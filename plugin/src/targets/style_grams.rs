@@ -3,10 +3,10 @@
 
 use crate::error::Result;
 use crate::image_io::Planar;
+use crate::losses::LossSettings;
 use crate::losses::gram::gram;
 use crate::losses::style::StyleTarget;
 use crate::network::{Network, Pass};
-use crate::objective::{LossSettings, load_image};
 use crate::tiling::{Rect, cells_with_halo, crop};
 
 /// Per style layer (in [`LossSettings::style_layers`] order): the Gram matrix summed over `positions`.
@@ -26,7 +26,7 @@ impl StyleGrams {
     /// From one forward pass over the whole style image.
     pub fn whole(network: &mut Network, settings: &LossSettings, style: &Planar) -> Result<Self> {
         let mut pass = network.pass(style.height, style.width)?;
-        load_image(&mut pass, style)?;
+        pass.load(style)?;
         network.forward(&mut pass)?;
         let layers = settings
             .style_layers
@@ -65,7 +65,7 @@ impl StyleGrams {
                 Some(reused) if (reused.width(), reused.height()) == (part.width, part.height) => pass.insert(reused),
                 _ => pass.insert(network.pass(part.height, part.width)?),
             };
-            load_image(pass, &part)?;
+            pass.load(&part)?;
             network.forward(pass)?;
             for (slot, (layer, _)) in layers.iter_mut().zip(&settings.style_layers) {
                 let map = pass.feature(*layer).expect("style layer is a tap");
