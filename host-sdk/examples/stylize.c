@@ -20,9 +20,19 @@ static int32_t on_progress(void *user_data, uint32_t step, uint32_t total, doubl
     return 0; /* non-zero would cancel */
 }
 
+/* malloc that ends the program with a message rather than returning NULL. */
+static void *checked_malloc(size_t size) {
+    void *block = malloc(size);
+    if (!block) {
+        fprintf(stderr, "out of memory (%zu bytes)\n", size);
+        exit(2);
+    }
+    return block;
+}
+
 static void print_error(const char *what, NstStatus status) {
     size_t length = nst_last_error(NULL, 0);
-    char *message = malloc(length + 1);
+    char *message = checked_malloc(length + 1);
     nst_last_error(message, length + 1);
     fprintf(stderr, "%s failed (status %u): %s\n", what, (unsigned)status, message);
     free(message);
@@ -47,15 +57,15 @@ int main(int argc, char **argv) {
 
     size_t needed = 0;
     nst_engine_describe(engine, NULL, 0, &needed);
-    char *description = malloc(needed);
+    char *description = checked_malloc(needed);
     status = nst_engine_describe(engine, description, needed, &needed);
     printf("description: %zu bytes, %s\n", needed, status == NST_OK ? "ok" : "failed");
     free(description);
 
     const uint32_t width = 48, height = 32;
     size_t stride = width * 4;
-    uint8_t *content = malloc(stride * height);
-    uint8_t *output = malloc(stride * height);
+    uint8_t *content = checked_malloc(stride * height);
+    uint8_t *output = checked_malloc(stride * height);
     for (uint32_t y = 0; y < height; ++y) {
         for (uint32_t x = 0; x < width; ++x) {
             uint8_t *p = content + y * stride + x * 4;
@@ -99,9 +109,17 @@ int main(int argc, char **argv) {
         failed = !(alpha_kept && changed && calls == 3);
         if (out_path) {
             FILE *file = fopen(out_path, "wb");
-            fprintf(file, "P6\n%u %u\n255\n", width, height);
-            for (size_t i = 0; i < stride * height; i += 4) fwrite(output + i, 1, 3, file);
-            fclose(file);
+            if (!file) {
+                perror(out_path);
+                failed = 1;
+            } else {
+                fprintf(file, "P6\n%u %u\n255\n", width, height);
+                for (size_t i = 0; i < stride * height; i += 4) fwrite(output + i, 1, 3, file);
+                if (fclose(file) != 0) {
+                    perror(out_path);
+                    failed = 1;
+                }
+            }
         }
     }
     free(content);

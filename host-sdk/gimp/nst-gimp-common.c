@@ -259,7 +259,8 @@ char *nst_gimp_stylize_and_release(const NstGimpSettings *settings, GeglBuffer *
       nst_gimp_stylize_buffers(settings, source, shadow, area, style, placement, progress, user_data, cancelled);
   g_object_unref(shadow);
   g_object_unref(source);
-  GeglBuffer *others[] = {style, placement->mask, placement->outside};
+  /* NULL placement: no mask and no outside style, as nst_gimp_stylize_buffers takes it. */
+  GeglBuffer *others[] = {style, placement ? placement->mask : NULL, placement ? placement->outside : NULL};
   for (size_t i = 0; i < G_N_ELEMENTS(others); ++i)
     if (others[i]) g_object_unref(others[i]);
   return error;

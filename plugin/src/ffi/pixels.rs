@@ -194,6 +194,59 @@ mod tests {
         }
     }
 
+    /// Host bytes of one pixel per format, with the sRGB-encoded values the engine must read from them.
+    fn known_pixels() -> Vec<(NstPixelFormat, Vec<u8>, [f32; 3])> {
+        let f32s = |values: [f32; 4]| values.iter().flat_map(|v| v.to_ne_bytes()).collect::<Vec<u8>>();
+        let u16s = |values: &[u16]| values.iter().flat_map(|v| v.to_ne_bytes()).collect::<Vec<u8>>();
+        vec![
+            (NstPixelFormat::NstGray8, vec![51], [0.2; 3]),
+            (NstPixelFormat::NstRgb8, vec![255, 0, 51], [1.0, 0.0, 0.2]),
+            (NstPixelFormat::NstRgba8, vec![0, 102, 255, 7], [0.0, 0.4, 1.0]),
+            (NstPixelFormat::NstRgb16, u16s(&[65535, 0, 13107]), [1.0, 0.0, 0.2]),
+            (NstPixelFormat::NstRgba16, u16s(&[0, 26214, 65535, 9]), [0.0, 0.4, 1.0]),
+            // Linear 0.214041 is sRGB 0.5 (the sRGB curve); linear 1 and 0 are themselves.
+            (NstPixelFormat::NstRgbaF32Linear, f32s([0.214_041_14, 1.0, 0.0, 0.25]), [0.5, 1.0, 0.0]),
+            (NstPixelFormat::NstRgbaF32Srgb, f32s([0.5, 0.25, 0.75, 0.5]), [0.5, 0.25, 0.75]),
+        ]
+    }
+
+    #[test]
+    fn every_pixel_format_reads_the_exact_value_and_writes_it_back_byte_for_byte() {
+        for (format, bytes, expected) in known_pixels() {
+            let geometry = Geometry { width: 1, height: 1, stride: bytes.len(), format };
+            // SAFETY: one pixel of `bytes.len()` bytes.
+            let image = unsafe { read_view(bytes.as_ptr().cast(), &geometry) };
+            for (c, want) in expected.iter().enumerate() {
+                let got = image.rgb[c];
+                assert!((got - want).abs() < 1e-6, "{format:?} channel {c}: read {got}, expected {want}");
+            }
+            let mut out = vec![0xEEu8; bytes.len()];
+            // SAFETY: same one-pixel geometry for both views.
+            unsafe { write_view(&image, out.as_mut_ptr().cast(), &geometry, bytes.as_ptr().cast(), &geometry) };
+            if format == NstPixelFormat::NstRgbaF32Linear {
+                // Linear -> sRGB -> linear goes through two curves: equal to float precision, not to the bit.
+                let back: Vec<f32> = out.chunks(4).map(|b| f32::from_ne_bytes(b.try_into().unwrap())).collect();
+                let sent: Vec<f32> = bytes.chunks(4).map(|b| f32::from_ne_bytes(b.try_into().unwrap())).collect();
+                for (b, s) in back.iter().zip(&sent) {
+                    assert!((b - s).abs() < 1e-6, "{format:?}: wrote {back:?}, sent {sent:?}");
+                }
+            } else {
+                assert_eq!(out, bytes, "{format:?}: wrote back other bytes");
+            }
+        }
+    }
+
+    #[test]
+    fn grey_output_is_the_luma_of_the_result() {
+        let geometry = Geometry { width: 1, height: 1, stride: 1, format: NstPixelFormat::NstGray8 };
+        let image = Planar { width: 1, height: 1, rgb: vec![1.0, 0.0, 0.0], alpha: None };
+        let mut out = [0u8];
+        let source = [0u8];
+        // SAFETY: one-pixel views.
+        unsafe { write_view(&image, out.as_mut_ptr().cast(), &geometry, source.as_ptr().cast(), &geometry) };
+        assert_eq!(out[0], (0.2126f32 * 255.0).round() as u8);
+    }
+
     #[test]
     fn unknown_formats_are_refused() {
         assert_eq!(NstPixelFormat::from_raw(0), None);

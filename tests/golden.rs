@@ -1,0 +1,51 @@
+//! One run compared with a committed result (`tests/golden/mosaic-64.png`): the mosaic preset on the astronaut
+//! sample at 64 px, 10 iterations from the content, the built-in model. A change that alters what the
+//! algorithm computes shows here even when every property test still holds. The difference is printed; the
+//! limits leave room for the last bits that another CPU's kernels round differently.
+//!
+//! To accept a deliberate change: `NST_UPDATE_GOLDEN=1 cargo test --release --test golden`, then look at the
+//! new image before committing it.
+
+mod support;
+
+use nst::image_io::{Planar, read_image};
+use nst::optim::Control;
+use nst::runtime::Provider;
+use nst::stylize::{Engine, EngineConfig};
+
+/// Mean absolute difference allowed, in 8-bit steps.
+const MEAN_LIMIT: f64 = 1.0;
+/// Largest difference of any channel allowed, in 8-bit steps.
+const MAX_LIMIT: f64 = 24.0;
+
+fn to_png(image: &Planar, path: &std::path::Path) {
+    let bytes: Vec<u8> = image.to_interleaved_rgb().iter().map(|v| (v.clamp(0.0, 1.0) * 255.0).round() as u8).collect();
+    image::RgbImage::from_raw(image.width as u32, image.height as u32, bytes).unwrap().save(path).unwrap();
+}
+
+#[test]
+fn the_mosaic_preset_on_the_sample_matches_the_committed_result() {
+    support::ort_environment();
+    let mut engine =
+        Engine::new(&EngineConfig { provider: Provider::Cpu, threads: 2, ..EngineConfig::default() }).unwrap();
+    let (content, styles, settings) = support::preset_inputs("mosaic", 64, 10);
+    let result = engine.stylize(&content, &styles, &settings, &mut |_| Control::Continue).unwrap();
+    let golden = support::root().join("tests/golden/mosaic-64.png");
+    if std::env::var_os("NST_UPDATE_GOLDEN").is_some() {
+        to_png(&result.image, &golden);
+        println!("wrote {}", golden.display());
+    }
+    let expected = read_image(&golden).unwrap();
+    assert_eq!((expected.width, expected.height), (result.image.width, result.image.height));
+    let steps: Vec<f64> = result
+        .image
+        .rgb
+        .iter()
+        .zip(&expected.rgb)
+        .map(|(got, want)| ((got.clamp(0.0, 1.0) * 255.0).round() - (want * 255.0).round()).abs() as f64)
+        .collect();
+    let mean = steps.iter().sum::<f64>() / steps.len() as f64;
+    let max = steps.iter().cloned().fold(0.0, f64::max);
+    println!("against {}: mean difference {mean:.3} and largest {max} (8-bit steps)", golden.display());
+    assert!(mean <= MEAN_LIMIT && max <= MAX_LIMIT, "mean {mean:.3} (limit {MEAN_LIMIT}), max {max} ({MAX_LIMIT})");
+}
