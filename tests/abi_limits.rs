@@ -235,11 +235,11 @@ fn strength_multiplies_the_presets_style_weight_in_the_engine() {
 #[test]
 fn cached_models_give_way_to_a_run_under_a_set_budget() {
     let side = 256;
-    let estimate = nst::memory::estimated_peak_mib(
+    let estimate = nst::fit::memory::estimated_peak_mib(
         nst::nst_onnx::Layer::parse("relu5_1").unwrap(),
         side,
         side,
-        nst::memory::MemoryMode::Arena,
+        nst::fit::memory::MemoryMode::Arena,
     );
     let budget = estimate.ceil() as u64 + 40;
     let mut handle = null_mut();

@@ -3,15 +3,15 @@
 
 mod support;
 
+use nst::fit::memory::{MemoryMode, estimated_peak_mib, tiled_images_mib};
+use nst::fit::tiling::{overlap_for, sweep_tiles};
 use nst::image_io::{Planar, read_image};
 use nst::losses::LossSettings;
-use nst::memory::{MemoryMode, estimated_peak_mib, tiled_images_mib};
 use nst::optim::Control;
 use nst::preset::load_preset;
 use nst::runtime::Provider;
 use nst::stylize::{Engine, EngineConfig, Settings};
 use nst::targets::StyleGrams;
-use nst::tiling::{overlap_for, sweep_tiles};
 use nst_onnx::Layer;
 use support::{ort_environment, root};
 

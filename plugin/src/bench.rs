@@ -180,7 +180,7 @@ impl Engine {
             ratio_to_floor: median / (conv_gflop / peak_gflops),
             rust_share: rust / (rust + graphs),
             peak_rss_mb: peak_rss_mb(),
-            saved_activations_mb: crate::memory::saved_activations_bytes(deepest, size, size) as f64
+            saved_activations_mb: crate::fit::memory::saved_activations_bytes(deepest, size, size) as f64
                 / (1024.0 * 1024.0),
         })
     }

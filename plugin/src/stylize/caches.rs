@@ -9,7 +9,7 @@ use nst_onnx::random::random_vgg19_through;
 use nst_onnx::{Layer, Pooling, Vgg19};
 
 use crate::error::{EngineError, Result};
-use crate::memory::{Fit, budget_mib, plan};
+use crate::fit::memory::{Fit, budget_mib, plan};
 use crate::network::Network;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -18,7 +18,7 @@ use ort::environment::Environment;
 
 use crate::cache::Lru;
 use crate::error::{EngineError, Result};
-use crate::memory::{MemoryMode, budget_mib, check_budget};
+use crate::fit::memory::{MemoryMode, budget_mib, check_budget};
 use crate::network::{LossPlacement, Network};
 use crate::runtime::{Provider, SessionOptions, environment, probe_provider};
 

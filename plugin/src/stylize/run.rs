@@ -9,16 +9,16 @@ use nst_onnx::random::SplitMix64;
 
 use crate::colour::{join_luminance_with_chroma, luminance_image, match_colours};
 use crate::error::{EngineError, Result};
+use crate::fit::memory::Fit;
+use crate::fit::tiled_run::{ScaleStep, TiledScale, tiled_iterations};
+use crate::fit::tiling::overlap_for;
 use crate::image_io::Planar;
 use crate::losses::LossTerms;
-use crate::memory::Fit;
 use crate::network::Network;
 use crate::objective::StyleObjective;
 use crate::optim::Control;
 use crate::runtime::Provider;
 use crate::targets::{StyleGrams, Targets};
-use crate::tiled_run::{ScaleStep, TiledScale, tiled_iterations};
-use crate::tiling::overlap_for;
 
 /// Progress of a run, reported after each iteration.
 #[derive(Debug, Clone, Copy, PartialEq)]

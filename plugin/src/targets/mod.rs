@@ -6,12 +6,12 @@ mod style_grams;
 pub use style_grams::StyleGrams;
 
 use crate::error::{EngineError, Result};
+use crate::fit::tiling::{Rect, crop};
 use crate::image_io::Planar;
 use crate::losses::LossSettings;
 use crate::losses::mask::mask_pyramid;
 use crate::losses::style::StyleTarget;
 use crate::network::{Network, Pass};
-use crate::tiling::{Rect, crop};
 
 /// Spatial control at the working size: planes of `width x height` values in [0, 1].
 #[derive(Debug, Clone, Default)]

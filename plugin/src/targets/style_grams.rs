@@ -2,12 +2,12 @@
 //! computed once and scaled to whatever size (or tile) is optimised.
 
 use crate::error::Result;
+use crate::fit::tiling::{Rect, cells_with_halo, crop};
 use crate::image_io::Planar;
 use crate::losses::LossSettings;
 use crate::losses::gram::gram;
 use crate::losses::style::StyleTarget;
 use crate::network::{Network, Pass};
-use crate::tiling::{Rect, cells_with_halo, crop};
 
 /// Per style layer (in [`LossSettings::style_layers`] order): the Gram matrix summed over `positions`.
 #[derive(Debug, Clone)]

@@ -4,7 +4,7 @@
 use nst_onnx::Layer;
 
 use crate::error::{EngineError, Result};
-use crate::tiling::MIN_TILE;
+use crate::fit::tiling::MIN_TILE;
 
 /// Fraction of the memory available at the start of a run that the default budget allows.
 const DEFAULT_SHARE_OF_AVAILABLE: f64 = 0.8;

@@ -5,6 +5,7 @@
 //! sweep; each tile is optimised from the image's current state and faded back in over the overlap.
 
 use crate::error::Result;
+use crate::fit::tiling::{Rect, blend_into, crop, feather, sweep_tiles};
 use crate::image_io::Planar;
 use crate::losses::LossSettings;
 use crate::losses::LossTerms;
@@ -12,7 +13,6 @@ use crate::network::Network;
 use crate::objective::StyleObjective;
 use crate::optim::{Control, Optimiser};
 use crate::targets::{StyleGrams, Targets, WorkingMasks};
-use crate::tiling::{Rect, blend_into, crop, feather, sweep_tiles};
 
 /// Sweeps over the image: each tile's iterations are split across them, so borders move between visits.
 pub(crate) const SWEEPS: usize = 3;
