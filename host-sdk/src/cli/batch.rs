@@ -7,15 +7,13 @@ use std::time::Instant;
 
 use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use nst_host::{Engine, HostError};
+use nst_host::{Engine, HostError, Progress};
 use serde::Deserialize;
 
 use super::cancel;
-use super::common::{
-    CliError, EngineArgs, RunArgs, check_output_path, check_writable, output_dims, partial_path, prepare_content,
-    preset_info, read_image, read_image_with_profile, save_atomically,
-};
+use super::common::{CliError, EngineArgs, RunArgs, check_output_path, check_writable, partial_path, preset_info};
 use super::overwrite::{FileRole, check_no_overwrite};
+use super::pipeline::stylize_file;
 
 /// Arguments of `nst batch`.
 #[derive(Args)]
@@ -230,25 +228,14 @@ fn process(engine: &Engine, job: &Job, force: bool, bar: &ProgressBar) -> Outcom
                 .map_err(|e| CliError::Usage(format!("{}: cannot create: {e}", parent.display())))?;
         }
         check_writable(&job.output)?;
-        let info = preset_info(engine, &job.preset)?;
-        let (content, profile) = read_image_with_profile(&job.input)?;
-        let styles = job.run.styles.iter().map(|p| read_image(p)).collect::<Result<Vec<_>, _>>()?;
-        let dims = output_dims(&content, job.run.size.or(info.size))?;
-        let content = prepare_content(&content, dims, job.run.sixteen_bit);
-        let overrides = job.run.overrides(dims.0.max(dims.1))?;
-        let (image, _) = engine.stylize_image(
-            &job.preset,
-            &overrides,
-            &content,
-            &styles,
-            |p| {
-                bar.set_length(p.total as u64);
-                bar.set_position(p.step as u64);
-                true
-            },
-            Some(cancel::token()),
-        )?;
-        save_atomically(&image, &job.output, job.run.sixteen_bit, profile.as_deref())
+        let progress = |p: Progress| {
+            bar.set_length(p.total as u64);
+            bar.set_position(p.step as u64);
+            true
+        };
+        let token = Some(cancel::token());
+        stylize_file(engine, &job.preset, &job.input, &job.output, &job.run, progress, token, None, &mut |_, _| {})
+            .map(|_| ())
     })();
     match result {
         Ok(()) => Outcome::Done(started.elapsed().as_secs_f64()),

@@ -288,7 +288,7 @@ pub fn preset_info(engine: &Engine, preset: &str) -> Result<PresetInfo, CliError
 }
 
 /// Largest side of an input image, in pixels.
-const MAX_SIDE: u32 = 65_535;
+const MAX_SIDE: u32 = limits::NST_IMAGE_SIDE_MAX;
 /// Largest decoded input image, in bytes.
 const MAX_DECODED_BYTES: u64 = 800_000_000;
 
@@ -345,7 +345,7 @@ pub fn read_image_with_profile(path: &Path) -> Result<(DynamicImage, Option<Vec<
 }
 
 /// Long sides the engine accepts, in pixels.
-const SIZES: std::ops::RangeInclusive<u32> = 16..=8192;
+const SIZES: std::ops::RangeInclusive<u32> = limits::NST_SIZE_MIN..=limits::NST_SIZE_MAX;
 /// The shortest side of an output, in pixels: VGG19's deepest style layer sees the image at 1/16 of its size.
 const MIN_SIDE: u32 = 16;
 
@@ -361,13 +361,9 @@ pub fn output_dims(content: &DynamicImage, size: Option<u32>) -> Result<(u32, u3
             SIZES.end()
         )));
     }
-    let dims = match size {
-        None => (w, h),
-        Some(long) => {
-            let scale = long as f64 / w.max(h) as f64;
-            (((w as f64 * scale).round() as u32).max(1), ((h as f64 * scale).round() as u32).max(1))
-        }
-    };
+    // The engine's own rule: it resizes its result to this size.
+    let (out_w, out_h) = nst_sys::sizing::output_size(w as usize, h as usize, size.map(|long| long as usize));
+    let dims = (out_w as u32, out_h as u32);
     if dims.0.min(dims.1) < MIN_SIDE {
         let (long, short) = (w.max(h) as u64, w.min(h).max(1) as u64);
         let needed = (MIN_SIDE as u64 * long).div_ceil(short);

@@ -8,6 +8,7 @@ mod colour_profile;
 mod common;
 mod model;
 mod overwrite;
+mod pipeline;
 mod stylize;
 
 use std::process::ExitCode;

@@ -8,11 +8,9 @@ use nst_host::HostError;
 use nst_sys::limits;
 
 use super::cancel;
-use super::common::{
-    CliError, EngineArgs, RunArgs, check_output_path, check_writable, output_dims, prepare_content, preset_info,
-    read_image, read_image_with_profile, save_atomically,
-};
+use super::common::{CliError, EngineArgs, RunArgs, check_output_path, check_writable, preset_info, save_atomically};
 use super::overwrite::{FileRole, check_no_overwrite};
+use super::pipeline::{Written, stylize_file};
 
 /// Arguments of `nst stylize`.
 #[derive(Args)]
@@ -65,15 +63,6 @@ pub fn run(args: StylizeArgs) -> Result<(), CliError> {
     let mut writes = vec![FileRole::new(&args.output, "the output")];
     writes.extend(args.preview.iter().map(|p| FileRole::new(p, "the --preview")));
     check_no_overwrite(&reads, &writes)?;
-    let (content, profile) = read_image_with_profile(&args.content)?;
-    let styles = args.run.styles.iter().map(|p| read_image(p)).collect::<Result<Vec<_>, _>>()?;
-    let dims = output_dims(&content, args.run.size.or(preset.size))?;
-    let content = prepare_content(&content, dims, args.run.sixteen_bit);
-    let mut overrides = args.run.overrides(dims.0.max(dims.1))?;
-    if args.preview.is_some() {
-        // 0 leaves the iteration to the preset's `output.preview_at`, else a fifth of the iterations.
-        overrides.preview_iteration = Some(args.preview_at.unwrap_or(0));
-    }
     let mut preview_error = None;
 
     cancel::install();
@@ -83,11 +72,14 @@ pub fn run(args: StylizeArgs) -> Result<(), CliError> {
         ProgressStyle::with_template("{bar:30} {pos}/{len} it  {per_sec}  ETA {eta}  {msg}").expect("valid template"),
     );
     bar.set_message("building graphs");
-    let (image, report) = engine.stylize_image_with_preview(
+    // 0 leaves the preview's iteration to the preset's `output.preview_at`, else a fifth of the iterations.
+    let preview_at = args.preview.as_ref().map(|_| args.preview_at.unwrap_or(0));
+    let Written { dims, report } = stylize_file(
+        &engine,
         &args.preset,
-        &overrides,
-        &content,
-        &styles,
+        &args.content,
+        &args.output,
+        &args.run,
         |progress| {
             bar.set_length(progress.total as u64);
             bar.set_position(progress.step as u64);
@@ -95,10 +87,11 @@ pub fn run(args: StylizeArgs) -> Result<(), CliError> {
             true
         },
         Some(cancel::token()),
-        &mut |preview| {
+        preview_at,
+        &mut |preview, profile| {
             if let Some(path) = &args.preview {
                 let preview = image::DynamicImage::ImageRgba8(preview.clone());
-                match save_atomically(&preview, path, false, profile.as_deref()) {
+                match save_atomically(&preview, path, false, profile) {
                     Ok(()) => bar.suspend(|| println!("preview written to {}", path.display())),
                     Err(err) => preview_error = Some(err),
                 }
@@ -110,7 +103,6 @@ pub fn run(args: StylizeArgs) -> Result<(), CliError> {
     if let Some(err) = preview_error {
         eprintln!("warning: the preview was not written: {err}");
     }
-    save_atomically(&image, &args.output, args.run.sixteen_bit, profile.as_deref())?;
 
     let [total, content_loss, style_loss, tv] = report.losses;
     println!(

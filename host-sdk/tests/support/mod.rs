@@ -24,8 +24,19 @@ pub fn ort_path() -> String {
         .unwrap_or_else(|_| repo().join(".ort/libonnxruntime.so.1.31.1").display().to_string())
 }
 
+/// A fresh folder for one test. The same test's folders from earlier runs (another process id) are removed
+/// first: some hold model files of hundreds of MB, and repeated runs must not fill the disk.
 pub fn scratch(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("nst-sdk-{tag}-{}", std::process::id()));
+    let prefix = format!("nst-sdk-{tag}-");
+    let pid = std::process::id().to_string();
+    for entry in std::fs::read_dir(std::env::temp_dir()).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let earlier = name.strip_prefix(&prefix).is_some_and(|rest| rest != pid && rest.parse::<u32>().is_ok());
+        if earlier {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("{prefix}{pid}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir

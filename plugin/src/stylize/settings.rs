@@ -140,12 +140,7 @@ pub(super) fn style_working_size(style: &Planar, work_w: usize, work_h: usize, s
     (working_side(w), working_side(h))
 }
 
-/// The output size for a `width x height` content and a requested long side.
-pub fn output_size(width: usize, height: usize, long_side: Option<usize>) -> (usize, usize) {
-    let Some(long) = long_side else { return (width, height) };
-    let scale = long as f64 / width.max(height) as f64;
-    (((width as f64 * scale).round() as usize).max(1), ((height as f64 * scale).round() as usize).max(1))
-}
+pub use nst_sys::sizing::output_size;
 
 /// Refuses settings and images no run can use, before any work.
 pub(super) fn validate(content: &Planar, styles: &[(Planar, f32)], settings: &Settings) -> Result<()> {

@@ -3,3 +3,4 @@
 
 pub mod abi;
 pub mod limits;
+pub mod sizing;
