@@ -95,7 +95,7 @@ pub fn provider_matmul_peak_gflops(env: &Environment, options: SessionOptions, n
         let (_, sum) = outputs[PROBE_SUM].try_extract_tensor::<f32>().map_err(context())?;
         // Every entry of the product is positive: a non-finite or non-positive sum means the run went wrong.
         if !(sum[0].is_finite() && sum[0] > 0.0) {
-            return Err(EngineError::InvalidArgument(format!("the matrix-product probe returned {}", sum[0])));
+            return Err(EngineError::Internal(format!("the matrix-product probe returned {}", sum[0])));
         }
         // The first runs choose kernels and allocate; they are warm-up.
         if run >= 2 {

@@ -39,6 +39,8 @@ pub enum EngineError {
     Preset(String),
     /// An argument is out of range or inconsistent.
     InvalidArgument(String),
+    /// The engine broke one of its own invariants: a bug, not the caller's doing.
+    Internal(String),
     /// The run was cancelled through the progress callback.
     Cancelled,
     /// The run's estimated peak memory exceeds the budget; nothing was allocated.
@@ -81,6 +83,7 @@ impl fmt::Display for EngineError {
             EngineError::Image { path, reason } => write!(f, "image {path}: {reason}"),
             EngineError::Preset(message) => write!(f, "{message}"),
             EngineError::InvalidArgument(message) => write!(f, "{message}"),
+            EngineError::Internal(message) => write!(f, "internal error (a bug in nst): {message}"),
             EngineError::Cancelled => write!(f, "cancelled"),
             EngineError::OverBudget { width, height, needed_mib, budget_mib, largest_side } => {
                 write!(

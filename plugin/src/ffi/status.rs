@@ -13,8 +13,22 @@ impl From<&EngineError> for NstStatus {
             EngineError::Image { .. } => NstStatus::NstImageError,
             EngineError::Preset(_) => NstStatus::NstPresetError,
             EngineError::InvalidArgument(_) => NstStatus::NstInvalidArgument,
+            EngineError::Internal(_) => NstStatus::NstInternalError,
             EngineError::Cancelled => NstStatus::NstCancelled,
             EngineError::OverBudget { .. } => NstStatus::NstOverBudget,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_broken_invariant_is_an_internal_error_not_the_callers() {
+        let internal = EngineError::Internal("no style image reached the targets".into());
+        assert_eq!(NstStatus::from(&internal), NstStatus::NstInternalError);
+        assert!(internal.to_string().starts_with("internal error (a bug in nst)"));
+        assert_eq!(NstStatus::from(&EngineError::InvalidArgument("x".into())), NstStatus::NstInvalidArgument);
     }
 }

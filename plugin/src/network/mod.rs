@@ -132,7 +132,7 @@ impl Network {
         inputs: &GraphLossInputs<'_>,
     ) -> Result<()> {
         if !self.graph_losses() || !pass.for_graph_losses() {
-            return Err(EngineError::InvalidArgument("this network or pass runs its losses in Rust".into()));
+            return Err(EngineError::Internal("this network or pass runs its losses in Rust".into()));
         }
         let index = match self.evaluations.iter().position(|(l, _)| *l == layout) {
             Some(index) => index,
@@ -185,7 +185,7 @@ impl Network {
         let backward = self
             .backward
             .as_mut()
-            .ok_or_else(|| EngineError::InvalidArgument("this network runs its losses in a graph".into()))?;
+            .ok_or_else(|| EngineError::Internal("this network runs its losses in a graph".into()))?;
         backward.run_binding(pass.backward_binding()?).map_err(ort_context("running the backward graph"))?;
         Ok(())
     }
@@ -195,10 +195,11 @@ impl Network {
     pub fn evaluate(&mut self, pass: &mut Pass) -> Result<(f64, f64)> {
         let (binding, layout) = pass
             .evaluation_binding()?
-            .ok_or_else(|| EngineError::InvalidArgument("no evaluation graph is attached to this pass".into()))?;
-        let (_, session) = self.evaluations.iter_mut().find(|(l, _)| l == layout).ok_or_else(|| {
-            EngineError::InvalidArgument("the pass's evaluation graph belongs to another network".into())
-        })?;
+            .ok_or_else(|| EngineError::Internal("no evaluation graph is attached to this pass".into()))?;
+        let (_, session) =
+            self.evaluations.iter_mut().find(|(l, _)| l == layout).ok_or_else(|| {
+                EngineError::Internal("the pass's evaluation graph belongs to another network".into())
+            })?;
         session.run_binding(binding).map_err(ort_context("running the evaluation graph"))?;
         Ok(pass.evaluation_losses().expect("attached"))
     }

@@ -211,7 +211,7 @@ impl Pass {
     /// Copies `image` (planar RGB in [0, 1], the pass's size) into the image the next run reads.
     pub fn load(&mut self, image: &Planar) -> Result<()> {
         if image.width != self.width() || image.height != self.height() {
-            return Err(EngineError::InvalidArgument(format!(
+            return Err(EngineError::Internal(format!(
                 "image is {}x{}, the pass expects {}x{}",
                 image.width,
                 image.height,
@@ -304,7 +304,7 @@ impl Pass {
         let host = self
             .host_losses
             .as_mut()
-            .ok_or_else(|| EngineError::InvalidArgument("this pass runs its losses in a graph".into()))?;
+            .ok_or_else(|| EngineError::Internal("this pass runs its losses in a graph".into()))?;
         if self.copies_at_binding {
             for (layer, tensor) in &host.gradients {
                 host.binding

@@ -82,7 +82,7 @@ pub fn open_session(env: &Environment, model_bytes: &[u8], options: SessionOptio
             Err(err) => last_error = Some(err),
         }
     }
-    Err(last_error.unwrap_or_else(|| EngineError::InvalidArgument("no execution provider to try".into())))
+    Err(last_error.unwrap_or_else(|| EngineError::Internal("no execution provider to try".into())))
 }
 
 /// Opens a one-node session with `options`' provider, so that an engine configured for a provider it cannot

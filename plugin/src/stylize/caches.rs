@@ -115,7 +115,7 @@ impl Engine {
         let key = NetworkKey::of(settings);
         if self.networks.get(&key).is_none() {
             let deepest =
-                *key.taps.iter().max().ok_or_else(|| EngineError::InvalidArgument("no loss layers".into()))?;
+                *key.taps.iter().max().ok_or_else(|| EngineError::Internal("loss settings without a layer".into()))?;
             let model = self.model(&settings.model, deepest)?;
             let network = Network::new(&self.env, &model, &key.taps, key.pooling, self.options, self.losses)?;
             return Ok(self.networks.insert(key, network));

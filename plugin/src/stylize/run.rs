@@ -150,7 +150,7 @@ impl Engine {
             .taps()
             .iter()
             .max()
-            .ok_or_else(|| EngineError::InvalidArgument("no loss layers".into()))?;
+            .ok_or_else(|| EngineError::Internal("loss settings without a layer".into()))?;
         if let Some(&(w, h, _)) = schedule.last() {
             self.yield_caches_to(settings, deepest, w, h);
         }

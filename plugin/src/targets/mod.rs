@@ -128,7 +128,7 @@ impl Targets {
                     styles.iter().map(|(grams, weight)| (grams.target(i, output_positions), *weight)).collect();
                 if masks.style.is_empty() {
                     let target = StyleTarget::blend(&targets)
-                        .ok_or_else(|| EngineError::InvalidArgument("no style image".into()))?;
+                        .ok_or_else(|| EngineError::Internal("no style image reached the targets".into()))?;
                     let normaliser = style_normaliser(&target, output_positions);
                     Ok(vec![StyleTerm { target, share: 1.0, mask: None, normaliser }])
                 } else {
