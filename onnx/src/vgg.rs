@@ -166,6 +166,12 @@ impl Vgg19 {
         &self.convs[layer.index()]
     }
 
+    /// Bytes its weights and biases take as f32: what each copy of the network (the weights themselves, a
+    /// session's initialisers) holds in memory.
+    pub fn weight_bytes(&self) -> usize {
+        self.convs.iter().map(|c| (c.weight.len() + c.bias.len()) * 4).sum()
+    }
+
     /// Multiply-add FLOPs (2 per MAC) of the convolutions up to and including `deepest`, for an image of
     /// `height` x `width` pixels (multiples of 16).
     pub fn forward_flops(deepest: Layer, height: usize, width: usize) -> f64 {

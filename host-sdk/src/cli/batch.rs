@@ -234,7 +234,9 @@ fn process(engine: &Engine, job: &Job, force: bool, bar: &ProgressBar) -> Outcom
             true
         };
         let token = Some(cancel::token());
-        stylize_file(engine, &job.preset, &job.input, &job.output, &job.run, progress, token, None, &mut |_, _| {})
+        let info = preset_info(engine, &job.preset)?;
+        let (input, output) = (&job.input, &job.output);
+        stylize_file(engine, &job.preset, &info, input, output, &job.run, progress, token, None, &mut |_, _| {})
             .map(|_| ())
     })();
     match result {

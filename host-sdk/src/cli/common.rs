@@ -344,33 +344,24 @@ pub fn read_image_with_profile(path: &Path) -> Result<(DynamicImage, Option<Vec<
     }
 }
 
-/// Long sides the engine accepts, in pixels.
-const SIZES: std::ops::RangeInclusive<u32> = limits::NST_SIZE_MIN..=limits::NST_SIZE_MAX;
 /// The shortest side of an output, in pixels: VGG19's deepest style layer sees the image at 1/16 of its size.
 const MIN_SIDE: u32 = 16;
 
 /// Output size: the long side from `size` (or the preset's), aspect kept; the content's size when neither.
-/// Checked before any pixel is resized: a long side outside 16..=8192, or a short side below 16 pixels, is
-/// refused with the sizes that would do.
+/// The long side is in range already (`RunArgs::check`, the preset's own checker); a short side below 16
+/// pixels is refused here, before any pixel is resized, with the sizes that would do.
 pub fn output_dims(content: &DynamicImage, size: Option<u32>) -> Result<(u32, u32), CliError> {
     let (w, h) = (content.width(), content.height());
-    if let Some(long) = size.filter(|long| !SIZES.contains(long)) {
-        return Err(CliError::Usage(format!(
-            "size {long} is outside {}..={} (the output's long side in pixels)",
-            SIZES.start(),
-            SIZES.end()
-        )));
-    }
     // The engine's own rule: it resizes its result to this size.
     let (out_w, out_h) = nst_sys::sizing::output_size(w as usize, h as usize, size.map(|long| long as usize));
     let dims = (out_w as u32, out_h as u32);
     if dims.0.min(dims.1) < MIN_SIDE {
         let (long, short) = (w.max(h) as u64, w.min(h).max(1) as u64);
         let needed = (MIN_SIDE as u64 * long).div_ceil(short);
-        let hint = if needed <= *SIZES.end() as u64 {
+        let hint = if needed <= limits::NST_SIZE_MAX as u64 {
             format!("a --size of at least {needed}")
         } else {
-            format!("a content whose sides differ less (at most {}:{MIN_SIDE})", SIZES.end())
+            format!("a content whose sides differ less (at most {}:{MIN_SIDE})", limits::NST_SIZE_MAX)
         };
         return Err(CliError::Usage(format!(
             "the output would be {}x{} pixels (content {w}x{h}): each side must be at least {MIN_SIDE} pixels; use \

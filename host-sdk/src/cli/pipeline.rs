@@ -8,7 +8,7 @@ use image::RgbaImage;
 use nst_host::{CancelToken, Engine, Progress, Report};
 
 use super::common::{
-    CliError, RunArgs, output_dims, prepare_content, preset_info, read_image, read_image_with_profile, save_atomically,
+    CliError, PresetInfo, RunArgs, output_dims, prepare_content, read_image, read_image_with_profile, save_atomically,
 };
 
 /// What the run gives, the output's size with it.
@@ -19,13 +19,15 @@ pub struct Written {
     pub report: Report,
 }
 
-/// Stylizes `content` with `preset` and `run`'s flags into `output`. `preview_at` (with `preview`) asks for an
+/// Stylizes `content` with `preset` (described by `info`, which the caller has already asked the plugin for) and
+/// `run`'s flags into `output`. `preview_at` (with `preview`) asks for an
 /// early result: `Some(0)` at the preset's iteration, `Some(n)` after iteration n; `preview` gets the content's
 /// colour profile with it, to write the preview in.
 #[allow(clippy::too_many_arguments)]
 pub fn stylize_file(
     engine: &Engine,
     preset: &str,
+    info: &PresetInfo,
     content: &Path,
     output: &Path,
     run: &RunArgs,
@@ -34,7 +36,6 @@ pub fn stylize_file(
     preview_at: Option<u32>,
     preview: &mut dyn FnMut(&RgbaImage, Option<&[u8]>),
 ) -> Result<Written, CliError> {
-    let info = preset_info(engine, preset)?;
     let (content, profile) = read_image_with_profile(content)?;
     let styles = run.styles.iter().map(|p| read_image(p)).collect::<Result<Vec<_>, _>>()?;
     let dims = output_dims(&content, run.size.or(info.size))?;

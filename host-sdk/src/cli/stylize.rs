@@ -77,6 +77,7 @@ pub fn run(args: StylizeArgs) -> Result<(), CliError> {
     let Written { dims, report } = stylize_file(
         &engine,
         &args.preset,
+        &preset,
         &args.content,
         &args.output,
         &args.run,

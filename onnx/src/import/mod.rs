@@ -9,7 +9,7 @@ mod torchvision;
 
 use std::path::Path;
 
-use nst_files::{FileKind, open_regular, read_bounded};
+use nst_files::{FileKind, open_regular, read_opened};
 
 pub use onnx::vgg19_from_onnx_bytes;
 pub use safetensors::{stored_description, vgg19_from_safetensors_bytes, vgg19_to_safetensors_bytes};
@@ -34,7 +34,9 @@ pub fn load_vgg19(path: &Path) -> Result<Vgg19, OnnxError> {
         // Checkpoints are read tensor by tensor from the file, not whole.
         return pth::vgg19_from_pth(path);
     }
-    let bytes = read_bounded(path, FileKind::Model).map_err(io)?;
+    // The same file, from its start: it is not opened (and checked) a second time.
+    std::io::Seek::rewind(&mut file).map_err(io)?;
+    let bytes = read_opened(file, size, FileKind::Model).map_err(io)?;
     vgg19_from_bytes(&bytes, &origin)
 }
 

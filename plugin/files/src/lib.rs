@@ -8,4 +8,4 @@ mod open;
 
 pub use frames::{Frames, count_frames};
 pub use kind::FileKind;
-pub use open::{open_regular, read_bounded, read_text};
+pub use open::{open_regular, read_bounded, read_opened, read_text};

@@ -29,6 +29,11 @@ pub fn open_regular(path: &Path, kind: FileKind) -> io::Result<(File, u64)> {
 /// grows).
 pub fn read_bounded(path: &Path, kind: FileKind) -> io::Result<Vec<u8>> {
     let (file, length) = open_regular(path, kind)?;
+    read_opened(file, length, kind)
+}
+
+/// The rest of a file [`open_regular`] opened (`length` bytes long), at most `kind`'s limit.
+pub fn read_opened(file: File, length: u64, kind: FileKind) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::with_capacity(length as usize);
     file.take(kind.limit() + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > kind.limit() {

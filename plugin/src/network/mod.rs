@@ -114,9 +114,8 @@ impl Network {
 
     /// Memory this network holds between runs, in MiB: its weights, and a copy of them in each open session.
     pub fn resident_mib(&self) -> f64 {
-        let floats: usize = self.weights.convs.iter().map(|c| c.weight.len() + c.bias.len()).sum();
         let sessions = 1 + usize::from(self.backward.is_some()) + self.evaluations.len();
-        (floats * 4 * (1 + sessions)) as f64 / (1024.0 * 1024.0)
+        (self.weights.weight_bytes() * (1 + sessions)) as f64 / (1024.0 * 1024.0)
     }
 
     /// Whether objectives on this network run their losses in an evaluation graph.

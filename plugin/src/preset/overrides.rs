@@ -47,9 +47,9 @@ impl Overrides {
             preset.settings.iterations = limits::ITERATIONS.check_count("iterations", iterations).map_err(invalid)?;
         }
         if let Some(seed) = self.seed {
-            limits::SEED
-                .check("seed", i64::try_from(seed).unwrap_or(-1))
-                .map_err(|_| invalid(format!("seed {seed} is outside {}", limits::SEED)))?;
+            if i64::try_from(seed).is_err() {
+                return Err(invalid(format!("seed {seed} is outside {}", limits::SEED)));
+            }
             preset.settings.seed = seed;
         }
         if let Some(model) = &self.model {

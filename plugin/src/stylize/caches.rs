@@ -57,9 +57,7 @@ impl Engine {
             .models
             .iter()
             .filter(|(_, model)| Arc::strong_count(model) == 1)
-            .map(|(_, model)| {
-                model.convs.iter().map(|c| c.weight.len() + c.bias.len()).sum::<usize>() as f64 * 4.0 / 1048576.0
-            })
+            .map(|(_, model)| model.weight_bytes() as f64 / (1024.0 * 1024.0))
             .sum();
         networks + loose_models
     }
