@@ -193,6 +193,7 @@ pub fn abi_arguments(engine: usize, repo: &Path, data: &[u8]) {
     overrides.init = u32::from(c.byte() % 4);
     overrides.keep_colours = i32::from(c.byte() % 5) - 2;
     overrides.match_colours = i32::from(c.byte() % 5) - 2;
+    overrides.keep_detail = i32::from(c.byte() % 5) - 2;
     overrides.scales = u32::from(c.byte() % 10);
     overrides.style_scale = if flags & 8 != 0 { c.f64() } else { 0.0 };
     overrides.style_weights = if flags & 16 != 0 { weights.as_ptr() } else { null() };

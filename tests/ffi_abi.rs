@@ -456,3 +456,67 @@ fn a_host_with_an_older_smaller_overrides_struct_is_neither_overrun_nor_refused(
     assert_eq!(status, NstStatus::NstOk, "{}", last_error());
     assert!(output.bytes != content.bytes);
 }
+
+/// Mean squared difference between each pixel's grey level and a 4x-box-blurred copy's: the fine detail.
+fn fine_detail_energy(buffer: &Buffer) -> f64 {
+    let (w, h) = (buffer.width as usize, buffer.height as usize);
+    let grey = |x: usize, y: usize| {
+        let at = y * buffer.stride + x * 3;
+        buffer.bytes[at..at + 3].iter().map(|&b| b as f64).sum::<f64>() / 3.0
+    };
+    let mut sum = 0.0;
+    for y in 0..h / 4 * 4 {
+        for x in 0..w / 4 * 4 {
+            let (bx, by) = (x / 4 * 4, y / 4 * 4);
+            let blurred = (0..16).map(|k| grey(bx + k % 4, by + k / 4)).sum::<f64>() / 16.0;
+            sum += (grey(x, y) - blurred).powi(2);
+        }
+    }
+    sum / (w / 4 * 4 * (h / 4 * 4)) as f64
+}
+
+#[test]
+fn keep_detail_brings_the_contents_fine_detail_back_onto_a_result_worked_smaller() {
+    let engine = Engine::new();
+    let preset = quick_preset();
+    let (w, h) = (96u32, 64u32);
+    // A gradient with a one-pixel-scale checkerboard: detail that a 32-pixel working size cannot hold.
+    let mut content = Buffer::gradient(w, h, NstPixelFormat::NstRgb8);
+    for y in 0..h as usize {
+        for x in 0..w as usize {
+            let at = y * content.stride + x * 3;
+            let lift: i16 = if (x / 2 + y / 2) % 2 == 0 { 50 } else { -50 };
+            for c in 0..3 {
+                content.bytes[at + c] = (content.bytes[at + c] as i16 + lift).clamp(0, 255) as u8;
+            }
+        }
+    }
+    let run = |keep_detail: i32| {
+        let mut o = overrides();
+        (o.size, o.iterations, o.keep_detail) = (32, 2, keep_detail);
+        let mut output = Buffer::filled(&content, 0);
+        let status = stylize(
+            engine.0,
+            preset.as_ptr(),
+            Some(&o),
+            Some(&content.view()),
+            null(),
+            0,
+            Some(&output.view_mut()),
+            None,
+            null_mut(),
+        );
+        (status, output)
+    };
+    let (plain, detailed) = (run(-1), run(1));
+    assert_eq!((plain.0, detailed.0), (NstStatus::NstOk, NstStatus::NstOk), "{}", last_error());
+    let (energy_content, energy_plain, energy_detailed) =
+        (fine_detail_energy(&content), fine_detail_energy(&plain.1), fine_detail_energy(&detailed.1));
+    println!(
+        "fine-detail energy: content {energy_content:.1}, plain upscale {energy_plain:.1}, keep_detail {energy_detailed:.1}"
+    );
+    assert!(energy_plain < 0.25 * energy_content, "the plain upscale kept the detail?");
+    assert!(energy_detailed > 0.6 * energy_content, "keep_detail did not bring the detail back");
+    assert_eq!(run(2).0, NstStatus::NstInvalidArgument);
+    assert!(last_error().contains("overrides.keep_detail 2 is not -1, 0 or 1"), "{}", last_error());
+}

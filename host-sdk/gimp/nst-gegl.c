@@ -12,8 +12,8 @@
 property_string(preset, "Preset", "mosaic")
   description("Bundled preset name, .toml path, or TOML text")
 property_int(size, "Size", 0)
-  description("Long side of the working image in pixels (16..8192); 0 keeps the preset's")
-  value_range(0, NST_SIZE_MAX)
+  description("Working long side in pixels (16..8192); 0: the input's own size; -1: the preset's. A smaller working size is scaled back up with the input's own detail")
+  value_range(-1, NST_SIZE_MAX)
 property_int(iterations, "Iterations", 0)
   description("Optimiser iterations; 0 keeps the preset's")
   value_range(0, NST_ITERATIONS_MAX)
@@ -70,7 +70,10 @@ static gboolean process(GeglOperation *operation, GeglBuffer *input, GeglBuffer 
   settings.strength = o->strength;
   settings.seed = o->seed;
   int cancelled = 0;
-  char *error = nst_gimp_stylize_buffers(&settings, input, output, &box, NULL, NULL, NULL, NULL, &cancelled);
+  NstGimpResult *stylized = NULL;
+  char *error = nst_gimp_compute(&settings, input, &box, NULL, NULL, NULL, NULL, &cancelled, &stylized);
+  if (stylized) nst_gimp_result_write(stylized, output);
+  nst_gimp_result_free(stylized);
   if (error) {
     /* The image passes through unchanged; the message names what was wrong. */
     g_warning("nst:style: %s", error);

@@ -17,11 +17,11 @@
 typedef struct {
   char preset[1024];   /* bundled name, .toml path, or TOML text */
   int32_t style_drawable; /* a layer used as the style, or -1 */
-  int32_t size;        /* working long side, 16..8192; 0 keeps the preset's */
+  int32_t size;        /* working long side: 0 the area's own size, -1 the preset's, else 16..8192 */
   int32_t iterations;  /* 1..10000; 0 keeps the preset's */
   double strength;     /* multiplies the preset's style weight; 1 keeps it */
   int32_t seed;        /* noise seed; -1 keeps the preset's */
-  int32_t selection_as_mask; /* 1: the style applies where the selection is (guided Gram matrices) */
+  int32_t selection_as_mask; /* 1: the style applies only inside the selection */
   int32_t outside_style_drawable; /* a layer whose style applies outside the mask, or -1 */
 } NstGimpSettings;
 
@@ -32,43 +32,91 @@ typedef struct {
   GeglBuffer *outside;     /* a second style, applied where the mask is black; NULL: none */
 } NstGimpPlacement;
 
+/* What a preset sets, for the dialog. */
+typedef struct {
+  char *description; /* free with g_free */
+  int size;          /* working long side, 0 when the preset keeps the content's size */
+  int iterations;
+  double style_weight;
+  char *model_line;  /* the model that will run, with a hint when it is the random built-in one */
+} NstGimpPresetInfo;
+
 void nst_gimp_default_settings(NstGimpSettings *settings);
 
 /* Called after each iteration; returns non-zero to cancel. */
 typedef int (*NstGimpProgress)(void *user_data, uint32_t step, uint32_t total);
 
-/*
- * Stylizes `content` into `output` (same geometry) with `settings` and `style_count` style images (0: the
- * preset's), each with its mask when `masks` is not NULL. Returns NULL on success, else a message owned by the
- * caller (free with g_free) that carries the plug-in library's text. `cancelled` is set when the progress
- * function asked to stop.
- */
-char *nst_gimp_stylize(const NstGimpSettings *settings, const NstImage *content, const NstImage *styles,
-                       size_t style_count, const NstImage *masks, NstImageMut *output, NstGimpProgress progress,
-                       void *user_data, int *cancelled);
+/* Checks the settings for an area of `width` x `height` pixels before anything in the image changes: ranges,
+ * the preset (loads and parses), the placement. NULL when they are fine, else a message (free with g_free). */
+char *nst_gimp_check(const NstGimpSettings *settings, int width, int height, GeglBuffer *style,
+                     const NstGimpPlacement *placement);
+
+/* A stylized area held in memory: the long run ends before the image is touched, so a cancelled or failed
+ * run leaves nothing behind, and the write is quick. */
+typedef struct NstGimpResult NstGimpResult;
 
 /*
- * Stylizes `area` of `source` into `shadow` (GIMP's shadow buffer, or a GEGL operation's output) with
- * `settings`; `style` (may be NULL) is used whole, placed by `placement` (may be NULL: everywhere). Pixels
- * travel as RGBA in the source's precision: 8-bit, 16-bit, or float (linear) for anything wider, so 16-bit and
- * float images keep their precision. `shadow` is written only on success. Returns NULL on success, else a message (free with g_free).
+ * Stylizes `area` of `source` with `settings`; `style` (may be NULL) is used whole, placed by `placement`
+ * (may be NULL: everywhere). Pixels travel as RGBA in the source's precision: 8-bit, 16-bit, or float (linear)
+ * for anything wider. The working size is the area's own unless the settings pick another, in which case the
+ * area's fine detail is added back onto the scaled-up result. Returns NULL and sets `*result` on success
+ * (`*result` stays NULL when cancelled), else a message (free with g_free).
  */
-char *nst_gimp_stylize_buffers(const NstGimpSettings *settings, GeglBuffer *source, GeglBuffer *shadow,
-                               const GeglRectangle *area, GeglBuffer *style, const NstGimpPlacement *placement,
-                               NstGimpProgress progress, void *user_data, int *cancelled);
+char *nst_gimp_compute(const NstGimpSettings *settings, GeglBuffer *source, const GeglRectangle *area,
+                       GeglBuffer *style, const NstGimpPlacement *placement, NstGimpProgress progress,
+                       void *user_data, int *cancelled, NstGimpResult **result);
 
-/* nst_gimp_stylize_buffers, then releases `source`, `shadow`, `style` and the placement's buffers: the plug-ins
- * hand over the references they took for the run. */
-char *nst_gimp_stylize_and_release(const NstGimpSettings *settings, GeglBuffer *source, GeglBuffer *shadow,
-                                   const GeglRectangle *area, GeglBuffer *style, const NstGimpPlacement *placement,
-                                   NstGimpProgress progress, void *user_data, int *cancelled);
+/* nst_gimp_compute, then releases `source`, `style` and the placement's buffers. */
+char *nst_gimp_compute_and_release(const NstGimpSettings *settings, GeglBuffer *source, const GeglRectangle *area,
+                                   GeglBuffer *style, const NstGimpPlacement *placement, NstGimpProgress progress,
+                                   void *user_data, int *cancelled, NstGimpResult **result);
 
-/* A line for the dialog naming the model a run of `preset` will use, with a hint when it is the built-in
- * random-weight network (free with g_free). */
-char *nst_gimp_model_line(const char *preset);
+/* Writes the result into `target` (a shadow buffer or an operation's output) over the area it came from. */
+void nst_gimp_result_write(const NstGimpResult *result, GeglBuffer *target);
+void nst_gimp_result_free(NstGimpResult *result);
+
+/*
+ * A quick look: stylizes `area` of `source` scaled down to a long side of `side` pixels with at most
+ * `max_iterations` iterations. Returns NULL and sets `*rgba` (RGBA8, `*width` x `*height`, free with g_free)
+ * on success, else a message.
+ */
+char *nst_gimp_preview(const NstGimpSettings *settings, GeglBuffer *source, const GeglRectangle *area,
+                       GeglBuffer *style, const NstGimpPlacement *placement, int side, int max_iterations,
+                       guchar **rgba, int *width, int *height);
+
+/* The preset's description and values (NULL and a message in `*error` when it does not load). */
+NstGimpPresetInfo *nst_gimp_preset_info(const char *preset, char **error);
+void nst_gimp_preset_info_free(NstGimpPresetInfo *info);
+
+/* Seconds a run of `iterations` at a working size of `width` x `height` is expected to take: the engine's own
+ * measured seconds per evaluation (at 128 x 128, once per process), scaled by pixel count; negative when it
+ * cannot be measured. */
+double nst_gimp_estimate_seconds(const char *preset, int width, int height, int iterations);
+
+/* The working long side a run of `settings` uses for an area of `width` x `height` (the preset's size is
+ * `preset_size`, 0 when it keeps the content's). */
+int nst_gimp_working_side(const NstGimpSettings *settings, int width, int height, int preset_size);
+
+/* The dialogs' texts, shared by both GIMP versions (free each with g_free). */
+#define NST_GIMP_PREVIEW_SIDE 192
+#define NST_GIMP_PREVIEW_ITERATIONS 40
+/* "Works at WxH ...: about T on this machine" for a working long side `side` over an area of width x height. */
+char *nst_gimp_estimate_text(const char *preset, int width, int height, int side, int iterations);
+/* The preset's description and values, or why it cannot be used. */
+char *nst_gimp_preset_text(const NstGimpPresetInfo *info, const char *error);
+/* What the preview shows. */
+char *nst_gimp_preview_note(int width, int height);
+/* What to say when the help page cannot be opened (`why` may be NULL). */
+char *nst_gimp_help_unavailable(const char *why);
+
+/* The presets folder beside this plug-in (free with g_free). */
+char *nst_gimp_presets_folder(void);
 
 /* The bundled preset names from the presets folder beside this plug-in, without loading the engine (for
  * menus built at registration); NULL-terminated, free with g_strfreev. */
 char **nst_gimp_bundled_preset_names(void);
+
+/* The help page beside this plug-in, as a file:// URI (free with g_free). */
+char *nst_gimp_help_uri(void);
 
 #endif

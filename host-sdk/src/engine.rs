@@ -63,6 +63,8 @@ pub struct Overrides {
     pub match_colours: Option<bool>,
     /// Coarse-to-fine scales (1..=8).
     pub scales: Option<u32>,
+    /// Working smaller than the content: add the content's fine detail back onto the scaled-up result.
+    pub keep_detail: Option<bool>,
     /// Style image size relative to the output (0.1..=4).
     pub style_scale: Option<f64>,
     /// Blend weights of the style images passed to a run (one each); empty blends them equally.
@@ -289,6 +291,7 @@ impl Engine {
         let flag = |value: Option<bool>| value.map_or(-1, i32::from);
         raw.keep_colours = flag(overrides.keep_colours);
         raw.match_colours = flag(overrides.match_colours);
+        raw.keep_detail = flag(overrides.keep_detail);
         raw.scales = overrides.scales.unwrap_or(0);
         raw.style_scale = overrides.style_scale.unwrap_or(0.0);
         raw.style_weight_scale = overrides.strength.unwrap_or(0.0);

@@ -88,7 +88,8 @@ fn the_c_header_and_the_shared_rust_types_agree_on_every_layout() {
     rust.extend(fields!(NstImageMut: width, height, stride, format, pixels));
     rust.extend(fields!(NstOverrides: struct_size, size, iterations, seed, style_weight, model_seed, model_path,
         pooling, init, keep_colours, match_colours, scales, style_scale, style_weights, preview_iteration, preview,
-        preview_user_data, style_masks, style_mask_count, content_mask, style_weight_scale, style_weight_count));
+        preview_user_data, style_masks, style_mask_count, content_mask, style_weight_scale, style_weight_count,
+        keep_detail));
     rust.extend(fields!(NstRunReport: iterations, evaluations, working_width, working_height, seconds, loss_total,
         loss_content, loss_style, loss_total_variation, provider, model));
     let mut program = String::from("#include <stddef.h>\n#include <stdio.h>\n#include \"nst.h\"\nint main(void) {\n");

@@ -24,6 +24,26 @@ fn save(dir: &Path, name: &str) -> String {
     format!("(file-png-save2 RUN-NONINTERACTIVE img drw \"{p}\" \"{p}\" 0 9 0 0 0 0 0 0 0)", p = path.display())
 }
 
+/// Script-Fu defining `(state img tag)`: prints the image's dirty flag, channels, selection bounds and active
+/// drawable after `tag`, so that a case can show they are the same before and after a run.
+const STATE: &str = "(define (state img tag) (gimp-message (string-append tag \": dirty \" (number->string (car (gimp-image-is-dirty img))) \" channels \" (number->string (car (gimp-image-get-channels img))) \" selection \" (apply string-append (map (lambda (v) (string-append (number->string v) \" \")) (gimp-selection-bounds img))) \"active \" (number->string (car (gimp-image-get-active-drawable img))))))";
+
+/// `command` with `state` defined (each batch command has its own environment).
+fn with_state(command: String) -> String {
+    format!("(begin {STATE} {command})")
+}
+
+/// The lines `tag-before: ...` and `tag-after: ...` of `log`, which must be equal.
+fn assert_state_kept(log: &str, tag: &str) {
+    let line = |when: &str| {
+        let key = format!("{tag}-{when}:");
+        log.lines().find_map(|l| l.split_once(&key).map(|(_, rest)| rest.trim().to_string()))
+    };
+    let (before, after) = (line("before"), line("after"));
+    assert!(before.is_some(), "no state printed for {tag}:\n{log}");
+    assert_eq!(before, after, "{tag} changed the image's state");
+}
+
 fn run_gimp(dir: &Path, commands: &[String]) -> String {
     let gimprc = dir.join("gimprc");
     std::fs::write(
@@ -51,15 +71,7 @@ fn run_gimp(dir: &Path, commands: &[String]) -> String {
 fn the_filter_changes_the_selection_only_keeps_alpha_uses_a_style_layer_and_reports_errors() {
     plugin_path();
     let dir = scratch("gimp");
-    let install = Command::new(repo().join("scripts/gimp-install"))
-        .arg("--dest")
-        .arg(dir.join("plug-ins"))
-        .arg("--gegl-dest")
-        .arg(dir.join("gegl"))
-        .arg("--library-dir")
-        .arg(build_dir())
-        .output()
-        .unwrap();
+    let install = support::install_gimp2(&dir.join("plug-ins"), &dir.join("gegl"));
     assert!(
         install.status.success(),
         "{}{}",
@@ -79,8 +91,31 @@ fn the_filter_changes_the_selection_only_keeps_alpha_uses_a_style_layer_and_repo
     let call = |style: &str| {
         format!("(plug-in-nst-style RUN-NONINTERACTIVE img drw \"{}\" {style} 0 8 1.0 -1 -1 -1)", preset.display())
     };
+    checks::detailed(96, 64).save(dir.join("detailed.png")).unwrap();
+    let detail_case = |size: i32, name: &str| {
+        format!(
+            "(let* ((img (car (gimp-file-load RUN-NONINTERACTIVE \"{d}/detailed.png\" \"detailed.png\"))) (drw (car (gimp-image-get-active-drawable img)))) (plug-in-nst-style RUN-NONINTERACTIVE img drw \"{p}\" -1 {size} 8 1.0 -1 -1 -1) {save} (gimp-image-delete img))",
+            d = dir.display(),
+            p = preset.display(),
+            save = save(&dir, name)
+        )
+    };
     let (sx, sy, sw, sh) = SELECTION;
     let commands = vec![
+        // Failed runs leave no undo step, no dirty flag, no channel, and the selection as it was.
+        with_state(script_case(
+            &dir,
+            &format!(
+                "(gimp-image-select-rectangle img CHANNEL-OP-REPLACE {sx} {sy} {sw} {sh}) (gimp-image-clean-all img) (state img \"bad-preset-before\") (catch #f (plug-in-nst-style RUN-NONINTERACTIVE img drw \"no-such-preset\" -1 0 3 1.0 -1 -1 -1)) (state img \"bad-preset-after\") {}",
+                save(&dir, "unchanged.png")
+            ),
+        )),
+        with_state(script_case(
+            &dir,
+            "(gimp-image-clean-all img) (state img \"empty-mask-before\") (catch #f (plug-in-nst-style RUN-NONINTERACTIVE img drw \"mosaic\" -1 0 3 1.0 -1 (car (gimp-image-get-selection img)) -1)) (state img \"empty-mask-after\")",
+        )),
+        detail_case(0, "full-size.png"),
+        detail_case(24, "worked-small.png"),
         script_case(
             &dir,
             &format!(
@@ -95,13 +130,6 @@ fn the_filter_changes_the_selection_only_keeps_alpha_uses_a_style_layer_and_repo
             d = dir.display()
         ),
         script_case(&dir, &format!("{} {}", call("-1"), save(&dir, "control.png"))),
-        script_case(
-            &dir,
-            &format!(
-                "(catch #f (plug-in-nst-style RUN-NONINTERACTIVE img drw \"no-such-preset\" -1 0 3 1.0 -1 -1 -1)) {}",
-                save(&dir, "unchanged.png")
-            ),
-        ),
         script_case(
             &dir,
             &format!(
@@ -137,10 +165,30 @@ fn the_filter_changes_the_selection_only_keeps_alpha_uses_a_style_layer_and_repo
     println!("{log}");
     assert_eq!(log.matches("batch command executed successfully").count(), commands.len(), "a case failed:\n{log}");
     assert!(!log.contains("Plug-in crashed"), "{log}");
-    assert!(
-        log.contains("Neural style: failed: no preset named 'no-such-preset'"),
-        "the plug-in's message is not in the log:\n{log}"
+    assert!(log.contains("no preset named 'no-such-preset'"), "the plug-in's message is not in the log:\n{log}");
+    assert!(!log.contains("Neural style: failed"), "a doubled message prefix:\n{log}");
+    assert!(log.contains("the selection is empty, so it cannot say where the style goes"), "{log}");
+    assert_state_kept(&log, "bad-preset");
+    assert_state_kept(&log, "empty-mask");
+    assert!(!log.contains("inconsistent state"), "{log}");
+
+    // Results come back at the layer's size; worked smaller, they keep the layer's own fine detail, which a
+    // plain upscale loses.
+    let detailed = DynamicImage::ImageRgba8(checks::detailed(96, 64));
+    let full = image::open(dir.join("full-size.png")).unwrap();
+    let small = image::open(dir.join("worked-small.png")).unwrap();
+    assert_eq!((full.dimensions(), small.dimensions()), ((96, 64), (96, 64)));
+    let plain = checks::plain_upscale(&detailed, 24);
+    let (kept_full, kept_small, kept_plain) = (
+        checks::detail_kept(&full, &detailed),
+        checks::detail_kept(&small, &detailed),
+        checks::detail_kept(&plain, &detailed),
     );
+    println!(
+        "fine detail kept (correlation with the layer's): full size {kept_full:.3}, worked at 24 px {kept_small:.3}, plain upscale from 24 px {kept_plain:.3}"
+    );
+    assert!(kept_full > kept_plain + 0.3, "the full-size result lost the layer's detail");
+    assert!(kept_small > kept_plain + 0.3, "the small working size came back as a plain upscale");
     // The installed folder is self-contained: its own library and presets are used.
     assert!(log.contains(&format!("{}/plug-ins/nst/presets", dir.display())), "{log}");
 
@@ -240,7 +288,7 @@ fn the_filter_changes_the_selection_only_keeps_alpha_uses_a_style_layer_and_repo
     println!("gegl nst:style: mean change {gegl_change:.4}");
     assert!(gegl_change > 0.02, "nst:style hardly changed the image");
     let (_, log) = chain("no-such-preset", "gegl-bad.png");
-    assert!(log.contains("nst:style: Neural style: failed: no preset named 'no-such-preset'"), "{log}");
+    assert!(log.contains("nst:style: no preset named 'no-such-preset'"), "{log}");
     let unchanged = image::open(dir.join("gegl-bad.png")).unwrap().to_rgba8();
     let largest = unchanged
         .pixels()
@@ -248,6 +296,39 @@ fn the_filter_changes_the_selection_only_keeps_alpha_uses_a_style_layer_and_repo
         .flat_map(|(a, b)| (0..4).map(move |c| (a[c] as i32 - b[c] as i32).abs()))
         .max();
     assert!(largest <= Some(1), "a failed nst:style changed the image by up to {largest:?}");
+
+    // Presets come from the installed folder only: without it, the error names that folder.
+    std::fs::write(dir.join("plug-ins/nst/nst.toml"), "").unwrap();
+    let installed = dir.join("plug-ins/nst/presets");
+    std::fs::rename(&installed, dir.join("presets-away")).unwrap();
+    let log = run_gimp(
+        &dir,
+        &[script_case(
+            &dir,
+            "(catch #f (plug-in-nst-style RUN-NONINTERACTIVE img drw \"mosaic\" -1 0 3 1.0 -1 -1 -1))",
+        )],
+    );
+    assert!(log.contains(&format!("{}", installed.display())), "the error does not name the plug-in's folder:\n{log}");
+    assert!(!log.contains(&repo().join("presets").display().to_string()), "the checkout's presets were used:\n{log}");
+    std::fs::rename(dir.join("presets-away"), &installed).unwrap();
+
+    // --dest may name the nst folder itself; without --dest, a GIMP profile that GIMP has not made is not created.
+    let again = support::install_gimp2(&dir.join("plug-ins/nst"), &dir.join("gegl"));
+    let said = String::from_utf8_lossy(&again.stdout).to_string();
+    assert!(again.status.success(), "{said}{}", String::from_utf8_lossy(&again.stderr));
+    assert!(dir.join("plug-ins/nst/nst").is_file() && !dir.join("plug-ins/nst/nst/nst").exists(), "{said}");
+    assert!(said.contains(&format!("into {}", dir.join("plug-ins/nst").display())), "{said}");
+    let fresh = dir.join("fresh-home");
+    let refused = Command::new(repo().join("scripts/gimp-install"))
+        .args(["--gimp", "2.10", "--library-dir"])
+        .arg(build_dir())
+        .env("XDG_CONFIG_HOME", fresh.join("config"))
+        .env("XDG_DATA_HOME", fresh.join("data"))
+        .output()
+        .unwrap();
+    let complaint = String::from_utf8_lossy(&refused.stderr).to_string();
+    assert!(!refused.status.success() && complaint.contains("start GIMP 2.10 once"), "{complaint}");
+    assert!(!fresh.join("config/GIMP").exists(), "the installer made a GIMP profile");
 
     let uninstall = Command::new(repo().join("scripts/gimp-install"))
         .args(["--uninstall", "--dest"])

@@ -51,6 +51,7 @@ fn the_gimp3_filter_changes_the_selection_only_keeps_alpha_and_precision_uses_a_
     let work = job.join("work");
     let input = ImageBuffer::from_fn(64, 48, |x, y| Rgba([(x * 4) as u8, (y * 5) as u8, 120, (60 + x * 3) as u8]));
     input.save(work.join("in.png")).unwrap();
+    checks::detailed(96, 64).save(work.join("detailed.png")).unwrap();
     ImageBuffer::from_fn(32, 32, |_, _| Rgb([230u8, 20, 20])).save(work.join("red.png")).unwrap();
     ImageBuffer::from_fn(32, 32, |_, _| Rgb([20u8, 20, 230])).save(work.join("blue.png")).unwrap();
     std::fs::write(
@@ -60,6 +61,9 @@ fn the_gimp3_filter_changes_the_selection_only_keeps_alpha_and_precision_uses_a_
     .unwrap();
     std::fs::copy(repo().join("host-sdk/tests/python/gimp3_cases.py"), work.join("cases.py")).unwrap();
 
+    // GIMP makes its own profile on its first start; the installer only adds to one.
+    let (started, log) = inside_root(&root, "GIMP3_DIRECTORY=/job/gimpdir timeout 300 gimp-console-3.0 -i --quit");
+    assert!(started, "{log}");
     let (installed, log) = inside_root(
         &root,
         "cd /job/src && scripts/gimp-install --dest /job/gimpdir/plug-ins --gegl-dest /job/gegl --library-dir /job/lib",
@@ -73,7 +77,32 @@ fn the_gimp3_filter_changes_the_selection_only_keeps_alpha_and_precision_uses_a_
     );
     println!("{log}");
     assert!(ran && log.contains("all cases ran"), "GIMP 3 cases failed:\n{log}");
-    assert!(log.contains("Neural style: failed: no preset named 'no-such-preset'"), "{log}");
+    assert!(log.contains("no preset named 'no-such-preset'"), "{log}");
+    assert!(!log.contains("Neural style: failed"), "a doubled message prefix:\n{log}");
+    for tag in ["bad-preset", "empty-mask"] {
+        let line = |when: &str| {
+            log.lines()
+                .find(|l| l.starts_with(&format!("{tag}-{when}:")))
+                .map(|l| l.split_once(':').unwrap().1.to_string())
+        };
+        assert!(line("before").is_some(), "no state printed for {tag}:\n{log}");
+        assert_eq!(line("before"), line("after"), "{tag} changed the image's state");
+    }
+
+    // Results at the layer's size; worked smaller, they keep the layer's fine detail that a plain upscale loses.
+    let detailed = DynamicImage::ImageRgba8(checks::detailed(96, 64));
+    let (full, small) =
+        (image::open(work.join("full-size.png")).unwrap(), image::open(work.join("worked-small.png")).unwrap());
+    assert_eq!((full.dimensions(), small.dimensions()), ((96, 64), (96, 64)));
+    let plain = checks::plain_upscale(&detailed, 24);
+    let kept = |image: &DynamicImage| checks::detail_kept(image, &detailed);
+    println!(
+        "fine detail kept: full size {:.3}, worked at 24 px {:.3}, plain upscale {:.3}",
+        kept(&full),
+        kept(&small),
+        kept(&plain)
+    );
+    assert!(kept(&full) > kept(&plain) + 0.3 && kept(&small) > kept(&plain) + 0.3, "the layer's detail was lost");
 
     let original = DynamicImage::ImageRgba8(input.clone());
     let selection = image::open(work.join("selection.png")).unwrap().to_rgba8();

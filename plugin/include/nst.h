@@ -237,6 +237,10 @@ typedef struct NstOverrides {
   // Number of `style_weights`, which must equal `style_count` when they are given; 0 (a host built before
   // this field) takes `style_count`.
   size_t style_weight_count;
+  // When the working size is smaller than `content`: 1 adds the content's fine luminance detail, which
+  // scaling down lost, back onto the scaled-up result (sharper at the content's own size); 0 or -1 (unset)
+  // scales up plainly.
+  int32_t keep_detail;
 } NstOverrides;
 
 // A writable image from the host, same layout as `NstImage`.

@@ -53,6 +53,11 @@ fn set_pixel(image: &mut Planar, i: usize, rgb: [f32; 3]) {
     }
 }
 
+/// The luminance (Y of YIQ) of pixel `i`.
+pub fn luminance_of(image: &Planar, i: usize) -> f32 {
+    yiq(pixel(image, i))[0]
+}
+
 /// The image's luminance in all three channels (a grey image the network can read).
 pub fn luminance_image(image: &Planar) -> Planar {
     let mut grey = image.clone();

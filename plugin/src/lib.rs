@@ -9,6 +9,7 @@ pub mod bench;
 mod cache;
 pub mod colour;
 pub mod config;
+pub mod detail;
 pub mod error;
 pub mod ffi;
 pub mod fit;

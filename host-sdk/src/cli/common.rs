@@ -253,6 +253,8 @@ impl RunArgs {
             keep_colours: self.keep_colours.then_some(true),
             match_colours: self.match_colours.then_some(true),
             scales: self.scales,
+            // The command writes the working size itself: nothing is scaled up.
+            keep_detail: None,
             style_scale: self.style_scale,
             style_weights: self.style_blend.clone(),
             preview_iteration: None,

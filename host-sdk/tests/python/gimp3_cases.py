@@ -16,13 +16,23 @@ def save(image, name):
     Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, image, Gio.File.new_for_path(W + name), None)
 
 
-def run(image, preset, style=None, mask=None, outside=None, expect=Gimp.PDBStatusType.SUCCESS):
+def state(image, tag):
+    """The image's dirty flag, channels, selection and selected layers after `tag`: equal before and after a
+    failed run."""
+    print('%s: dirty %s channels %d selection %s layers %s' % (
+        tag, image.is_dirty(), len(image.get_channels()), list(Gimp.Selection.bounds(image)),
+        [layer.get_id() for layer in image.get_selected_layers()]))
+
+
+def run(image, preset, style=None, mask=None, outside=None, expect=Gimp.PDBStatusType.SUCCESS, size=None):
     config = proc.create_config()
     config.set_property('run-mode', Gimp.RunMode.NONINTERACTIVE)
     config.set_property('image', image)
     config.set_core_object_array('drawables', image.get_selected_drawables())
     config.set_property('preset', preset)
     config.set_property('iterations', 8)
+    if size is not None:
+        config.set_property('size', size)
     if style is not None:
         config.set_property('style-drawable', style)
     if mask is not None:
@@ -55,9 +65,24 @@ run(image, quick, style=red.get_selected_drawables()[0])
 save(image, 'styled.png')
 
 image = load('in.png')
+image.select_rectangle(Gimp.ChannelOps.REPLACE, 8, 8, 32, 24)
+image.clean_all()
+state(image, 'bad-preset-before')
 message = run(image, 'no-such-preset', expect=Gimp.PDBStatusType.EXECUTION_ERROR)
+state(image, 'bad-preset-after')
 print('bad preset message:', message)
 save(image, 'unchanged.png')
+
+image = load('in.png')
+image.clean_all()
+state(image, 'empty-mask-before')
+run(image, quick, mask=image.get_selection(), expect=Gimp.PDBStatusType.EXECUTION_ERROR)
+state(image, 'empty-mask-after')
+
+for size, name in [(0, 'full-size.png'), (24, 'worked-small.png')]:
+    image = load('detailed.png')
+    run(image, quick, size=size)
+    save(image, name)
 
 image = load('in.png')
 image.convert_precision(Gimp.Precision.U16_NON_LINEAR)

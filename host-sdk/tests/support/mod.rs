@@ -88,6 +88,20 @@ pub fn quick_preset(dir: &Path) -> PathBuf {
     path
 }
 
+/// scripts/gimp-install for GIMP 2.10 into `dest` (a plug-ins folder or the nst folder in one), the GEGL
+/// operation into `gegl`, from the built library.
+pub fn install_gimp2(dest: &Path, gegl: &Path) -> Output {
+    Command::new(repo().join("scripts/gimp-install"))
+        .args(["--gimp", "2.10", "--dest"])
+        .arg(dest)
+        .arg("--gegl-dest")
+        .arg(gegl)
+        .arg("--library-dir")
+        .arg(build_dir())
+        .output()
+        .unwrap()
+}
+
 /// Checks of a GIMP filter's results, shared by the GIMP 2.10 and GIMP 3 tests.
 pub mod checks {
     use image::{DynamicImage, RgbaImage};
@@ -133,6 +147,50 @@ pub mod checks {
             left > 0.0 && right < 0.0 && left - right > 25.0,
             "the styles did not follow the mask: {left:+.1} / {right:+.1}"
         );
+    }
+
+    /// A content with fine detail: a two-pixel checkerboard over a colour gradient.
+    pub fn detailed(width: u32, height: u32) -> RgbaImage {
+        RgbaImage::from_fn(width, height, |x, y| {
+            let lift = if (x / 2 + y / 2) % 2 == 0 { 40 } else { -40 };
+            let channel = |base: u32| (base as i32 + lift).clamp(0, 255) as u8;
+            image::Rgba([channel(60 + x * 120 / width), channel(60 + y * 120 / height), channel(140), 255])
+        })
+    }
+
+    /// Each pixel's luma minus the mean of its 4x4 block: the fine detail.
+    fn fine_detail(image: &DynamicImage) -> Vec<f64> {
+        let luma = image.to_luma8();
+        let (w, h) = (luma.width() / 4 * 4, luma.height() / 4 * 4);
+        let at = |x: u32, y: u32| luma.get_pixel(x, y)[0] as f64;
+        let mut detail = Vec::with_capacity((w * h) as usize);
+        for y in 0..h {
+            for x in 0..w {
+                let (bx, by) = (x / 4 * 4, y / 4 * 4);
+                let block = (0..16).map(|k| at(bx + k % 4, by + k / 4)).sum::<f64>() / 16.0;
+                detail.push(at(x, y) - block);
+            }
+        }
+        detail
+    }
+
+    /// How much of `content`'s fine detail `result` (same size) carries: the correlation of their fine
+    /// detail, in [-1, 1].
+    pub fn detail_kept(result: &DynamicImage, content: &DynamicImage) -> f64 {
+        let (a, b) = (fine_detail(result), fine_detail(content));
+        let dot = a.iter().zip(&b).map(|(x, y)| x * y).sum::<f64>();
+        let norm = (a.iter().map(|x| x * x).sum::<f64>() * b.iter().map(|y| y * y).sum::<f64>()).sqrt();
+        if norm == 0.0 { 0.0 } else { dot / norm }
+    }
+
+    /// `content` scaled so its long side is `side`, then back up: what a plain upscale of a result worked at
+    /// that size can hold of the content's detail at best.
+    pub fn plain_upscale(content: &DynamicImage, side: u32) -> DynamicImage {
+        let scale = side as f64 / content.width().max(content.height()) as f64;
+        let (w, h) =
+            ((content.width() as f64 * scale).round() as u32, (content.height() as f64 * scale).round() as u32);
+        let small = content.resize_exact(w, h, image::imageops::FilterType::CatmullRom);
+        small.resize_exact(content.width(), content.height(), image::imageops::FilterType::CatmullRom)
     }
 
     /// Mean absolute luma change, in [0, 1].

@@ -161,6 +161,13 @@ fn description(engine: &EngineState) -> Result<String, FfiError> {
         ),
         parameter("style_masks", "images", "null".into(), None, "One grey mask per style image: where it applies"),
         parameter("content_mask", "image", "null".into(), None, "Grey per-pixel content weight (white: full)"),
+        parameter(
+            "keep_detail",
+            "flag",
+            "-1".into(),
+            Some(("-1".into(), "1".into())),
+            "Working smaller than the content: add its fine detail back onto the upscaled result; -1 or 0: plain upscale",
+        ),
     ];
     Ok(object(&[
         ("abi_version", NST_ABI_VERSION.to_string()),

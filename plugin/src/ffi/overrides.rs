@@ -103,6 +103,7 @@ pub(crate) unsafe fn convert_overrides(raw: &NstOverrides) -> Result<Overrides, 
     };
     overrides.keep_colours = flag(raw.keep_colours, "keep_colours")?;
     overrides.match_colours = flag(raw.match_colours, "match_colours")?;
+    overrides.content_detail = flag(raw.keep_detail, "keep_detail")?;
     overrides.init = match raw.init {
         0 => None,
         1 => Some(InitSpec::Content),

@@ -11,6 +11,7 @@ use super::required_str;
 use super::slices::slice_from_raw;
 use super::status::NstStatus;
 use crate::EngineError;
+use crate::detail::upscale_with_content_detail;
 use crate::optim::Control;
 use crate::request::{Request, resolve};
 use crate::stylize::Stylized;
@@ -185,7 +186,10 @@ pub unsafe extern "C" fn nst_stylize(
             },
             &mut send_preview,
         )?;
-        let image = stylized.image.resized(content_geometry.width, content_geometry.height);
+        let image = match run.settings.content_detail {
+            true => upscale_with_content_detail(&stylized.image, &content_image),
+            false => stylized.image.resized(content_geometry.width, content_geometry.height),
+        };
         // SAFETY: both geometries checked and equal in size and format; the host promises the spans.
         unsafe { write_view(&image, output.pixels, &output_geometry, content.pixels, &content_geometry) };
         // SAFETY: per the caller's contract, NULL or writable.

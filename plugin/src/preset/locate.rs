@@ -6,7 +6,9 @@ use crate::error::{EngineError, Result};
 use crate::runtime::own_file;
 
 /// The presets folder: `explicit` (which must be a folder), else `NST_PRESETS_DIR`, then `presets/` beside this library (or the
-/// executable it is linked into), then the source tree's `presets/` (for builds run from a checkout).
+/// executable it is linked into), then `../share/nst/presets` from there. Only a library still inside the checkout
+/// it was built in (its `target/` folder) also looks at that checkout's `presets/`: a copy installed elsewhere
+/// (a GIMP plug-in folder) uses its own presets and names its own folder when they are missing.
 pub fn presets_dir(explicit: Option<&Path>) -> Result<PathBuf> {
     // A folder the caller names is that folder: a typo must not quietly fall back to the bundled presets.
     if let Some(dir) = explicit {
@@ -17,15 +19,28 @@ pub fn presets_dir(explicit: Option<&Path>) -> Result<PathBuf> {
     }
     let mut candidates: Vec<PathBuf> = Vec::new();
     candidates.extend(std::env::var_os("NST_PRESETS_DIR").filter(|v| !v.is_empty()).map(PathBuf::from));
-    if let Some(folder) = own_file().as_deref().and_then(Path::parent) {
+    let own = own_file();
+    if let Some(folder) = own.as_deref().and_then(Path::parent) {
         candidates.push(folder.join("presets"));
         candidates.push(folder.join("../share/nst/presets"));
     }
-    candidates.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../presets"));
+    let checkout = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    if own.as_deref().is_some_and(|file| inside_build_tree(file, &checkout)) {
+        candidates.push(checkout.join("presets"));
+    }
     candidates.iter().find(|dir| dir.is_dir()).cloned().ok_or_else(|| {
         let tried: Vec<String> = candidates.iter().map(|c| c.display().to_string()).collect();
         EngineError::Preset(format!("no presets folder found; looked at: {}", tried.join(", ")))
     })
+}
+
+/// Whether `file` lies in `checkout`'s `target/` folder (or the `CARGO_TARGET_DIR` it was built into).
+fn inside_build_tree(file: &Path, checkout: &Path) -> bool {
+    let canonical = |path: &Path| std::fs::canonicalize(path).ok();
+    let Some(file) = canonical(file) else { return false };
+    let mut targets = vec![checkout.join("target")];
+    targets.extend(option_env!("CARGO_TARGET_DIR").map(PathBuf::from));
+    targets.iter().filter_map(|target| canonical(target)).any(|target| file.starts_with(target))
 }
 
 /// The bundled presets of `dir`: (name, path), sorted by name.

@@ -60,10 +60,13 @@ pub fn load_preset(name_or_path: &str, presets: Option<&Path>) -> Result<Preset>
         let candidate = dir.join(format!("{name_or_path}.toml"));
         if !candidate.is_file() {
             let known: Vec<String> = bundled_presets(&dir).into_iter().map(|(name, _)| name).collect();
+            let holds = match known.is_empty() {
+                true => "it holds no presets".to_string(),
+                false => format!("bundled: {}", known.join(", ")),
+            };
             return Err(EngineError::Preset(format!(
-                "no preset named '{name_or_path}' in {} (bundled: {})",
-                dir.display(),
-                known.join(", ")
+                "no preset named '{name_or_path}' in {} ({holds})",
+                dir.display()
             )));
         }
         candidate

@@ -34,6 +34,8 @@ pub struct Overrides {
     pub strength: Option<f64>,
     /// Style image size relative to the output ([`limits::STYLE_SCALE`]).
     pub style_scale: Option<f64>,
+    /// Add the content's fine detail back when the result is scaled up to the host's size.
+    pub content_detail: Option<bool>,
 }
 
 impl Overrides {
@@ -70,6 +72,9 @@ impl Overrides {
         }
         if let Some(keep) = self.keep_colours {
             preset.settings.colour.keep_content_colours = keep;
+        }
+        if let Some(detail) = self.content_detail {
+            preset.settings.content_detail = detail;
         }
         if let Some(matched) = self.match_colours {
             preset.settings.colour.match_style_colours = matched;

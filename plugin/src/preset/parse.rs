@@ -117,6 +117,7 @@ pub fn parse_preset(text: &str, name: &str, origin: &str, base: &Path) -> Result
             preview_iteration: output.preview_at,
             memory_budget_mb: output.memory_budget_mb,
             spatial: Default::default(),
+            content_detail: false,
             colour: colour_table(&file.colour),
         },
         init,

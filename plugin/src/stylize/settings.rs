@@ -55,6 +55,9 @@ pub struct Settings {
     pub memory_budget_mb: Option<u64>,
     /// Where each style applies and how strongly the content holds.
     pub spatial: SpatialControl,
+    /// When a host's output is larger than the working size: add back the content's fine luminance detail
+    /// that scaling down lost (see [`crate::detail`]) instead of a plain upscale.
+    pub content_detail: bool,
 }
 
 /// Spatial control (Gatys et al. 2017): masks over the content image, read as grey (white = 1). They are

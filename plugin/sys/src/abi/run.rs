@@ -68,6 +68,10 @@ pub struct NstOverrides {
     /// Number of `style_weights`, which must equal `style_count` when they are given; 0 (a host built before
     /// this field) takes `style_count`.
     pub style_weight_count: usize,
+    /// When the working size is smaller than `content`: 1 adds the content's fine luminance detail, which
+    /// scaling down lost, back onto the scaled-up result (sharper at the content's own size); 0 or -1 (unset)
+    /// scales up plainly.
+    pub keep_detail: i32,
 }
 
 /// Receives an early, low-resolution result (see `NstOverrides.preview`), on the thread running the filter.
@@ -136,6 +140,7 @@ impl NstOverrides {
             content_mask: std::ptr::null(),
             style_weight_scale: 0.0,
             style_weight_count: 0,
+            keep_detail: -1,
         }
     }
 }

@@ -1,0 +1,206 @@
+//! The GIMP 2.10 window as a user meets it, on a virtual X display: the filter's progress dialog cancelled
+//! with its own Cancel (Escape), and the filter's dialog opened, previewed and run with the keyboard. GIMP's
+//! batch mode drives the image; xdotool drives the windows; the screenshots are kept in
+//! target/gimp-gui-screenshots/ as the run's artefacts.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use image::{DynamicImage, GenericImageView};
+use support::{checks, plugin_path, repo, scratch};
+
+/// An Xvfb server on a display number it picks itself; stopped when dropped.
+struct Display {
+    server: Child,
+    name: String,
+}
+
+impl Display {
+    fn start() -> Display {
+        let mut server = Command::new("Xvfb")
+            .args(["-displayfd", "1", "-screen", "0", "1280x1024x24", "-nolisten", "tcp"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb must be installed (apt-get install xvfb)");
+        let mut number = String::new();
+        use std::io::Read;
+        let mut stdout = server.stdout.take().unwrap();
+        let mut byte = [0u8; 1];
+        while stdout.read(&mut byte).unwrap_or(0) == 1 && byte[0] != b'\n' {
+            number.push(byte[0] as char);
+        }
+        assert!(!number.trim().is_empty(), "Xvfb did not report its display");
+        Display { server, name: format!(":{}", number.trim()) }
+    }
+
+    fn run(&self, program: &str, args: &[&str]) -> (bool, String) {
+        let output = Command::new(program).args(args).env("DISPLAY", &self.name).output().unwrap();
+        (output.status.success(), String::from_utf8_lossy(&output.stdout).trim().to_string())
+    }
+
+    /// The id of the first window titled exactly `title`, waiting up to `limit`.
+    fn window(&self, title: &str, limit: Duration) -> Option<String> {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            let (found, ids) = self.run("xdotool", &["search", "--name", &format!("^{title}$")]);
+            if found && !ids.is_empty() {
+                return ids.lines().next().map(str::to_string);
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        None
+    }
+
+    /// Sends `key` to `window`. Not checked: a key that closes the window makes xdotool fail on the key's
+    /// release; what the key did is checked instead.
+    fn key(&self, window: &str, key: &str) {
+        self.run("xdotool", &["key", "--window", window, key]);
+    }
+
+    /// The whole screen (`import -window ID` can wait for ever on a window without a window manager).
+    fn screenshot(&self, path: &Path) {
+        let (ok, _) = self.run("timeout", &["30", "import", "-window", "root", &path.display().to_string()]);
+        assert!(ok && path.is_file(), "no screenshot at {}", path.display());
+    }
+}
+
+impl Drop for Display {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
+/// GIMP 2.10 with its window, running `script` as a batch command, isolated in `dir`.
+fn start_gimp(display: &Display, dir: &Path, script: &str) -> Child {
+    Command::new("timeout")
+        .args(["300", "gimp-2.10", "-d", "-f", "-s", "-g"])
+        .arg(dir.join("gimprc"))
+        .args(["--stack-trace-mode=never", "-b", script, "-b", "(gimp-quit 0)"])
+        .env("DISPLAY", &display.name)
+        .env("GIMP2_DIRECTORY", dir.join("profile"))
+        .env("XDG_CACHE_HOME", dir.join("cache"))
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("gimp-2.10 must be installed (apt-get install gimp)")
+}
+
+fn finish(gimp: Child) -> String {
+    let output = gimp.wait_with_output().unwrap();
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+/// The image's dirty flag, channels and selection, printed to the console after `tag`.
+fn state(tag: &str) -> String {
+    format!(
+        "(gimp-message (string-append \"{tag}: dirty \" (number->string (car (gimp-image-is-dirty img))) \" channels \" (number->string (car (gimp-image-get-channels img))) \" selection \" (apply string-append (map (lambda (v) (string-append (number->string v) \" \")) (gimp-selection-bounds img)))))"
+    )
+}
+
+fn state_line(log: &str, tag: &str) -> Option<String> {
+    log.lines().find_map(|l| l.split_once(&format!("{tag}:")).map(|(_, rest)| rest.trim().to_string()))
+}
+
+fn artefacts() -> PathBuf {
+    let dir = repo().join("target/gimp-gui-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Mean absolute difference of two same-sized screenshots, in 8-bit units.
+fn difference(a: &Path, b: &Path) -> f64 {
+    let (a, b) = (image::open(a).unwrap().to_rgb8(), image::open(b).unwrap().to_rgb8());
+    assert_eq!(a.dimensions(), b.dimensions());
+    a.as_raw().iter().zip(b.as_raw()).map(|(x, y)| (*x as f64 - *y as f64).abs()).sum::<f64>() / a.as_raw().len() as f64
+}
+
+#[test]
+fn the_gimp_window_cancels_cleanly_and_its_dialog_previews_runs_and_remembers() {
+    plugin_path();
+    let dir = scratch("gimp-gui");
+    let install = support::install_gimp2(&dir.join("plug-ins"), &dir.join("gegl"));
+    assert!(install.status.success(), "{}", String::from_utf8_lossy(&install.stderr));
+    std::fs::write(
+        dir.join("gimprc"),
+        format!("(plug-in-path \"{}:${{gimp_plug_in_dir}}/plug-ins\")\n", dir.join("plug-ins").display()),
+    )
+    .unwrap();
+    let input = checks::detailed(96, 64);
+    input.save(dir.join("in.png")).unwrap();
+    let shots = artefacts();
+    let display = Display::start();
+    let load = format!(
+        "(let* ((img (car (gimp-file-load RUN-NONINTERACTIVE \"{d}/in.png\" \"in.png\"))) (drw (car (gimp-image-get-active-drawable img))))",
+        d = dir.display()
+    );
+    let save = |name: &str| {
+        let path = dir.join(name);
+        format!("(file-png-save2 RUN-NONINTERACTIVE img drw \"{p}\" \"{p}\" 0 9 0 0 0 0 0 0 0)", p = path.display())
+    };
+
+    // 1. A long run cancelled from its progress dialog, as the Cancel button does.
+    let script = format!(
+        "{load} (gimp-message-set-handler CONSOLE) (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 8 8 48 40) (gimp-image-clean-all img) {} (catch #f (plug-in-nst-style RUN-NONINTERACTIVE img drw \"mosaic\" -1 0 5000 1.0 -1 -1 -1)) {} {})",
+        state("cancel-before"),
+        state("cancel-after"),
+        save("cancelled.png")
+    );
+    let gimp = start_gimp(&display, &dir, &script);
+    let progress = display.window("Progress", Duration::from_secs(120));
+    if let Some(window) = &progress {
+        std::thread::sleep(Duration::from_secs(2));
+        display.screenshot(&shots.join("1-progress.png"));
+        display.key(window, "Escape");
+    }
+    let log = finish(gimp);
+    assert!(progress.is_some(), "no progress dialog appeared:\n{log}");
+    let (before, after) = (state_line(&log, "cancel-before"), state_line(&log, "cancel-after"));
+    println!("before the cancelled run: {before:?}; after: {after:?}");
+    assert!(before.is_some() && before == after, "the cancelled run changed the image's state:\n{log}");
+    assert!(!log.contains("inconsistent state"), "{log}");
+    let cancelled = image::open(dir.join("cancelled.png")).unwrap().to_rgba8();
+    assert_eq!(cancelled, input, "the cancelled run changed pixels");
+
+    // 2. The dialog: opened, previewed (Alt+V), run (Alt+O); its settings outlive GIMP.
+    let script = format!(
+        "{load} (gimp-message-set-handler CONSOLE) (plug-in-nst-style RUN-INTERACTIVE img drw \"mosaic\" -1 0 0 1.0 -1 -1 -1) {})",
+        save("from-dialog.png")
+    );
+    let gimp = start_gimp(&display, &dir, &script);
+    let dialog = display.window("Neural Style", Duration::from_secs(120));
+    let mut preview_change = 0.0;
+    if let Some(window) = &dialog {
+        std::thread::sleep(Duration::from_secs(2));
+        display.screenshot(&shots.join("2-dialog.png"));
+        display.key(window, "alt+v");
+        // The preview is drawn once the quick run ends: look until the dialog changes, for up to a minute.
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(60) && preview_change < 1.0 {
+            std::thread::sleep(Duration::from_secs(2));
+            display.screenshot(&shots.join("3-dialog-preview.png"));
+            preview_change = difference(&shots.join("2-dialog.png"), &shots.join("3-dialog-preview.png"));
+        }
+        display.key(window, "alt+o");
+    }
+    let gimp_running = Instant::now();
+    let log = finish(gimp);
+    println!("dialog run finished {:.0} s after OK", gimp_running.elapsed().as_secs_f64());
+    assert!(dialog.is_some(), "the dialog did not open:\n{log}");
+    println!("the preview changed the dialog's screenshot by {preview_change:.2} (mean, 8-bit units)");
+    assert!(preview_change >= 1.0, "the preview did not appear in the dialog");
+    let result = image::open(dir.join("from-dialog.png")).unwrap();
+    assert_eq!(result.dimensions(), (96, 64), "the result is not at the layer's size");
+    let change = checks::luma_change(&result, &DynamicImage::ImageRgba8(input.clone()));
+    println!("the dialog's run changed the layer by {change:.4} (mean luma)");
+    assert!(change > 0.01, "the dialog's run did not change the layer:\n{log}");
+    let parasites = std::fs::read_to_string(dir.join("profile/parasiterc")).unwrap_or_default();
+    assert!(parasites.contains("nst-style-settings"), "the dialog's settings were not kept for the next start");
+    println!("screenshots: {}", shots.display());
+}
