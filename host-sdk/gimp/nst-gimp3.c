@@ -459,8 +459,12 @@ static GimpProcedure *create_procedure(GimpPlugIn *plug_in, const gchar *name) {
   gint i = 0;
   for (; names[i]; ++i) gimp_choice_add(choice, names[i], i, names[i], NULL);
   gimp_choice_add(choice, FILE_CHOICE, i, "(a file or text)", "Use the preset file or text field below");
-  gimp_procedure_add_choice_aux_argument(procedure, "preset-list", "_Preset", "A bundled preset", choice,
-                                         names[0] ? names[0] : FILE_CHOICE, G_PARAM_READWRITE);
+  /* The default is the procedure's own default preset when it is installed. */
+  const gchar *first = FILE_CHOICE;
+  for (gint k = 0; names[k]; ++k)
+    if (k == 0 || !strcmp(names[k], "mosaic")) first = names[k];
+  gimp_procedure_add_choice_aux_argument(procedure, "preset-list", "_Preset", "A bundled preset", choice, first,
+                                         G_PARAM_READWRITE);
   g_strfreev(names);
   return procedure;
 }
