@@ -4,50 +4,14 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::Command;
-
 use image::{DynamicImage, GenericImageView, ImageBuffer, Rgb, Rgba};
-use support::{build_dir, checks, plugin_path, repo};
-
-fn copy_tree(from: &Path, to: &Path) {
-    let status = Command::new("cp").arg("-r").arg(from).arg(to).status().unwrap();
-    assert!(status.success(), "cp {} {}", from.display(), to.display());
-}
-
-fn inside_root(root: &Path, command: &str) -> (bool, String) {
-    let output = Command::new(repo().join("scripts/gimp3-root"))
-        .args(["--run", "bash", "-c", command])
-        .env("NST_GIMP3_ROOT", root)
-        .output()
-        .unwrap();
-    (
-        output.status.success(),
-        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)),
-    )
-}
+use support::{checks, plugin_path, repo};
 
 #[test]
 fn the_gimp3_filter_changes_the_selection_only_keeps_alpha_and_precision_uses_a_style_layer_and_reports_errors() {
     plugin_path();
-    // Build the root once (reused while it exists), from nothing on a fresh machine.
-    let made = Command::new(repo().join("scripts/gimp3-root")).output().expect("scripts/gimp3-root");
-    let root_text = String::from_utf8_lossy(&made.stdout).trim().to_string();
-    assert!(made.status.success(), "the GIMP 3 root could not be made:\n{}", String::from_utf8_lossy(&made.stderr));
-    let root = Path::new(&root_text).to_path_buf();
-
-    // A fresh /job: sources, the library built here, the test's images and cases.
+    let root = support::gimp3::fresh_job();
     let job = root.join("job");
-    let _ = std::fs::remove_dir_all(&job);
-    for dir in ["src/host-sdk", "src/plugin", "src/.ort", "lib", "work", "home"] {
-        std::fs::create_dir_all(job.join(dir)).unwrap();
-    }
-    copy_tree(&repo().join("scripts"), &job.join("src"));
-    copy_tree(&repo().join("presets"), &job.join("src"));
-    copy_tree(&repo().join("host-sdk/gimp"), &job.join("src/host-sdk"));
-    copy_tree(&repo().join("plugin/include"), &job.join("src/plugin"));
-    std::fs::copy(support::ort_path(), job.join("src/.ort/libonnxruntime.so.1.31.1")).unwrap();
-    std::fs::copy(build_dir().join("libnst.so"), job.join("lib/libnst.so")).unwrap();
     let work = job.join("work");
     let input = ImageBuffer::from_fn(64, 48, |x, y| Rgba([(x * 4) as u8, (y * 5) as u8, 120, (60 + x * 3) as u8]));
     input.save(work.join("in.png")).unwrap();
@@ -61,17 +25,8 @@ fn the_gimp3_filter_changes_the_selection_only_keeps_alpha_and_precision_uses_a_
     .unwrap();
     std::fs::copy(repo().join("host-sdk/tests/python/gimp3_cases.py"), work.join("cases.py")).unwrap();
 
-    // GIMP makes its own profile on its first start; the installer only adds to one.
-    let (started, log) = inside_root(&root, "GIMP3_DIRECTORY=/job/gimpdir timeout 300 gimp-console-3.0 -i --quit");
-    assert!(started, "{log}");
-    let (installed, log) = inside_root(
-        &root,
-        "cd /job/src && scripts/gimp-install --dest /job/gimpdir/plug-ins --gegl-dest /job/gegl --library-dir /job/lib",
-    );
-    assert!(installed, "{log}");
-    assert!(log.contains("(GIMP 3)"), "the installer did not pick GIMP 3: {log}");
-
-    let (ran, log) = inside_root(
+    support::gimp3::install(&root);
+    let (ran, log) = support::gimp3::inside_root(
         &root,
         "GIMP3_DIRECTORY=/job/gimpdir timeout 600 gimp-console-3.0 -i --batch-interpreter=python-fu-eval --quit -b \"exec(open('/job/work/cases.py').read())\"",
     );

@@ -1,5 +1,6 @@
-//! The GIMP 2.10 window as a user meets it, on a virtual X display: the filter's progress dialog cancelled
-//! with its own Cancel (Escape), and the filter's dialog opened, previewed and run with the keyboard. GIMP's
+//! The GIMP windows as a user meets them, on a virtual X display: the filter's progress dialog cancelled
+//! with its own Cancel (Escape), and the filter's dialog opened, previewed and run with the keyboard; and GIMP 3's
+//! dialog (inside its Debian 13 root, on the same kind of display) previewed and run. GIMP's
 //! batch mode drives the image; xdotool drives the windows; the screenshots are kept in
 //! target/gimp-gui-screenshots/ as the run's artefacts.
 
@@ -19,9 +20,10 @@ struct Display {
 }
 
 impl Display {
-    fn start() -> Display {
+    /// A display for local clients; `tcp` also listens on 127.0.0.1, for GIMP 3 inside its root.
+    fn start(tcp: bool) -> Display {
         let mut server = Command::new("Xvfb")
-            .args(["-displayfd", "1", "-screen", "0", "1280x1024x24", "-nolisten", "tcp"])
+            .args(["-displayfd", "1", "-screen", "0", "1280x1024x24", if tcp { "-listen" } else { "-nolisten" }, "tcp"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -53,6 +55,13 @@ impl Display {
             std::thread::sleep(Duration::from_millis(250));
         }
         None
+    }
+
+    /// Gives `window` the keyboard and types `key` through the XTEST extension (GTK 3 ignores the synthetic
+    /// events of `key --window`). Not checked, as for `key`.
+    fn type_key(&self, window: &str, key: &str) {
+        self.run("xdotool", &["windowfocus", "--sync", window]);
+        self.run("xdotool", &["key", key]);
     }
 
     /// Sends `key` to `window`. Not checked: a key that closes the window makes xdotool fail on the key's
@@ -121,6 +130,29 @@ fn difference(a: &Path, b: &Path) -> f64 {
     a.as_raw().iter().zip(b.as_raw()).map(|(x, y)| (*x as f64 - *y as f64).abs()).sum::<f64>() / a.as_raw().len() as f64
 }
 
+/// In the open filter dialog `window`: a screenshot, Alt+V (Preview), screenshots until the preview is drawn
+/// (up to a minute), then Alt+O (OK). Returns how much the preview changed the screen (mean, 8-bit units).
+fn preview_then_ok(
+    display: &Display,
+    window: &str,
+    shots: &Path,
+    before: &str,
+    after: &str,
+    press: fn(&Display, &str, &str),
+) -> f64 {
+    std::thread::sleep(Duration::from_secs(2));
+    display.screenshot(&shots.join(before));
+    press(display, window, "alt+v");
+    let (start, mut change) = (Instant::now(), 0.0);
+    while start.elapsed() < Duration::from_secs(60) && change < 1.0 {
+        std::thread::sleep(Duration::from_secs(2));
+        display.screenshot(&shots.join(after));
+        change = difference(&shots.join(before), &shots.join(after));
+    }
+    press(display, window, "alt+o");
+    change
+}
+
 #[test]
 fn the_gimp_window_cancels_cleanly_and_its_dialog_previews_runs_and_remembers() {
     plugin_path();
@@ -135,7 +167,7 @@ fn the_gimp_window_cancels_cleanly_and_its_dialog_previews_runs_and_remembers() 
     let input = checks::detailed(96, 64);
     input.save(dir.join("in.png")).unwrap();
     let shots = artefacts();
-    let display = Display::start();
+    let display = Display::start(false);
     let load = format!(
         "(let* ((img (car (gimp-file-load RUN-NONINTERACTIVE \"{d}/in.png\" \"in.png\"))) (drw (car (gimp-image-get-active-drawable img))))",
         d = dir.display()
@@ -175,20 +207,9 @@ fn the_gimp_window_cancels_cleanly_and_its_dialog_previews_runs_and_remembers() 
     );
     let gimp = start_gimp(&display, &dir, &script);
     let dialog = display.window("Neural Style", Duration::from_secs(120));
-    let mut preview_change = 0.0;
-    if let Some(window) = &dialog {
-        std::thread::sleep(Duration::from_secs(2));
-        display.screenshot(&shots.join("2-dialog.png"));
-        display.key(window, "alt+v");
-        // The preview is drawn once the quick run ends: look until the dialog changes, for up to a minute.
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(60) && preview_change < 1.0 {
-            std::thread::sleep(Duration::from_secs(2));
-            display.screenshot(&shots.join("3-dialog-preview.png"));
-            preview_change = difference(&shots.join("2-dialog.png"), &shots.join("3-dialog-preview.png"));
-        }
-        display.key(window, "alt+o");
-    }
+    let preview_change = dialog.as_ref().map_or(0.0, |window| {
+        preview_then_ok(&display, window, &shots, "2-dialog.png", "3-dialog-preview.png", Display::key)
+    });
     let gimp_running = Instant::now();
     let log = finish(gimp);
     println!("dialog run finished {:.0} s after OK", gimp_running.elapsed().as_secs_f64());
@@ -203,4 +224,60 @@ fn the_gimp_window_cancels_cleanly_and_its_dialog_previews_runs_and_remembers() 
     let parasites = std::fs::read_to_string(dir.join("profile/parasiterc")).unwrap_or_default();
     assert!(parasites.contains("nst-style-settings"), "the dialog's settings were not kept for the next start");
     println!("screenshots: {}", shots.display());
+}
+
+#[test]
+fn the_gimp3_dialog_previews_runs_and_keeps_its_settings_in_its_window() {
+    plugin_path();
+    let root = support::gimp3::fresh_job();
+    let work = root.join("job/work");
+    let input = checks::detailed(96, 64);
+    input.save(work.join("detailed.png")).unwrap();
+    support::gimp3::install(&root);
+    std::fs::write(
+        work.join("dialog.py"),
+        "from gi.repository import Gimp, Gio\n\
+         image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path('/job/work/detailed.png'))\n\
+         proc = Gimp.get_pdb().lookup_procedure('plug-in-nst-style')\n\
+         config = proc.create_config()\n\
+         config.set_property('run-mode', Gimp.RunMode.INTERACTIVE)\n\
+         config.set_property('image', image)\n\
+         config.set_core_object_array('drawables', image.get_selected_drawables())\n\
+         print('dialog status', proc.run(config).index(0).value_nick, flush=True)\n\
+         Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, image, Gio.File.new_for_path('/job/work/from-dialog.png'), None)\n",
+    )
+    .unwrap();
+    let shots = artefacts();
+    let display = Display::start(true);
+    let gimp = Command::new(repo().join("scripts/gimp3-root"))
+        .args([
+            "--run",
+            "bash",
+            "-c",
+            &format!(
+                "DISPLAY=127.0.0.1{} GIMP3_DIRECTORY=/job/gimpdir timeout 280 gimp-3.0 --batch-interpreter=python-fu-eval -b \"exec(open('/job/work/dialog.py').read())\" --quit",
+                display.name
+            ),
+        ])
+        .env("NST_GIMP3_ROOT", &root)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let dialog = display.window("Neural Style", Duration::from_secs(180));
+    let preview_change = dialog.as_ref().map_or(0.0, |window| {
+        preview_then_ok(&display, window, &shots, "4-gimp3-dialog.png", "5-gimp3-dialog-preview.png", Display::type_key)
+    });
+    let log = finish(gimp);
+    assert!(dialog.is_some(), "the GIMP 3 dialog did not open:\n{log}");
+    println!("the preview changed the GIMP 3 dialog's screenshot by {preview_change:.2} (mean, 8-bit units)");
+    assert!(preview_change >= 1.0, "the preview did not appear in the GIMP 3 dialog");
+    assert!(log.contains("dialog status success"), "{log}");
+    let result = image::open(work.join("from-dialog.png")).unwrap();
+    assert_eq!(result.dimensions(), (96, 64));
+    let change = checks::luma_change(&result, &DynamicImage::ImageRgba8(input));
+    println!("the GIMP 3 dialog's run changed the layer by {change:.4} (mean luma)");
+    assert!(change > 0.01, "the GIMP 3 dialog's run did not change the layer");
+    let kept = root.join("job/gimpdir/plug-in-settings/GimpProcedureConfigRun-plug-in-nst-style.last");
+    assert!(kept.is_file(), "GIMP 3 did not keep the dialog's values for the next start");
 }

@@ -102,6 +102,64 @@ pub fn install_gimp2(dest: &Path, gegl: &Path) -> Output {
         .unwrap()
 }
 
+/// GIMP 3 in its Debian 13 root (scripts/gimp3-root), shared by the GIMP 3 tests.
+pub mod gimp3 {
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+
+    use super::{build_dir, ort_path, repo};
+
+    fn copy_tree(from: &Path, to: &Path) {
+        let status = Command::new("cp").arg("-r").arg(from).arg(to).status().unwrap();
+        assert!(status.success(), "cp {} {}", from.display(), to.display());
+    }
+
+    /// Runs `command` with bash inside the root: whether it succeeded, and its output.
+    pub fn inside_root(root: &Path, command: &str) -> (bool, String) {
+        let output = Command::new(repo().join("scripts/gimp3-root"))
+            .args(["--run", "bash", "-c", command])
+            .env("NST_GIMP3_ROOT", root)
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)),
+        )
+    }
+
+    /// The root (made once, from nothing on a fresh machine) with a fresh /job: the sources the installer needs,
+    /// the library built here in /job/lib, and empty /job/work and /job/home.
+    pub fn fresh_job() -> PathBuf {
+        let made = Command::new(repo().join("scripts/gimp3-root")).output().expect("scripts/gimp3-root");
+        let root = PathBuf::from(String::from_utf8_lossy(&made.stdout).trim());
+        assert!(made.status.success(), "the GIMP 3 root could not be made:\n{}", String::from_utf8_lossy(&made.stderr));
+        let job = root.join("job");
+        let _ = std::fs::remove_dir_all(&job);
+        for dir in ["src/host-sdk", "src/plugin", "src/.ort", "lib", "work", "home"] {
+            std::fs::create_dir_all(job.join(dir)).unwrap();
+        }
+        copy_tree(&repo().join("scripts"), &job.join("src"));
+        copy_tree(&repo().join("presets"), &job.join("src"));
+        copy_tree(&repo().join("host-sdk/gimp"), &job.join("src/host-sdk"));
+        copy_tree(&repo().join("plugin/include"), &job.join("src/plugin"));
+        std::fs::copy(ort_path(), job.join("src/.ort/libonnxruntime.so.1.31.1")).unwrap();
+        std::fs::copy(build_dir().join("libnst.so"), job.join("lib/libnst.so")).unwrap();
+        root
+    }
+
+    /// GIMP 3 makes its profile /job/gimpdir on a first start (the installer only adds to a profile), then
+    /// scripts/gimp-install puts the filter into it.
+    pub fn install(root: &Path) {
+        let (started, log) = inside_root(root, "GIMP3_DIRECTORY=/job/gimpdir timeout 300 gimp-console-3.0 -i --quit");
+        assert!(started, "{log}");
+        let (installed, log) = inside_root(
+            root,
+            "cd /job/src && scripts/gimp-install --dest /job/gimpdir/plug-ins --gegl-dest /job/gegl --library-dir /job/lib",
+        );
+        assert!(installed && log.contains("(GIMP 3)"), "the installer did not install for GIMP 3: {log}");
+    }
+}
+
 /// Checks of a GIMP filter's results, shared by the GIMP 2.10 and GIMP 3 tests.
 pub mod checks {
     use image::{DynamicImage, RgbaImage};
