@@ -358,9 +358,11 @@ static gboolean dialog(gint32 image, gint32 drawable, NstGimpSettings *settings)
   gimp_table_attach_aligned(GTK_TABLE(table), 0, 2, "St_yle layer:", 0.0, 0.5, d.style, 3, FALSE);
 
   /* Working size: up to the area's own long side (the default), logarithmic so that small sizes are reachable. */
-  int low_side = MIN(NST_SIZE_MIN * 4, long_side);
-  int side = settings->size > 0 ? CLAMP(settings->size, low_side, long_side) : long_side;
-  d.size = log_scale(table, 3, "_Working size:", side, low_side, MAX(long_side, low_side + 1), 0,
+  /* Up to the area's long side, or the engine's limit for a larger area (then scaled up with its detail). */
+  int high_side = MIN(long_side, NST_SIZE_MAX);
+  int low_side = MIN(NST_SIZE_MIN * 4, high_side);
+  int side = settings->size > 0 ? CLAMP(settings->size, low_side, high_side) : high_side;
+  d.size = log_scale(table, 3, "_Working size:", side, low_side, MAX(high_side, low_side + 1), 0,
                      "Long side the optimisation works at. The right end is the layer's (or selection's) own "
                      "resolution; a smaller size is faster and is scaled back up with the layer's own detail.");
   d.iterations = log_scale(table, 4, "_Iterations:", 100, NST_ITERATIONS_MIN, NST_ITERATIONS_MAX, 0,

@@ -261,7 +261,8 @@ static GtkWidget *wrapped_label(const char *text) {
  * own resolution. */
 static void shape_sliders(GimpProcedureDialog *dialog, int long_side) {
   GtkWidget *size = gimp_procedure_dialog_get_scale_entry(dialog, "size", 1.0);
-  gimp_scale_entry_set_bounds(GIMP_SCALE_ENTRY(size), MIN(64, long_side), MAX(long_side, MIN(64, long_side) + 1), TRUE);
+  int high = MIN(long_side, NST_SIZE_MAX), low = MIN(64, high);
+  gimp_scale_entry_set_bounds(GIMP_SCALE_ENTRY(size), low, MAX(high, low + 1), TRUE);
   gimp_scale_entry_set_logarithmic(GIMP_SCALE_ENTRY(size), TRUE);
   GtkWidget *iterations = gimp_procedure_dialog_get_scale_entry(dialog, "iterations", 1.0);
   gimp_scale_entry_set_bounds(GIMP_SCALE_ENTRY(iterations), 1, NST_ITERATIONS_MAX, TRUE);
@@ -286,7 +287,7 @@ static gboolean run_dialog(GimpProcedure *procedure, GimpProcedureConfig *config
   if (!has_selection) g_object_set(config, "selection-as-mask", FALSE, NULL);
   gint size = 0, iterations = 0;
   g_object_get(config, "size", &size, "iterations", &iterations, NULL);
-  if (size == 0 || size > long_side) g_object_set(config, "size", long_side, NULL);
+  if (size == 0 || size > long_side) g_object_set(config, "size", MIN(long_side, NST_SIZE_MAX), NULL);
 
   GtkWidget *dialog = gimp_procedure_dialog_new(procedure, config, "Neural Style");
   GimpProcedureDialog *pd = GIMP_PROCEDURE_DIALOG(dialog);
