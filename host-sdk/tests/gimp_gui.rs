@@ -46,15 +46,30 @@ impl Display {
 
     /// The id of the first window titled exactly `title`, waiting up to `limit`.
     fn window(&self, title: &str, limit: Duration) -> Option<String> {
+        self.window_matching(&format!("^{title}$"), limit)
+    }
+
+    /// The id of the first window whose title matches the regular expression `pattern`, waiting up to `limit`.
+    fn window_matching(&self, pattern: &str, limit: Duration) -> Option<String> {
         let start = Instant::now();
         while start.elapsed() < limit {
-            let (found, ids) = self.run("xdotool", &["search", "--name", &format!("^{title}$")]);
+            let (found, ids) = self.run("xdotool", &["search", "--name", pattern]);
             if found && !ids.is_empty() {
                 return ids.lines().next().map(str::to_string);
             }
             std::thread::sleep(Duration::from_millis(250));
         }
         None
+    }
+
+    /// Clicks at (`right`, `bottom`) pixels in from the bottom-right corner of `window`.
+    fn click_from_corner(&self, window: &str, right: i64, bottom: i64) {
+        let (_, geometry) = self.run("xdotool", &["getwindowgeometry", "--shell", window]);
+        let value = |key: &str| -> i64 {
+            geometry.lines().find_map(|l| l.strip_prefix(&format!("{key}="))).and_then(|v| v.parse().ok()).unwrap_or(0)
+        };
+        let (x, y) = (value("X") + value("WIDTH") - right, value("Y") + value("HEIGHT") - bottom);
+        self.run("xdotool", &["mousemove", &x.to_string(), &y.to_string(), "click", "1"]);
     }
 
     /// Gives `window` the keyboard and types `key` through the XTEST extension (GTK 3 ignores the synthetic
@@ -99,6 +114,25 @@ fn start_gimp(display: &Display, dir: &Path, script: &str) -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .expect("gimp-2.10 must be installed (apt-get install gimp)")
+}
+
+/// GIMP 3 with its window, inside its root, running /job/work/`script` with python-fu-eval.
+fn start_gimp3(display: &Display, root: &Path, script: &str) -> Child {
+    Command::new(repo().join("scripts/gimp3-root"))
+        .args([
+            "--run",
+            "bash",
+            "-c",
+            &format!(
+                "DISPLAY=127.0.0.1{} GIMP3_DIRECTORY=/job/gimpdir timeout 280 gimp-3.0 --batch-interpreter=python-fu-eval -b \"exec(open('/job/work/{script}').read())\" --quit",
+                display.name
+            ),
+        ])
+        .env("NST_GIMP3_ROOT", root)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
 }
 
 fn finish(gimp: Child) -> String {
@@ -227,13 +261,57 @@ fn the_gimp_window_cancels_cleanly_and_its_dialog_previews_runs_and_remembers() 
 }
 
 #[test]
-fn the_gimp3_dialog_previews_runs_and_keeps_its_settings_in_its_window() {
+fn the_gimp3_window_cancels_cleanly_and_its_dialog_previews_runs_and_keeps_its_settings() {
     plugin_path();
     let root = support::gimp3::fresh_job();
     let work = root.join("job/work");
     let input = checks::detailed(96, 64);
     input.save(work.join("detailed.png")).unwrap();
     support::gimp3::install(&root);
+    let shots = artefacts();
+    let display = Display::start(true);
+
+    // 1. A long run on a displayed image, cancelled with the Cancel button of the image window's status bar.
+    std::fs::write(
+        work.join("cancel.py"),
+        "from gi.repository import Gimp, Gio\n\
+         image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path('/job/work/detailed.png'))\n\
+         Gimp.Display.new(image)\n\
+         Gimp.displays_flush()\n\
+         image.select_rectangle(Gimp.ChannelOps.REPLACE, 8, 8, 48, 40)\n\
+         image.clean_all()\n\
+         def state(tag):\n    \
+             print('%s: dirty %s channels %d selection %s' % (tag, image.is_dirty(), len(image.get_channels()), list(Gimp.Selection.bounds(image))), flush=True)\n\
+         state('cancel-before')\n\
+         proc = Gimp.get_pdb().lookup_procedure('plug-in-nst-style')\n\
+         config = proc.create_config()\n\
+         config.set_property('run-mode', Gimp.RunMode.NONINTERACTIVE)\n\
+         config.set_property('image', image)\n\
+         config.set_core_object_array('drawables', image.get_selected_drawables())\n\
+         config.set_property('iterations', 3000)\n\
+         print('cancel status', proc.run(config).index(0).value_nick, flush=True)\n\
+         state('cancel-after')\n\
+         Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, image, Gio.File.new_for_path('/job/work/cancelled.png'), None)\n",
+    )
+    .unwrap();
+    let gimp = start_gimp3(&display, &root, "cancel.py");
+    let window = display.window_matching("96x64 – GIMP$", Duration::from_secs(180));
+    if let Some(window) = &window {
+        std::thread::sleep(Duration::from_secs(6));
+        display.screenshot(&shots.join("4-gimp3-progress.png"));
+        // The status bar's Cancel button of GIMP 3.0's default 800x600 image window (measured on its screenshot).
+        display.click_from_corner(window, 283, 18);
+    }
+    let log = finish(gimp);
+    assert!(window.is_some(), "the GIMP 3 image window did not open:\n{log}");
+    assert!(log.contains("cancel status cancel"), "the run was not cancelled:\n{log}");
+    let (before, after) = (state_line(&log, "cancel-before"), state_line(&log, "cancel-after"));
+    println!("GIMP 3, before the cancelled run: {before:?}; after: {after:?}");
+    assert!(before.is_some() && before == after, "the cancelled run changed the image's state:\n{log}");
+    assert!(!log.contains("inconsistent state"), "{log}");
+    assert_eq!(image::open(work.join("cancelled.png")).unwrap().to_rgba8(), input, "the cancelled run changed pixels");
+
+    // 2. The dialog: opened, previewed, run; its values kept for the next start.
     std::fs::write(
         work.join("dialog.py"),
         "from gi.repository import Gimp, Gio\n\
@@ -247,26 +325,10 @@ fn the_gimp3_dialog_previews_runs_and_keeps_its_settings_in_its_window() {
          Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, image, Gio.File.new_for_path('/job/work/from-dialog.png'), None)\n",
     )
     .unwrap();
-    let shots = artefacts();
-    let display = Display::start(true);
-    let gimp = Command::new(repo().join("scripts/gimp3-root"))
-        .args([
-            "--run",
-            "bash",
-            "-c",
-            &format!(
-                "DISPLAY=127.0.0.1{} GIMP3_DIRECTORY=/job/gimpdir timeout 280 gimp-3.0 --batch-interpreter=python-fu-eval -b \"exec(open('/job/work/dialog.py').read())\" --quit",
-                display.name
-            ),
-        ])
-        .env("NST_GIMP3_ROOT", &root)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let gimp = start_gimp3(&display, &root, "dialog.py");
     let dialog = display.window("Neural Style", Duration::from_secs(180));
     let preview_change = dialog.as_ref().map_or(0.0, |window| {
-        preview_then_ok(&display, window, &shots, "4-gimp3-dialog.png", "5-gimp3-dialog-preview.png", Display::type_key)
+        preview_then_ok(&display, window, &shots, "5-gimp3-dialog.png", "6-gimp3-dialog-preview.png", Display::type_key)
     });
     let log = finish(gimp);
     assert!(dialog.is_some(), "the GIMP 3 dialog did not open:\n{log}");
