@@ -378,6 +378,15 @@ static GimpValueArray *run(GimpProcedure *procedure, GimpRunMode run_mode, GimpI
       mask = GIMP_DRAWABLE(g_object_ref(gimp_image_get_selection(image)));
     if (!mask) g_clear_object(&outside);
   }
+  /* GIMP 3's layer chooser cannot leave the target out, so the choice is refused before anything changes. */
+  if (run_mode == GIMP_RUN_INTERACTIVE && style_drawable &&
+      gimp_item_get_id(GIMP_ITEM(style_drawable)) == gimp_item_get_id(GIMP_ITEM(drawable))) {
+    g_clear_object(&style_drawable);
+    g_clear_object(&mask);
+    g_clear_object(&outside);
+    return failure(procedure, g_strdup("the style layer is the layer being stylized: choose another layer, or none "
+                                       "for the preset's style images"));
+  }
 
   Target target = {NULL, FALSE, {0, 0, 0, 0}};
   gchar *error = plan(image, drawable, mask, outside, &target);
