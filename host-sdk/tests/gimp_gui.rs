@@ -283,6 +283,7 @@ fn the_gimp3_window_cancels_cleanly_and_its_dialog_previews_runs_and_keeps_its_s
          def state(tag):\n    \
              print('%s: dirty %s channels %d selection %s' % (tag, image.is_dirty(), len(image.get_channels()), list(Gimp.Selection.bounds(image))), flush=True)\n\
          state('cancel-before')\n\
+         open('/job/work/started', 'w').close()\n\
          proc = Gimp.get_pdb().lookup_procedure('plug-in-nst-style')\n\
          config = proc.create_config()\n\
          config.set_property('run-mode', Gimp.RunMode.NONINTERACTIVE)\n\
@@ -294,13 +295,23 @@ fn the_gimp3_window_cancels_cleanly_and_its_dialog_previews_runs_and_keeps_its_s
          Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, image, Gio.File.new_for_path('/job/work/cancelled.png'), None)\n",
     )
     .unwrap();
-    let gimp = start_gimp3(&display, &root, "cancel.py");
+    let mut gimp = start_gimp3(&display, &root, "cancel.py");
     let window = display.window_matching("96x64 – GIMP$", Duration::from_secs(180));
     if let Some(window) = &window {
-        std::thread::sleep(Duration::from_secs(6));
+        // The run starts once the script has written its marker; a busy machine may take a while.
+        let start = Instant::now();
+        while !work.join("started").exists() && start.elapsed() < Duration::from_secs(120) {
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        std::thread::sleep(Duration::from_secs(3));
         display.screenshot(&shots.join("4-gimp3-progress.png"));
-        // The status bar's Cancel button of GIMP 3.0's default 800x600 image window (measured on its screenshot).
-        display.click_from_corner(window, 283, 18);
+        // The status bar's Cancel button of GIMP 3.0's default 800x600 image window (measured on its
+        // screenshot), pressed until GIMP ends: a click before the progress shows it does nothing.
+        let start = Instant::now();
+        while gimp.try_wait().unwrap().is_none() && start.elapsed() < Duration::from_secs(120) {
+            display.click_from_corner(window, 283, 18);
+            std::thread::sleep(Duration::from_secs(3));
+        }
     }
     let log = finish(gimp);
     assert!(window.is_some(), "the GIMP 3 image window did not open:\n{log}");
