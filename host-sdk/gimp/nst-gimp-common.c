@@ -173,15 +173,6 @@ void nst_gimp_preset_info_free(NstGimpPresetInfo *info) {
   g_free(info);
 }
 
-char *nst_gimp_model_line(const char *preset) {
-  char *error = NULL;
-  NstGimpPresetInfo *info = nst_gimp_preset_info(preset, &error);
-  if (!info) return error;
-  char *line = g_strdup(info->model_line);
-  nst_gimp_preset_info_free(info);
-  return line;
-}
-
 /* Evaluations per iteration of L-BFGS with its line search, as measured on the bundled presets (1.03-1.05). */
 #define EVALUATIONS_PER_ITERATION 1.05
 
@@ -259,8 +250,18 @@ int nst_gimp_working_side(const NstGimpSettings *settings, int width, int height
   return MAX(long_side, NST_SIZE_MIN);
 }
 
-char *nst_gimp_check(const NstGimpSettings *settings, int width, int height, GeglBuffer *style,
-                     const NstGimpPlacement *placement) {
+/* Why `style` and `placement` cannot go together, or NULL. */
+static char *check_placement(GeglBuffer *style, const NstGimpPlacement *placement) {
+  GeglBuffer *outside = placement ? placement->outside : NULL;
+  if (outside && !placement->mask) return g_strdup("a style for outside the mask needs a mask");
+  if (outside && !style) return g_strdup("a style for outside the mask needs a style layer for inside it");
+  return NULL;
+}
+
+/* Checks the settings for an area of `width` x `height` pixels: ranges, the preset (loads and parses), the
+ * placement. NULL when they are fine, else a message. */
+static char *check(const NstGimpSettings *settings, int width, int height, GeglBuffer *style,
+                   const NstGimpPlacement *placement) {
   int long_side = MAX(width, height);
   if (settings->size == 0 && long_side > NST_SIZE_MAX)
     return g_strdup_printf("the area is %dx%d: its long side is over the %d-pixel working limit, so choose a "
@@ -275,10 +276,8 @@ char *nst_gimp_check(const NstGimpSettings *settings, int width, int height, Geg
   if (!(settings->strength >= NST_STRENGTH_MIN && settings->strength <= NST_STRENGTH_MAX))
     return g_strdup_printf("strength %g is outside %g..%g", settings->strength, NST_STRENGTH_MIN, NST_STRENGTH_MAX);
   if (settings->seed < -1) return g_strdup_printf("seed %d is neither -1 (the preset's) nor 0 or more", settings->seed);
-  GeglBuffer *outside = placement ? placement->outside : NULL;
-  if (outside && !(placement && placement->mask)) return g_strdup("a style for outside the mask needs a mask");
-  if (outside && !style) return g_strdup("a style for outside the mask needs a style layer for inside it");
-  char *error = NULL;
+  char *error = check_placement(style, placement);
+  if (error) return error;
   char *json = describe(settings->preset, &error);
   g_free(json);
   return error;
@@ -287,17 +286,12 @@ char *nst_gimp_check(const NstGimpSettings *settings, int width, int height, Geg
 typedef struct {
   NstGimpProgress progress;
   void *user_data;
-  int cancelled;
 } Relay;
 
 static int32_t relay_progress(void *user_data, uint32_t step, uint32_t total, double loss) {
   (void)loss;
   Relay *relay = user_data;
-  if (relay->progress && relay->progress(relay->user_data, step, total)) {
-    relay->cancelled = 1;
-    return 1;
-  }
-  return 0;
+  return relay->progress && relay->progress(relay->user_data, step, total);
 }
 
 /* Runs the library on prepared images; NULL on success or cancel. */
@@ -315,7 +309,7 @@ static char *run_library(const NstGimpSettings *settings, const NstOverrides *ba
     overrides.style_masks = masks;
     overrides.style_mask_count = style_count ? style_count : 1;
   }
-  Relay relay = {progress, user_data, 0};
+  Relay relay = {progress, user_data};
   NstStatus status = nst_stylize(handle, settings->preset, &overrides, content, style_count ? styles : NULL,
                                  style_count, output, relay_progress, &relay, NULL);
   *cancelled = status == NST_CANCELLED;
@@ -414,7 +408,7 @@ char *nst_gimp_compute(const NstGimpSettings *settings, GeglBuffer *source, cons
                        void *user_data, int *cancelled, NstGimpResult **result) {
   *result = NULL;
   *cancelled = 0;
-  char *error = nst_gimp_check(settings, area->width, area->height, style, placement);
+  char *error = check(settings, area->width, area->height, style, placement);
   if (error) return error;
   Layout layout = layout_for(source);
   Inputs in;
@@ -422,9 +416,8 @@ char *nst_gimp_compute(const NstGimpSettings *settings, GeglBuffer *source, cons
   NstOverrides overrides;
   nst_overrides_init(&overrides, sizeof overrides);
   /* 0: the area's own size; -1: the preset's; a smaller working size gets the area's own detail back. */
-  overrides.size = settings->size == -1 ? 0
-                   : settings->size > 0 ? (uint32_t)settings->size
-                                        : (uint32_t)nst_gimp_working_side(settings, area->width, area->height, 0);
+  overrides.size =
+      settings->size == -1 ? 0 : (uint32_t)nst_gimp_working_side(settings, area->width, area->height, 0);
   overrides.iterations = (uint32_t)settings->iterations;
   overrides.keep_detail = 1;
   void *output = g_malloc((gsize)area->width * area->height * layout.bytes_per_pixel);
@@ -446,12 +439,15 @@ char *nst_gimp_compute_and_release(const NstGimpSettings *settings, GeglBuffer *
                                    GeglBuffer *style, const NstGimpPlacement *placement, NstGimpProgress progress,
                                    void *user_data, int *cancelled, NstGimpResult **result) {
   char *error = nst_gimp_compute(settings, source, area, style, placement, progress, user_data, cancelled, result);
-  g_object_unref(source);
-  /* NULL placement: no mask and no outside style. */
-  GeglBuffer *others[] = {style, placement ? placement->mask : NULL, placement ? placement->outside : NULL};
-  for (size_t i = 0; i < G_N_ELEMENTS(others); ++i)
-    if (others[i]) g_object_unref(others[i]);
+  nst_gimp_release(source, style, placement);
   return error;
+}
+
+void nst_gimp_release(GeglBuffer *source, GeglBuffer *style, const NstGimpPlacement *placement) {
+  /* NULL placement: no mask and no outside style. */
+  GeglBuffer *owned[] = {source, style, placement ? placement->mask : NULL, placement ? placement->outside : NULL};
+  for (size_t i = 0; i < G_N_ELEMENTS(owned); ++i)
+    if (owned[i]) g_object_unref(owned[i]);
 }
 
 void nst_gimp_result_write(const NstGimpResult *result, GeglBuffer *target) {
@@ -474,9 +470,8 @@ char *nst_gimp_preview(const NstGimpSettings *settings, GeglBuffer *source, cons
   if (!info) return error;
   int iterations = settings->iterations > 0 ? settings->iterations : info->iterations;
   nst_gimp_preset_info_free(info);
-  GeglBuffer *outside = placement ? placement->outside : NULL;
-  if (outside && !(placement && placement->mask)) return g_strdup("a style for outside the mask needs a mask");
-  if (outside && !style) return g_strdup("a style for outside the mask needs a style layer for inside it");
+  error = check_placement(style, placement);
+  if (error) return error;
 
   double scale = MIN(1.0, (double)side / MAX(area->width, area->height));
   Layout layout = {babl_format("R'G'B'A u8"), NST_RGBA8, 4};

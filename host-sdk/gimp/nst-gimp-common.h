@@ -46,17 +46,12 @@ void nst_gimp_default_settings(NstGimpSettings *settings);
 /* Called after each iteration; returns non-zero to cancel. */
 typedef int (*NstGimpProgress)(void *user_data, uint32_t step, uint32_t total);
 
-/* Checks the settings for an area of `width` x `height` pixels before anything in the image changes: ranges,
- * the preset (loads and parses), the placement. NULL when they are fine, else a message (free with g_free). */
-char *nst_gimp_check(const NstGimpSettings *settings, int width, int height, GeglBuffer *style,
-                     const NstGimpPlacement *placement);
-
 /* A stylized area held in memory: the long run ends before the image is touched, so a cancelled or failed
  * run leaves nothing behind, and the write is quick. */
 typedef struct NstGimpResult NstGimpResult;
 
 /*
- * Stylizes `area` of `source` with `settings`; `style` (may be NULL) is used whole, placed by `placement`
+ * Checks the settings (ranges, the preset, the placement), then stylizes `area` of `source` with `settings`; `style` (may be NULL) is used whole, placed by `placement`
  * (may be NULL: everywhere). Pixels travel as RGBA in the source's precision: 8-bit, 16-bit, or float (linear)
  * for anything wider. The working size is the area's own unless the settings pick another, in which case the
  * area's fine detail is added back onto the scaled-up result. Returns NULL and sets `*result` on success
@@ -70,6 +65,9 @@ char *nst_gimp_compute(const NstGimpSettings *settings, GeglBuffer *source, cons
 char *nst_gimp_compute_and_release(const NstGimpSettings *settings, GeglBuffer *source, const GeglRectangle *area,
                                    GeglBuffer *style, const NstGimpPlacement *placement, NstGimpProgress progress,
                                    void *user_data, int *cancelled, NstGimpResult **result);
+
+/* Releases the buffer references a run was given; any may be NULL. */
+void nst_gimp_release(GeglBuffer *source, GeglBuffer *style, const NstGimpPlacement *placement);
 
 /* Writes the result into `target` (a shadow buffer or an operation's output) over the area it came from. */
 void nst_gimp_result_write(const NstGimpResult *result, GeglBuffer *target);

@@ -137,19 +137,12 @@ static gchar *stylize_drawable(gint32 image, gint32 drawable, const NstGimpSetti
   if (error) return error;
   GeglBuffer *style = settings->style_drawable > 0 ? gimp_drawable_get_buffer(settings->style_drawable) : NULL;
   NstGimpPlacement placement = placement_for(drawable, &target, settings);
-  error = nst_gimp_check(settings, target.area.width, target.area.height, style, &placement);
   NstGimpResult *result = NULL;
   int stopped = 0;
-  if (!error) {
-    gimp_progress_init("Neural style");
-    error = nst_gimp_compute_and_release(settings, gimp_drawable_get_buffer(drawable), &target.area, style,
-                                         &placement, on_progress, NULL, &stopped, &result);
-    gimp_progress_end();
-  } else {
-    GeglBuffer *owned[] = {style, placement.mask, placement.outside};
-    for (size_t i = 0; i < G_N_ELEMENTS(owned); ++i)
-      if (owned[i]) g_object_unref(owned[i]);
-  }
+  gimp_progress_init("Neural style");
+  error = nst_gimp_compute_and_release(settings, gimp_drawable_get_buffer(drawable), &target.area, style, &placement,
+                                       on_progress, NULL, &stopped, &result);
+  gimp_progress_end();
   *cancelled = stopped;
   if (result) commit(image, drawable, &target, result);
   nst_gimp_result_free(result);
@@ -260,9 +253,7 @@ static void on_preview(GtkButton *button, Dialog *d) {
     GeglBuffer *source = gimp_drawable_get_buffer(d->drawable);
     error = nst_gimp_preview(&settings, source, &target.area, style, &placement, PREVIEW_SIDE, PREVIEW_ITERATIONS,
                              &rgba, &w, &h);
-    GeglBuffer *owned[] = {source, style, placement.mask, placement.outside};
-    for (size_t i = 0; i < G_N_ELEMENTS(owned); ++i)
-      if (owned[i]) g_object_unref(owned[i]);
+    nst_gimp_release(source, style, &placement);
     gtk_widget_set_sensitive(GTK_WIDGET(button), TRUE);
   }
   if (error) {

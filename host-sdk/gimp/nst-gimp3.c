@@ -86,12 +86,6 @@ static NstGimpPlacement placement_for(GimpDrawable *drawable, const Target *targ
   return placement;
 }
 
-static void release_placement(GeglBuffer *style, NstGimpPlacement *placement) {
-  GeglBuffer *owned[] = {style, placement->mask, placement->outside};
-  for (size_t i = 0; i < G_N_ELEMENTS(owned); ++i)
-    if (owned[i]) g_object_unref(owned[i]);
-}
-
 /* One undo step: the result through the shadow buffer (the selection stepping aside while a whole-layer result
  * is merged, then coming back). */
 static void commit(GimpImage *image, GimpDrawable *drawable, const Target *target, const NstGimpResult *result) {
@@ -208,8 +202,7 @@ static void on_preview(GtkButton *button, Extras *e) {
     GeglBuffer *source = gimp_drawable_get_buffer(e->drawable);
     error = nst_gimp_preview(&settings, source, &target.area, style_buffer, &placement, PREVIEW_SIDE,
                              PREVIEW_ITERATIONS, &rgba, &w, &h);
-    g_object_unref(source);
-    release_placement(style_buffer, &placement);
+    nst_gimp_release(source, style_buffer, &placement);
     gtk_widget_set_sensitive(GTK_WIDGET(button), TRUE);
   }
   g_clear_object(&target.mask);
@@ -390,22 +383,15 @@ static GimpValueArray *run(GimpProcedure *procedure, GimpRunMode run_mode, GimpI
 
   Target target = {NULL, FALSE, {0, 0, 0, 0}};
   gchar *error = plan(image, drawable, mask, outside, &target);
-  GeglBuffer *style = NULL;
-  NstGimpPlacement placement = {NULL, {0, 0, 0, 0}, NULL};
-  if (!error) {
-    style = style_drawable ? gimp_drawable_get_buffer(style_drawable) : NULL;
-    placement = placement_for(drawable, &target, outside);
-    error = nst_gimp_check(&settings, target.area.width, target.area.height, style, &placement);
-  }
   NstGimpResult *result = NULL;
   int cancelled = 0;
   if (!error) {
+    GeglBuffer *style = style_drawable ? gimp_drawable_get_buffer(style_drawable) : NULL;
+    NstGimpPlacement placement = placement_for(drawable, &target, outside);
     gimp_progress_init("Neural style");
     error = nst_gimp_compute_and_release(&settings, gimp_drawable_get_buffer(drawable), &target.area, style,
                                          &placement, on_progress, NULL, &cancelled, &result);
     gimp_progress_end();
-  } else {
-    release_placement(style, &placement);
   }
   if (result) commit(image, drawable, &target, result);
   nst_gimp_result_free(result);
