@@ -46,7 +46,7 @@ pub fn image_decode(data: &[u8]) {
 /// An engine for [`abi_arguments`]: CPU, two threads, the repository's presets.
 pub fn abi_engine(repo: &Path, ort_library: &Path) -> usize {
     let config = CString::new(format!(
-        "provider = \"cpu\"\nthreads = 2\nort_library = \"{}\"\npresets_dir = \"{}\"\n",
+        "provider = \"cpu\"\nthreads = 2\nort_library = '{}'\npresets_dir = '{}'\n",
         ort_library.display(),
         repo.join("presets").display()
     ))
@@ -145,7 +145,7 @@ pub fn abi_arguments(engine: usize, repo: &Path, data: &[u8]) {
     let preset = match c.byte() % 4 {
         0 => Some("mosaic".to_string()),
         1 => Some(format!(
-            "version = 1\n[style]\nimages = [\"{}\"]\n[losses]\ncontent_layer = \"relu2_1\"\n\
+            "version = 1\n[style]\nimages = ['{}']\n[losses]\ncontent_layer = \"relu2_1\"\n\
              style_layers = [\"relu1_1\", \"relu2_1\"]\n[optimiser]\niterations = 2\n[output]\nsize = 32\n",
             repo.join("presets/images/waves.png").display()
         )),

@@ -146,7 +146,7 @@ fn engines_check_their_provider_and_model_when_created() {
     std::fs::create_dir_all(&dir).unwrap();
     let not_a_model = dir.join("notes.onnx");
     std::fs::write(&not_a_model, b"not a network").unwrap();
-    let (status, message) = create(&config_with(&format!("model = \"{}\"", not_a_model.display())));
+    let (status, message) = create(&config_with(&format!("model = '{}'", not_a_model.display())));
     assert_ne!(status, NstStatus::NstOk);
     assert!(message.contains("notes.onnx"), "{message}");
 }
@@ -168,7 +168,7 @@ fn sixty_model_seeds_on_one_engine_stay_within_a_bound() {
     const BOUND_MIB: f64 = 300.0;
     let engine = Engine::new();
     let full_depth = CString::new(format!(
-        "version = 1\n[style]\nimages = [\"{}\"]\n[optimiser]\niterations = 1\n",
+        "version = 1\n[style]\nimages = ['{}']\n[optimiser]\niterations = 1\n",
         support::root().join("presets/images/waves.png").display()
     ))
     .unwrap();
@@ -248,7 +248,7 @@ fn cached_models_give_way_to_a_run_under_a_set_budget() {
     assert_eq!(unsafe { nst_engine_create(config.as_ptr(), &mut handle) }, NstStatus::NstOk, "{}", last_error());
     let engine = Engine(handle);
     let preset = CString::new(format!(
-        "version = 1\n[style]\nimages = [\"{}\"]\n[optimiser]\niterations = 2\n",
+        "version = 1\n[style]\nimages = ['{}']\n[optimiser]\niterations = 2\n",
         support::root().join("presets/images/waves.png").display()
     ))
     .unwrap();

@@ -43,7 +43,7 @@ fn reference_objective(
 fn check(pooling: Pooling) {
     let env = ort_environment();
     let model = std::sync::Arc::new(random_vgg19(3));
-    let options = SessionOptions { provider: Provider::Cpu, threads: 2, low_memory: false };
+    let options = SessionOptions { provider: Provider::Cpu, threads: 2, low_memory: false, device: None };
     let mut network = Network::new(&env, &model, &tap_layers(), pooling, options, LossPlacement::Rust).unwrap();
     let mut pass = network.pass(SIZE, SIZE).unwrap();
     let mut rng = TestRng(11);

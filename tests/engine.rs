@@ -66,7 +66,7 @@ fn an_unavailable_gpu_provider_is_reported_not_silently_replaced() {
     let env = ort_environment();
     let model = std::sync::Arc::new(nst_onnx::random::random_vgg19(0));
     let taps = [nst_onnx::Layer::parse("relu1_1").unwrap()];
-    let options = SessionOptions { provider: Provider::Cuda, threads: 1, low_memory: false };
+    let options = SessionOptions { provider: Provider::Cuda, threads: 1, low_memory: false, device: None };
     let placement = nst::network::LossPlacement::Auto;
     match nst::network::Network::new(&env, &model, &taps, nst_onnx::Pooling::Max, options, placement) {
         Ok(network) => assert_eq!(network.provider(), Provider::Cuda),
@@ -84,7 +84,7 @@ fn an_unavailable_gpu_provider_is_reported_not_silently_replaced() {
 #[test]
 fn smoke_the_matrix_product_probe_runs_and_returns_a_rate() {
     let env = ort_environment();
-    let options = SessionOptions { provider: Provider::Cpu, threads: 1, low_memory: false };
+    let options = SessionOptions { provider: Provider::Cpu, threads: 1, low_memory: false, device: None };
     let gflops = nst::bench::provider_matmul_peak_gflops(&env, options, 256).unwrap();
     println!("one core, 256^3 fp32 product through ONNX Runtime: {gflops:.1} GFLOP/s");
     assert!(gflops.is_finite() && gflops > 0.0, "{gflops} GFLOP/s");

@@ -55,9 +55,7 @@ fn the_image_decode_corpus_passes() {
 
 #[test]
 fn the_abi_arguments_corpus_passes() {
-    let ort = std::env::var_os("ORT_DYLIB_PATH")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join(".ort/libonnxruntime.so.1.31.1"));
+    let ort = support::ort_library();
     let engine = checks::abi_engine(&root(), &ort);
     replay("abi_arguments", |data| checks::abi_arguments(engine, Path::new(&root()), data));
 }

@@ -23,6 +23,7 @@ fn read_f32(path: &Path) -> Vec<f32> {
 }
 
 #[test]
+#[cfg_attr(windows, ignore = "needs python3 with the onnx package (scripts/setup) on the host")]
 fn vgg19_layouts_are_read_exactly_and_others_refused() {
     let dir = TempDir::new("import");
     run_python("make_vgg_files.py", &[dir.path()]);
@@ -65,6 +66,7 @@ fn vgg19_layouts_are_read_exactly_and_others_refused() {
 }
 
 #[test]
+#[cfg_attr(windows, ignore = "needs python3 with the onnx package (scripts/setup) on the host")]
 fn an_imported_torchvision_model_computes_the_files_features_at_every_layer() {
     const SIZE: usize = 32;
     let dir = TempDir::new("import-parity");
@@ -75,7 +77,7 @@ fn an_imported_torchvision_model_computes_the_files_features_at_every_layer() {
 
     let model = Arc::new(load_vgg19(&file).unwrap());
     let layers: Vec<Layer> = Layer::all().collect();
-    let options = SessionOptions { provider: Provider::Cpu, threads: 2, low_memory: false };
+    let options = SessionOptions { provider: Provider::Cpu, threads: 2, low_memory: false, device: None };
     let env = ort_environment();
     let mut network = Network::new(&env, &model, &layers, Pooling::Max, options, LossPlacement::Rust).unwrap();
     let mut pass = network.pass(SIZE, SIZE).unwrap();

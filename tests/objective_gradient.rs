@@ -114,7 +114,7 @@ fn objective_gradient_matches_finite_differences_of_the_f64_objective() {
     let (content, style, start) =
         (random_image(&mut rng, SIZE), random_image(&mut rng, SIZE), random_image(&mut rng, SIZE));
 
-    let options = SessionOptions { provider: Provider::Cpu, threads: 2, low_memory: false };
+    let options = SessionOptions { provider: Provider::Cpu, threads: 2, low_memory: false, device: None };
     let mut network = Network::new(&env, &model, &settings.taps(), pooling, options, LossPlacement::Rust).unwrap();
     let mut pass = network.pass(SIZE, SIZE).unwrap();
     let targets =
@@ -201,7 +201,7 @@ fn graph_losses_match_the_rust_losses() {
             0 => vec![(style.clone(), 1.0)],
             _ => vec![(style.clone(), 1.0), (second_style.clone(), 2.0)],
         };
-        let options = SessionOptions { provider: Provider::Cpu, threads: 2, low_memory: false };
+        let options = SessionOptions { provider: Provider::Cpu, threads: 2, low_memory: false, device: None };
         let mut results = Vec::new();
         for in_graph in [false, true] {
             let placement = if in_graph { LossPlacement::Graph } else { LossPlacement::Rust };
@@ -253,7 +253,7 @@ fn low_memory_sessions_compute_the_same_objective() {
         (random_image(&mut rng, SIZE), random_image(&mut rng, SIZE), random_image(&mut rng, SIZE));
     let mut results = Vec::new();
     for low_memory in [false, true] {
-        let options = SessionOptions { provider: Provider::Cpu, threads: 2, low_memory };
+        let options = SessionOptions { provider: Provider::Cpu, threads: 2, low_memory, device: None };
         let mut network =
             Network::new(&env, &model, &settings.taps(), Pooling::Max, options, LossPlacement::Auto).unwrap();
         let mut pass = network.pass(SIZE, SIZE).unwrap();

@@ -110,7 +110,7 @@ fn rescaling_the_networks_layers_leaves_the_result_unchanged() {
     let env = ort_environment();
     let mut evaluations = Vec::new();
     for model in [&original, &rescaled] {
-        let options = SessionOptions { provider: Provider::Cpu, threads: 2, low_memory: false };
+        let options = SessionOptions { provider: Provider::Cpu, threads: 2, low_memory: false, device: None };
         let losses = &settings.losses;
         let model = Arc::new(model.clone());
         let mut network =

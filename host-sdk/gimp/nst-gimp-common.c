@@ -2,8 +2,12 @@
 #define _GNU_SOURCE /* dladdr */
 #include "nst-gimp-common.h"
 
-#include <dlfcn.h>
 #include <glib.h>
+#ifdef _WIN32
+#include <windows.h>
+#else
+#include <dlfcn.h>
+#endif
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +35,26 @@ static char *last_error(const char *what) {
 /* A file in the folder of this plug-in (or GEGL module), which ships its presets and nst.toml beside it;
  * NULL when the folder cannot be found. */
 static char *beside_plugin(const char *name) {
+  char *file = NULL;
+#ifdef _WIN32
+  /* The module holding this code (the plug-in's .exe, or the GEGL module's DLL), in UTF-8 as GLib wants. */
+  HMODULE module = NULL;
+  DWORD flags = GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT;
+  if (!GetModuleHandleExW(flags, (LPCWSTR)(void *)beside_plugin, &module)) return NULL;
+  DWORD capacity = 32768;
+  wchar_t *wide = g_new(wchar_t, capacity);
+  DWORD length = GetModuleFileNameW(module, wide, capacity);
+  if (length > 0 && length < capacity) file = g_utf16_to_utf8((const gunichar2 *)wide, length, NULL, NULL, NULL);
+  g_free(wide);
+#else
   Dl_info info;
-  if (!dladdr((void *)beside_plugin, &info) || !info.dli_fname) return NULL;
-  char *folder = g_path_get_dirname(info.dli_fname);
+  if (dladdr((void *)beside_plugin, &info) && info.dli_fname) file = g_strdup(info.dli_fname);
+#endif
+  if (!file) return NULL;
+  char *folder = g_path_get_dirname(file);
   char *path = g_build_filename(folder, name, NULL);
   g_free(folder);
+  g_free(file);
   return path;
 }
 

@@ -24,4 +24,4 @@ pub use images::{ImageView, ImageViewMut};
 /// The C types of the ABI, shared with the plugin.
 pub use nst_sys::abi;
 pub use nst_sys::abi::{ABI_VERSION, NstPixelFormat as PixelFormat, NstStatus};
-pub use plugin::Plugin;
+pub use plugin::{Plugin, library_file_name};

@@ -129,6 +129,7 @@ fn a_batch_killed_at_random_points_resumes_and_makes_every_output_exactly_once()
 
 /// A folder where writes fail once `bytes` are used: a small tmpfs where it can be mounted (root), else the
 /// process's file-size limit. Returns the folder and what limits it.
+#[cfg(unix)]
 fn small_disk(dir: &Path, bytes: usize) -> (PathBuf, &'static str) {
     let folder = dir.join("small-disk");
     std::fs::create_dir_all(&folder).unwrap();
@@ -139,6 +140,8 @@ fn small_disk(dir: &Path, bytes: usize) -> (PathBuf, &'static str) {
     (folder, if mounted { "tmpfs" } else { "file-size limit" })
 }
 
+/// Unix only: it needs a tmpfs mount or a file-size limit (setrlimit, SIGXFSZ), which Windows has not.
+#[cfg(unix)]
 #[test]
 fn a_full_disk_is_reported_and_leaves_no_truncated_output() {
     use std::os::unix::process::CommandExt;
@@ -214,7 +217,7 @@ fn a_jobs_file_sets_outputs_presets_and_overrides_per_job() {
     std::fs::write(
         dir.join("jobs.toml"),
         format!(
-            "[[job]]\ninput = \"in/photo0.png\"\noutput = \"made/first.png\"\npreset = \"{p}\"\nsize = 48\n\n[[job]]\ninput = \"in/photo1.png\"\noutput = \"made/second.tiff\"\npreset = \"{p}\"\niterations = 2\n",
+            "[[job]]\ninput = \"in/photo0.png\"\noutput = \"made/first.png\"\npreset = '{p}'\nsize = 48\n\n[[job]]\ninput = \"in/photo1.png\"\noutput = \"made/second.tiff\"\npreset = '{p}'\niterations = 2\n",
             p = preset.display()
         ),
     )

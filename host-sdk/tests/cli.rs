@@ -228,7 +228,7 @@ fn without_preview_at_the_preview_comes_after_the_presets_output_preview_at() {
     let content = repo().join("presets/samples/chelsea.png");
     let mosaic = std::fs::read_to_string(repo().join("presets/mosaic.toml"))
         .unwrap()
-        .replace("images/mosaic.png", &repo().join("presets/images/mosaic.png").display().to_string());
+        .replace("\"images/mosaic.png\"", &format!("'{}'", repo().join("presets/images/mosaic.png").display()));
     // A preview after iteration 2 of 3 is written; the preset's 50 lies past the run that --iterations shortened,
     // so the preview comes after its last iteration, 3 (the default, a fifth of the iterations, would have come
     // after the first).
@@ -425,4 +425,63 @@ fn a_photo_in_a_wide_colour_profile_is_written_back_in_it() {
     let worst = result.pixels().flat_map(|p| p.0.iter().zip(stored).map(|(a, b)| a.abs_diff(b))).max().unwrap();
     println!("largest difference from the stored ProPhoto values: {worst}");
     assert!(worst <= 3, "the colours moved by up to {worst} levels");
+}
+
+/// Ctrl-C during a long run stops it after the current iteration: the command ends promptly, says it was
+/// cancelled, and writes no output. Unix sends SIGINT; Windows sends Ctrl-Break to a new process group (Ctrl-C
+/// cannot be sent to one), which the same console handler takes.
+#[test]
+#[cfg_attr(windows, ignore = "Wine sends no console control events (GenerateConsoleCtrlEvent fails); run on Windows")]
+fn an_interrupt_stops_the_run_after_the_current_iteration_and_writes_nothing() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let dir = scratch("interrupt");
+    let output = dir.join("out.png");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_nst"));
+    command
+        .args(["stylize", repo().join("presets/samples/chelsea.png").to_str().unwrap(), "--preset", "mosaic"])
+        .args(["--size", "96", "--iterations", "5000", "--provider", "cpu", "-o", output.to_str().unwrap()])
+        .env("ORT_DYLIB_PATH", support::ort_path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    #[cfg(windows)]
+    {
+        use std::os::windows::process::CommandExt;
+        // Console events need a console to travel through: a test run without one (output piped) makes one,
+        // which the child shares.
+        // SAFETY: a plain call; it fails harmlessly when this process has a console already.
+        unsafe { windows_sys::Win32::System::Console::AllocConsole() };
+        command.creation_flags(windows_sys::Win32::System::Threading::CREATE_NEW_PROCESS_GROUP);
+    }
+    let mut child = command.spawn().unwrap();
+    // Long enough for the engine to be optimising (a few seconds of set-up under Wine), far from the run's end.
+    std::thread::sleep(Duration::from_secs(6));
+    assert!(child.try_wait().unwrap().is_none(), "the run ended before it was interrupted");
+    #[cfg(unix)]
+    // SAFETY: sends a signal to our own child process.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    #[cfg(windows)]
+    // SAFETY: a plain call; the child leads its own process group.
+    unsafe {
+        use windows_sys::Win32::System::Console::{CTRL_BREAK_EVENT, GenerateConsoleCtrlEvent};
+        assert_ne!(GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT, child.id()), 0, "Ctrl-Break was not sent");
+    }
+    let interrupted = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if interrupted.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("the run went on for 30 s after the interrupt");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let result = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    println!("stopped {:?} after the interrupt: {stderr}", interrupted.elapsed());
+    assert!(!result.status.success(), "{stderr}");
+    assert!(stderr.contains("cancelled"), "{stderr}");
+    assert!(!output.exists(), "an interrupted run wrote {}", output.display());
+    let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert!(leftovers.is_empty(), "files left behind: {leftovers:?}");
 }

@@ -10,12 +10,13 @@ use support::{build_dir, ort_path, plugin_path, repo, scratch};
 /// A preset string the examples accept: shallow layers keep the valgrind run short.
 fn shallow_preset() -> String {
     format!(
-        "version = 1\n[style]\nimages = [\"{}\"]\n[losses]\ncontent_layer = \"relu1_2\"\nstyle_layers = [\"relu1_1\"]\n",
+        "version = 1\n[style]\nimages = ['{}']\n[losses]\ncontent_layer = \"relu1_2\"\nstyle_layers = [\"relu1_1\"]\n",
         repo().join("presets/images/mosaic.png").display()
     )
 }
 
 #[test]
+#[cfg_attr(windows, ignore = "needs cc and valgrind (Linux)")]
 fn the_c_example_runs_under_valgrind_without_leaks_or_errors() {
     plugin_path();
     let dir = scratch("c-example");
@@ -51,6 +52,7 @@ fn the_c_example_runs_under_valgrind_without_leaks_or_errors() {
 }
 
 #[test]
+#[cfg_attr(windows, ignore = "builds with the host's C compiler (cc); the Windows run cross-compiles")]
 fn the_header_compiles_as_strict_iso_c99() {
     let dir = scratch("strict-header");
     let source = dir.join("uses_header.c");
@@ -75,6 +77,7 @@ fn the_header_compiles_as_strict_iso_c99() {
 /// Every field's offset and every struct's size as a C compiler lays out `nst.h`, against the Rust types the
 /// plugin and the host SDK share (`nst_sys::abi`): a field added, moved or resized on one side only fails here.
 #[test]
+#[cfg_attr(windows, ignore = "builds with the host's C compiler (cc); the Windows run cross-compiles")]
 fn the_c_header_and_the_shared_rust_types_agree_on_every_layout() {
     use nst_host::abi::{NstImage, NstImageMut, NstOverrides, NstRunReport};
     use std::mem::{offset_of, size_of};
@@ -131,6 +134,7 @@ fn the_c_header_and_the_shared_rust_types_agree_on_every_layout() {
 }
 
 #[test]
+#[cfg_attr(windows, ignore = "needs python3 on the host")]
 fn the_python_example_runs_with_ctypes() {
     let run = Command::new(std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()))
         .arg(repo().join("host-sdk/examples/stylize.py"))

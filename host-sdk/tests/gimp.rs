@@ -1,6 +1,9 @@
 //! The GIMP 2.10 filter in a real, headless GIMP: installed with scripts/gimp-install into a scratch profile,
 //! driven by Script-Fu batch commands. GIMP exits 0 whatever happens, so each case is checked in the log and in
 //! the pixels it saved.
+//!
+//! Unix only: it needs GIMP 2.10 on Linux (headless, bash installer).
+#![cfg(unix)]
 
 mod support;
 

@@ -1,6 +1,9 @@
 //! The GIMP 3 filter in a real, headless GIMP 3 inside a Debian 13 root filesystem (scripts/gimp3-root):
 //! the plug-in is built and installed there with scripts/gimp-install, driven by Python through
 //! python-fu-eval, and its results are checked in the log and in the saved pixels.
+//!
+//! Unix only: it needs GIMP 3 in a Debian root (debootstrap, chroot).
+#![cfg(unix)]
 
 mod support;
 

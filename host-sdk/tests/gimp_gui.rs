@@ -3,6 +3,9 @@
 //! dialog (inside its Debian 13 root, on the same kind of display) previewed and run. GIMP's
 //! batch mode drives the image; xdotool drives the windows; the screenshots are kept in
 //! target/gimp-gui-screenshots/ as the run's artefacts.
+//!
+//! Unix only: it needs X11, Xvfb and xdotool.
+#![cfg(unix)]
 
 mod support;
 

@@ -108,18 +108,6 @@ pub fn provider_matmul_peak_gflops(env: &Environment, options: SessionOptions, n
 /// Side of the GPU probe's matrices: large enough to fill a data-centre GPU, 3 x 256 MiB of device memory.
 const DEVICE_PROBE_SIDE: usize = 8192;
 
-/// The process's peak resident set size in MiB (Linux; 0 elsewhere).
-pub fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-            line.split_whitespace().nth(1)?.parse::<f64>().ok()
-        })
-        .map(|kib| kib / 1024.0)
-        .unwrap_or(0.0)
-}
-
 fn noise(size: usize, seed: u64) -> Planar {
     let mut rng = SplitMix64(seed);
     Planar { width: size, height: size, rgb: (0..3 * size * size).map(|_| rng.unit()).collect(), alpha: None }
@@ -179,7 +167,7 @@ impl Engine {
             peak_gflops,
             ratio_to_floor: median / (conv_gflop / peak_gflops),
             rust_share: rust / (rust + graphs),
-            peak_rss_mb: peak_rss_mb(),
+            peak_rss_mb: crate::platform::peak_resident_mib().unwrap_or(0.0),
             saved_activations_mb: crate::fit::memory::saved_activations_bytes(deepest, size, size) as f64
                 / (1024.0 * 1024.0),
         })

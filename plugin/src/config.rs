@@ -21,6 +21,7 @@ struct ConfigFile {
     low_memory: Option<bool>,
     memory_budget_mb: Option<i64>,
     losses: Option<String>,
+    device: Option<i64>,
 }
 
 /// An engine configuration with the presets folder it names.
@@ -34,13 +35,14 @@ pub struct Config {
     pub model: Option<ModelChoice>,
 }
 
-/// Parses configuration TOML. Keys (all optional): `ort_library` (absolute path of libonnxruntime),
+/// Parses configuration TOML. Keys (all optional): `ort_library` (absolute path of ONNX Runtime's library),
 /// `provider` (auto, cpu, cuda, directml), `threads` (0..=256, 0 = every core), `presets_dir`, `model`
 /// ("builtin" or a VGG19 .onnx path, relative to `base`; replaces the presets' model) and `model_seed` (the
 /// built-in model's seed), `low_memory` (true: one evaluation graph, ONNX Runtime's memory arena and blocked-layout rewriting off) and `memory_budget_mb` (images
 /// estimated to need more are optimised in tiles that fit; default: 80% of the memory available when a run
 /// starts), `losses` (auto, rust or graph: where the losses run; auto is the evaluation graph on a GPU or in
-/// low-memory mode, Rust otherwise).
+/// low-memory mode, Rust otherwise), `device` (0..=255: the GPU by index, CUDA's device id or DirectML's adapter
+/// in DXGI's order; default: device 0 for CUDA, the high-performance GPU for DirectML).
 pub fn parse_config(text: &str, origin: &str, base: &Path) -> Result<Config> {
     let file: ConfigFile = toml::from_str(text)
         .map_err(|e| EngineError::InvalidArgument(format!("configuration {origin}: {}", e.to_string().trim_end())))?;
@@ -77,6 +79,15 @@ pub fn parse_config(text: &str, origin: &str, base: &Path) -> Result<Config> {
             )));
         }
     };
+    let device = match file.device {
+        None => None,
+        Some(n) if (0..=255).contains(&n) => Some(n as u32),
+        Some(n) => {
+            return Err(EngineError::InvalidArgument(format!(
+                "configuration {origin}, key `device`: {n} is outside 0..=255"
+            )));
+        }
+    };
     let losses = match file.losses.as_deref() {
         None => LossPlacement::Auto,
         Some(name) => name.parse().map_err(|e: EngineError| {
@@ -99,6 +110,7 @@ pub fn parse_config(text: &str, origin: &str, base: &Path) -> Result<Config> {
             low_memory: file.low_memory.unwrap_or(false),
             memory_budget_mb,
             losses,
+            device,
         },
         presets_dir: file.presets_dir.map(|p| base.join(p)),
         model,
@@ -128,5 +140,8 @@ mod tests {
         assert_eq!(config.engine.losses, LossPlacement::Graph);
         let err = parse_config("losses = \"gpu\"\n", "test", Path::new("")).unwrap_err().to_string();
         assert!(err.contains("`losses`: unknown loss placement 'gpu'"), "{err}");
+        assert_eq!(parse_config("device = 1\n", "test", Path::new("")).unwrap().engine.device, Some(1));
+        let err = parse_config("device = 256\n", "test", Path::new("")).unwrap_err().to_string();
+        assert!(err.contains("`device`: 256 is outside 0..=255"), "{err}");
     }
 }

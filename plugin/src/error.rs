@@ -66,12 +66,22 @@ impl fmt::Display for EngineError {
                 for place in tried {
                     write!(f, "\n  - {place}")?;
                 }
-                write!(
-                    f,
-                    "\nRun scripts/setup (it fetches the onnxruntime=={} wheel with pip and unpacks its library), \
-                     or point ORT_DYLIB_PATH at an absolute path of libonnxruntime.so.",
-                    version
-                )
+                if cfg!(windows) {
+                    write!(
+                        f,
+                        "\nPut onnxruntime.dll and onnxruntime_providers_shared.dll beside nst.dll (they come with \
+                         nst's Windows zip; scripts/setup --windows takes them from the onnxruntime=={version} \
+                         wheel, or from onnxruntime-directml==1.24.4 for DirectML), or point ORT_DYLIB_PATH at \
+                         the absolute path of onnxruntime.dll."
+                    )
+                } else {
+                    write!(
+                        f,
+                        "\nRun scripts/setup (it fetches the onnxruntime=={version} wheel with pip and unpacks its \
+                         library), or point ORT_DYLIB_PATH at the absolute path of {}.",
+                        crate::platform::ONNX_RUNTIME_NAMES[0]
+                    )
+                }
             }
             EngineError::OnnxRuntime { context, message } => {
                 write!(f, "ONNX Runtime failed while {context}: {message}")

@@ -19,6 +19,7 @@ pub mod model;
 pub mod network;
 pub mod objective;
 pub mod optim;
+mod platform;
 pub mod preset;
 pub mod request;
 pub mod runtime;

@@ -23,10 +23,9 @@ pub fn config() -> CString {
 
 /// The tests' engine configuration (CPU, two threads, the repository's presets) followed by `extra` lines.
 pub fn config_with(extra: &str) -> CString {
-    let ort = std::env::var("ORT_DYLIB_PATH")
-        .unwrap_or_else(|_| root().join(".ort/libonnxruntime.so.1.31.1").display().to_string());
+    let ort = super::ort_library().display().to_string();
     CString::new(format!(
-        "provider = \"cpu\"\nthreads = 2\nort_library = \"{ort}\"\npresets_dir = \"{}\"\n{extra}",
+        "provider = \"cpu\"\nthreads = 2\nort_library = '{ort}'\npresets_dir = '{}'\n{extra}",
         root().join("presets").display()
     ))
     .unwrap()
@@ -59,7 +58,7 @@ impl Drop for Engine {
 /// A shallow preset: quick runs that still go through every part of the ABI.
 pub fn quick_preset() -> CString {
     CString::new(format!(
-        "version = 1\n[style]\nimages = [\"{}\"]\n[losses]\ncontent_layer = \"relu2_1\"\nstyle_layers = [\"relu1_1\", \"relu2_1\"]\nstyle_weight = 1e7\n[optimiser]\niterations = 4\n",
+        "version = 1\n[style]\nimages = ['{}']\n[losses]\ncontent_layer = \"relu2_1\"\nstyle_layers = [\"relu1_1\", \"relu2_1\"]\nstyle_weight = 1e7\n[optimiser]\niterations = 4\n",
         root().join("presets/images/waves.png").display()
     ))
     .unwrap()

@@ -12,15 +12,30 @@ use ort::environment::Environment;
 
 /// The workspace root.
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    // Cross-built for Windows and run under Wine, this is a Linux path (`/work/...`), which Windows reads as
+    // relative to the current drive: Wine shows the Linux root as drive Z:.
+    if cfg!(windows) && !root.is_absolute() && root.has_root() {
+        return PathBuf::from(format!("Z:{}", root.display()));
+    }
+    root
 }
 
-/// ONNX Runtime as the tests use it: `ORT_DYLIB_PATH` when set, else the library `scripts/setup` unpacked.
+/// The ONNX Runtime library the tests use: `ORT_DYLIB_PATH` when set, else the one `scripts/setup` unpacked
+/// (`scripts/setup --windows` for the Windows build).
+pub fn ort_library() -> PathBuf {
+    std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()).map(PathBuf::from).unwrap_or_else(|| {
+        if cfg!(windows) {
+            root().join(".ort-windows/onnxruntime.dll")
+        } else {
+            root().join(".ort/libonnxruntime.so.1.31.1")
+        }
+    })
+}
+
+/// ONNX Runtime as the tests use it ([`ort_library`]).
 pub fn ort_environment() -> Environment {
-    let configured = std::env::var_os("ORT_DYLIB_PATH")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join(".ort/libonnxruntime.so.1.31.1"));
-    environment(Some(&configured)).expect("ONNX Runtime: run scripts/setup first").0
+    environment(Some(&ort_library())).expect("ONNX Runtime: run scripts/setup first").0
 }
 
 /// The astronaut sample, the bundled `preset`'s style images and its settings at `size` with `iterations`.

@@ -40,7 +40,7 @@ impl std::fmt::Display for CliError {
 /// Where the plugin and ONNX Runtime are, and how the engine runs.
 #[derive(Args, Clone)]
 pub struct EngineArgs {
-    /// The plugin library (default: NST_PLUGIN, then libnst beside this program).
+    /// The plugin library (default: NST_PLUGIN, then the plugin beside this program: libnst.so, nst.dll).
     #[arg(long)]
     pub plugin: Option<PathBuf>,
     /// ONNX Runtime library (default: ORT_DYLIB_PATH, then beside the plugin).
@@ -66,6 +66,10 @@ pub struct EngineArgs {
     /// Where the losses run: auto (in the evaluation graph on a GPU or with --low-memory, else in Rust), rust or graph.
     #[arg(long, default_value = "auto")]
     pub losses: String,
+    /// The GPU by index: CUDA's device id, or DirectML's adapter in DXGI's order (default: CUDA's device 0, and
+    /// for DirectML the high-performance GPU).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=255))]
+    pub device: Option<u32>,
 }
 
 fn toml_string(text: &str) -> String {
@@ -93,6 +97,9 @@ impl EngineArgs {
             self.low_memory,
             toml_string(&self.losses)
         );
+        if let Some(device) = self.device {
+            config += &format!("device = {device}\n");
+        }
         if let Some(ort) = &self.ort {
             let absolute = std::path::absolute(ort).unwrap_or_else(|_| ort.clone());
             config += &format!("ort_library = {}\n", toml_string(&absolute.display().to_string()));

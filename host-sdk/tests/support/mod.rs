@@ -5,23 +5,37 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    windows_absolute(Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap())
+}
+
+/// Cross-built for Windows and run under Wine, the tests carry Linux paths from the build (`/work/...`), which
+/// Windows reads as relative to the current drive: Wine shows the Linux root as drive Z:.
+pub fn windows_absolute(path: &Path) -> PathBuf {
+    if cfg!(windows) && !path.is_absolute() && path.has_root() {
+        PathBuf::from(format!("Z:{}", path.display()))
+    } else {
+        path.to_path_buf()
+    }
 }
 
 /// The folder of the built `nst` command, where the plugin library is built too.
 pub fn build_dir() -> PathBuf {
-    Path::new(env!("CARGO_BIN_EXE_nst")).parent().unwrap().to_path_buf()
+    windows_absolute(Path::new(env!("CARGO_BIN_EXE_nst")).parent().unwrap())
 }
 
 pub fn plugin_path() -> PathBuf {
-    let path = build_dir().join("libnst.so");
+    let path = build_dir().join(nst_host::library_file_name());
     assert!(path.is_file(), "{} is missing: build the workspace (cargo test --workspace)", path.display());
     path
 }
 
+/// The ONNX Runtime library: `ORT_DYLIB_PATH` when set, else the one `scripts/setup` unpacked
+/// (`scripts/setup --windows` for the Windows build).
 pub fn ort_path() -> String {
-    std::env::var("ORT_DYLIB_PATH")
-        .unwrap_or_else(|_| repo().join(".ort/libonnxruntime.so.1.31.1").display().to_string())
+    std::env::var("ORT_DYLIB_PATH").ok().filter(|p| !p.is_empty()).unwrap_or_else(|| {
+        let default = if cfg!(windows) { ".ort-windows/onnxruntime.dll" } else { ".ort/libonnxruntime.so.1.31.1" };
+        repo().join(default).display().to_string()
+    })
 }
 
 /// A fresh folder for one test. The same test's folders from earlier runs (another process id) are removed
@@ -80,7 +94,7 @@ pub fn quick_preset(dir: &Path) -> PathBuf {
     std::fs::write(
         &path,
         format!(
-            "version = 1\ndescription = \"quick\"\n[style]\nimages = [\"{}\"]\n[losses]\ncontent_layer = \"relu2_1\"\nstyle_layers = [\"relu1_1\", \"relu2_1\"]\nstyle_weight = 1e7\n[optimiser]\niterations = 3\n[output]\nsize = 32\n",
+            "version = 1\ndescription = \"quick\"\n[style]\nimages = ['{}']\n[losses]\ncontent_layer = \"relu2_1\"\nstyle_layers = [\"relu1_1\", \"relu2_1\"]\nstyle_weight = 1e7\n[optimiser]\niterations = 3\n[output]\nsize = 32\n",
             repo().join("presets/images/mosaic.png").display()
         ),
     )

@@ -63,7 +63,16 @@ fn open_nonblocking(path: &Path) -> io::Result<File> {
 }
 
 /// Windows has no FIFOs in the file system; named pipes live under `\\.\pipe\`, which the type check refuses.
-#[cfg(not(unix))]
+/// Backup semantics let a folder be opened too (a plain open says "Access denied"), so that the type check
+/// names it; for a file they change nothing.
+#[cfg(windows)]
+fn open_nonblocking(path: &Path) -> io::Result<File> {
+    use std::os::windows::fs::OpenOptionsExt;
+    const FILE_FLAG_BACKUP_SEMANTICS: u32 = 0x0200_0000;
+    std::fs::OpenOptions::new().read(true).custom_flags(FILE_FLAG_BACKUP_SEMANTICS).open(path)
+}
+
+#[cfg(not(any(unix, windows)))]
 fn open_nonblocking(path: &Path) -> io::Result<File> {
     File::open(path)
 }

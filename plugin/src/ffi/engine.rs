@@ -113,7 +113,8 @@ fn create(config: Config, out: *mut *mut NstEngine) -> Result<(), FfiError> {
 }
 
 /// Creates an engine from configuration TOML text (NULL or "" for defaults). Keys, all optional:
-/// `ort_library` (absolute path of libonnxruntime), `provider` ("auto", "cpu", "cuda", "directml"),
+/// `ort_library` (absolute path of libonnxruntime.so or onnxruntime.dll; on Windows best in single quotes, which
+/// TOML takes literally), `provider` ("auto", "cpu", "cuda", "directml"), `device` (0..=255: the GPU by index),
 /// `threads` (0..=256, 0 = every core), `presets_dir`, `model` ("builtin" or a VGG19 .onnx path: the model
 /// of every run whose call does not name one), `model_seed` (the built-in model's seed), `low_memory`,
 /// `memory_budget_mb` (images estimated to need more are optimised in tiles that fit; default: 80% of the

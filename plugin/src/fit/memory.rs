@@ -100,18 +100,12 @@ pub fn plan(deepest: Layer, width: usize, height: usize, mode: MemoryMode, budge
     })
 }
 
-/// The memory available to new allocations now (Linux `MemAvailable`), MiB; `None` where unknown.
-pub fn available_mib() -> Option<f64> {
-    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = meminfo.lines().find(|line| line.starts_with("MemAvailable:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}
-
 /// The budget a run must fit: the configured one, else a share of what is available now (`None`: no limit
 /// known).
 pub fn budget_mib(configured: Option<u64>) -> Option<f64> {
-    configured.map(|mib| mib as f64).or_else(|| available_mib().map(|mib| mib * DEFAULT_SHARE_OF_AVAILABLE))
+    configured
+        .map(|mib| mib as f64)
+        .or_else(|| crate::platform::available_memory_mib().map(|mib| mib * DEFAULT_SHARE_OF_AVAILABLE))
 }
 
 /// Refuses a `width x height` optimisation (multiples of 16) whose estimate exceeds `budget` MiB, naming the

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{EngineError, Result};
-use crate::runtime::own_file;
+use crate::platform::own_file;
 
 /// The presets folder: `explicit` (which must be a folder), else `NST_PRESETS_DIR`, then `presets/` beside this library (or the
 /// executable it is linked into), then `../share/nst/presets` from there. Only a library still inside the checkout

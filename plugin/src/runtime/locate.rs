@@ -6,14 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{EngineError, Result};
-
-/// Library file names tried in a folder, most specific first.
-#[cfg(target_os = "windows")]
-const LIBRARY_NAMES: &[&str] = &["onnxruntime.dll"];
-#[cfg(target_os = "macos")]
-const LIBRARY_NAMES: &[&str] = &["libonnxruntime.1.31.1.dylib", "libonnxruntime.dylib"];
-#[cfg(not(any(target_os = "windows", target_os = "macos")))]
-const LIBRARY_NAMES: &[&str] = &["libonnxruntime.so.1.31.1", "libonnxruntime.so.1", "libonnxruntime.so"];
+use crate::platform::{ONNX_RUNTIME_NAMES, own_file};
 
 /// The candidates in search order, each with where it came from. A configured path wins and is the only
 /// candidate (a wrong configuration is reported, not silently replaced); then `ORT_DYLIB_PATH`, likewise; only
@@ -30,7 +23,7 @@ pub fn candidate_paths(explicit: Option<&Path>) -> Vec<(PathBuf, String)> {
     }
     let Some(own) = own_file() else { return Vec::new() };
     let folder = own.parent().map(Path::to_path_buf).unwrap_or_default();
-    LIBRARY_NAMES.iter().map(|name| (folder.join(name), format!("beside {}", own.display()))).collect()
+    ONNX_RUNTIME_NAMES.iter().map(|name| (folder.join(name), format!("beside {}", own.display()))).collect()
 }
 
 /// The first candidate that exists; otherwise an error listing every place tried.
@@ -56,33 +49,9 @@ fn why_not_a_library(path: &Path) -> String {
         Ok(m) if m.is_dir() => {
             format!(
                 "is a folder, not the library: name the file itself, such as {}",
-                path.join(LIBRARY_NAMES[0]).display()
+                path.join(ONNX_RUNTIME_NAMES[0]).display()
             )
         }
         Ok(_) => "not a regular file".into(),
     }
-}
-
-/// The file this code was loaded from: the shared library when built as a plugin, else the executable.
-#[cfg(unix)]
-pub(crate) fn own_file() -> Option<PathBuf> {
-    // SAFETY: dladdr only reads the loader's tables; `info` is plain old data filled on success, and
-    // `dli_fname` points to a NUL-terminated string owned by the loader that outlives this call.
-    unsafe {
-        let mut info: libc::Dl_info = std::mem::zeroed();
-        let address = own_file as *const () as *const libc::c_void;
-        if libc::dladdr(address, &mut info) == 0 || info.dli_fname.is_null() {
-            return std::env::current_exe().ok();
-        }
-        let name = std::ffi::CStr::from_ptr(info.dli_fname).to_string_lossy().into_owned();
-        let path = PathBuf::from(name);
-        // A library opened by a relative path reports that path: it was relative to the working directory.
-        let path = if path.is_absolute() { path } else { std::fs::canonicalize(&path).ok()? };
-        Some(path)
-    }
-}
-
-#[cfg(not(unix))]
-pub(crate) fn own_file() -> Option<PathBuf> {
-    std::env::current_exe().ok()
 }

@@ -3,7 +3,6 @@
 mod locate;
 mod provider;
 
-pub(crate) use locate::own_file;
 pub use locate::{candidate_paths, locate_onnxruntime};
 pub use provider::{Provider, SessionOptions, open_session, probe_provider};
 
@@ -40,6 +39,10 @@ pub fn environment(explicit: Option<&Path>) -> Result<(Environment, PathBuf)> {
         return Ok((env.clone(), loaded.clone()));
     }
     let path = locate_onnxruntime(explicit)?;
+    crate::platform::open_runtime_library(&path).map_err(|reason| EngineError::OnnxRuntimeMissing {
+        version: ORT_VERSION,
+        tried: vec![format!("{}: found but failed to load: {reason}", path.display())],
+    })?;
     let builder = ort::init_from(&path).map_err(|err| EngineError::OnnxRuntimeMissing {
         version: ORT_VERSION,
         tried: vec![format!("{}: found but failed to load: {err}", path.display())],

@@ -61,6 +61,9 @@ pub struct SessionOptions {
     /// Less memory for some speed: ONNX Runtime's CPU memory arena off, and no blocked-layout (NCHWc)
     /// rewriting of the graphs, whose reorder copies double the largest feature maps.
     pub low_memory: bool,
+    /// The GPU to use, by index: CUDA's device id, or DirectML's adapter in DXGI's order (which needs no
+    /// `dxcore.dll`). `None`: CUDA's device 0, and for DirectML the high-performance GPU chosen through DXCore.
+    pub device: Option<u32>,
 }
 
 /// Opens a session for `model_bytes`, returning it with the provider that actually runs it.
@@ -139,13 +142,20 @@ fn return_large_blocks_to_the_system() {
     }
 }
 
+/// A device index as the providers take it.
+fn device_index(index: u32) -> Result<i32> {
+    i32::try_from(index).map_err(|_| EngineError::InvalidArgument(format!("device index {index} is too large")))
+}
+
 fn try_open(env: &Environment, model_bytes: &[u8], options: SessionOptions, provider: Provider) -> Result<Session> {
     let builder = base_builder(env, options.threads, options.low_memory)?;
     // The memory pattern places every intermediate of a run in one block planned from the first run. On the
     // CPU that block exceeds what is alive at any one time, by a third of the peak at 1024 px with the arena,
     // and without the arena it is allocated per run; leaving it out cost no measurable time there.
-    let pattern = !matches!(provider, Provider::Cpu | Provider::Auto) && !options.low_memory;
+    // DirectML's documentation requires it off, and sequential execution.
+    let pattern = provider == Provider::Cuda && !options.low_memory;
     let builder = builder.with_memory_pattern(pattern).map_err(ort_context("configuring a session"))?;
+    let builder = builder.with_parallel_execution(false).map_err(ort_context("configuring a session"))?;
     let unavailable = |reason: String| EngineError::Provider { requested: provider.name().to_string(), reason };
     let builder = match provider {
         Provider::Cpu | Provider::Auto => builder,
@@ -156,16 +166,32 @@ fn try_open(env: &Environment, model_bytes: &[u8], options: SessionOptions, prov
                         .into(),
                 ));
             }
+            let cuda = ep::CUDA::default();
+            let cuda = match options.device {
+                Some(index) => cuda.with_device_id(device_index(index)?),
+                None => cuda,
+            };
             builder
-                .with_execution_providers([ep::CUDA::default().build().error_on_failure()])
+                .with_execution_providers([cuda.build().error_on_failure()])
                 .map_err(|err| unavailable(err.to_string()))?
         }
         Provider::DirectMl => {
             if !ep::DirectML::is_available().unwrap_or(false) {
-                return Err(unavailable("this ONNX Runtime library has no DirectML support (Windows only)".into()));
+                return Err(unavailable(if cfg!(windows) {
+                    "this ONNX Runtime library has no DirectML support: use the DirectML build (directml\\onnxruntime.dll \
+                     in nst's Windows zip, from the onnxruntime-directml wheel)"
+                } else {
+                    "DirectML runs on Windows only"
+                }
+                .into()));
             }
+            let directml = ep::DirectML::default();
+            let directml = match options.device {
+                Some(index) => directml.with_device_id(device_index(index)?),
+                None => directml.with_performance_preference(ep::directml::PerformancePreference::HighPerformance),
+            };
             builder
-                .with_execution_providers([ep::DirectML::default().build().error_on_failure()])
+                .with_execution_providers([directml.build().error_on_failure()])
                 .map_err(|err| unavailable(err.to_string()))?
         }
     };

@@ -38,6 +38,8 @@ pub struct EngineConfig {
     pub memory_budget_mb: Option<u64>,
     /// Where the losses run (default: as a graph on a GPU, in Rust on the CPU).
     pub losses: LossPlacement,
+    /// The GPU by index (see [`SessionOptions::device`]); `None`: the provider's default.
+    pub device: Option<u32>,
 }
 
 /// The engine: ONNX Runtime loaded once, the models and graph sessions of its recent runs cached (a few: see
@@ -61,7 +63,8 @@ impl Engine {
             n => return Err(EngineError::InvalidArgument(format!("threads {n} is outside 0..=256"))),
         };
         let (env, ort_library) = environment(config.ort_library.as_deref())?;
-        let options = SessionOptions { provider: config.provider, threads, low_memory: config.low_memory };
+        let options =
+            SessionOptions { provider: config.provider, threads, low_memory: config.low_memory, device: config.device };
         probe_provider(&env, options)?;
         Ok(Engine {
             env,
