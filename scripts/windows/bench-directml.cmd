@@ -18,10 +18,12 @@ if "%out%"=="" set "out=%here%bench-results"
 set "sizes=%~2"
 if "%sizes%"=="" set "sizes=256 512 1024"
 set "size_args="
-for %%s in (%sizes%) do call set "size_args=%%size_args%% --size %%s"
+rem The loop variable is %%w: a letter of "size_args" would be taken for it.
+for %%w in (%sizes%) do call set "size_args=%%size_args%% --size %%w"
 set "device_args="
 if not "%NST_DEVICE%"=="" set "device_args=--device %NST_DEVICE%"
-if not exist "%out%" mkdir "%out%" || goto :failed
+if not exist "%out%\" mkdir "%out%"
+if not exist "%out%\" goto :failed
 
 ver > "%out%\system.txt"
 wmic path win32_VideoController get Name,DriverVersion,AdapterRAM >> "%out%\system.txt" 2>nul
