@@ -133,7 +133,10 @@ fn rescaling_the_networks_layers_leaves_the_result_unchanged() {
     for (x, y) in [(a.content, b.content), (a.style, b.style), (a.total_variation, b.total_variation)] {
         assert!((x - y).abs() <= 1e-4 * x.abs().max(y.abs()), "terms differ: {a:?} / {b:?}");
     }
-    assert!(gradient_error < 1e-4, "image gradients differ by {gradient_error:.2e} of their largest entry");
+    // The rescaled weights are rounded to f32, and ONNX Runtime's kernels differ by processor: the worst entry
+    // was measured below 1e-4 of the largest on some machines and at 1.3e-4 on an AMD EPYC. A gradient that
+    // depended on the layers' units would be off by a large fraction, as the factors run from 0.1 to 10.
+    assert!(gradient_error < 1e-3, "image gradients differ by {gradient_error:.2e} of their largest entry");
 
     // Whole runs: the rescaled network's result is closer to the original's than a run whose only change is a
     // style weight 20% higher (L-BFGS amplifies float rounding a little over the iterations, so not bit for bit).
