@@ -431,7 +431,10 @@ fn a_photo_in_a_wide_colour_profile_is_written_back_in_it() {
 /// cancelled, and writes no output. Unix sends SIGINT; Windows sends Ctrl-Break to a new process group (Ctrl-C
 /// cannot be sent to one), which the same console handler takes.
 #[test]
-#[cfg_attr(windows, ignore = "Wine sends no console control events (GenerateConsoleCtrlEvent fails); run on Windows")]
+#[cfg_attr(
+    windows,
+    ignore = "Wine sends no console control events between processes; scripts/test-windows step 4 covers Ctrl-C"
+)]
 fn an_interrupt_stops_the_run_after_the_current_iteration_and_writes_nothing() {
     use std::process::{Command, Stdio};
     use std::time::{Duration, Instant};
