@@ -25,7 +25,7 @@ fn setting(name: &str, default: usize) -> usize {
 }
 
 fn main() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     let ort = std::env::var_os("ORT_DYLIB_PATH")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join(".ort/libonnxruntime.so.1.31.1"));

@@ -21,9 +21,9 @@ use nst_onnx::Layer;
 use nst_onnx::random::SplitMix64;
 
 fn ort_library() -> PathBuf {
-    std::env::var_os("ORT_DYLIB_PATH")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".ort/libonnxruntime.so.1.31.1"))
+    std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join(".ort/libonnxruntime.so.1.31.1")
+    })
 }
 
 fn values(count: usize, seed: u64) -> Vec<f32> {
@@ -74,8 +74,11 @@ fn settings() -> LossSettings {
 }
 
 fn preset_settings(losses: LossSettings) -> nst::stylize::Settings {
-    let mut preset =
-        nst::preset::load_preset("mosaic", Some(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("presets"))).unwrap();
+    let mut preset = nst::preset::load_preset(
+        "mosaic",
+        Some(&PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join("presets")),
+    )
+    .unwrap();
     preset.settings.losses = losses;
     preset.settings
 }

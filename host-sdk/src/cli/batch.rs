@@ -317,7 +317,7 @@ pub fn run(args: BatchArgs) -> Result<(), CliError> {
     overall.finish_and_clear();
 
     let (mut done, mut skipped, mut failed, mut cancelled) = (0, 0, 0, 0);
-    println!("{:<9} {:>8}  {:<40} output", "status", "seconds", "input");
+    outln!("{:<9} {:>8}  {:<40} output", "status", "seconds", "input");
     for (job, outcome) in &rows {
         let (status, seconds, note) = match outcome {
             Outcome::Done(s) => {
@@ -337,9 +337,9 @@ pub fn run(args: BatchArgs) -> Result<(), CliError> {
                 ("cancelled", "-".into(), String::new())
             }
         };
-        println!("{status:<9} {seconds:>8}  {:<40} {}{note}", job.input.display(), job.output.display());
+        outln!("{status:<9} {seconds:>8}  {:<40} {}{note}", job.input.display(), job.output.display());
     }
-    println!(
+    outln!(
         "{} images (shard {k}/{n}): {done} done, {skipped} skipped, {failed} failed, {cancelled} cancelled",
         rows.len()
     );

@@ -29,9 +29,17 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
     let sizes = if args.sizes.is_empty() { vec![128, 256, 512] } else { args.sizes.clone() };
     let mut rows = Vec::new();
     if !args.json {
-        println!(
+        outln!(
             "{:>6} {:>10} {:>10} {:>10} {:>10} {:>8} {:>7} {:>9} {:>10}",
-            "size", "s/eval", "conv GFLOP", "GFLOP/s", "peak", "ratio", "rust", "peak MiB", "saved MiB"
+            "size",
+            "s/eval",
+            "conv GFLOP",
+            "GFLOP/s",
+            "peak",
+            "ratio",
+            "rust",
+            "peak MiB",
+            "saved MiB"
         );
     }
     for size in sizes {
@@ -40,7 +48,7 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
             .map_err(|e| CliError::Usage(format!("the plugin's benchmark is not JSON: {e}")))?;
         if !args.json {
             let f = |key: &str| row[key].as_f64().unwrap_or(f64::NAN);
-            println!(
+            outln!(
                 "{:>6} {:>10.3} {:>10.1} {:>10.1} {:>10.1} {:>8.2} {:>6.1}% {:>9.0} {:>10.0}",
                 f("size"),
                 f("seconds_per_evaluation"),
@@ -56,7 +64,7 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
         rows.push(row);
     }
     if args.json {
-        println!("{}", serde_json::Value::Array(rows));
+        outln!("{}", serde_json::Value::Array(rows));
     }
     Ok(())
 }

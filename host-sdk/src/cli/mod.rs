@@ -1,6 +1,9 @@
 //! The `nst` command: argument parsing and dispatch to its subcommands. It reaches the engine only through the
 //! plugin library and the host SDK, like any other host.
 
+#[macro_use]
+mod output;
+
 mod batch;
 mod bench;
 mod cancel;
@@ -55,17 +58,24 @@ pub fn main() -> ExitCode {
         Command::Presets(args) => list_presets(args),
         Command::Model(args) => model::run(args),
     };
-    match result {
+    let status = match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if stylize::is_cancelled(&err) => {
-            eprintln!("nst: cancelled; no output written");
+            errln!("nst: cancelled; no output written");
             ExitCode::from(130)
         }
         Err(CliError::BatchFailures(_)) => ExitCode::from(1),
         Err(err) => {
-            eprintln!("nst: {err}");
+            errln!("nst: {err}");
             ExitCode::from(1)
         }
+    };
+    match output::failure() {
+        Some(failure) if status == ExitCode::SUCCESS => {
+            errln!("nst: {failure}");
+            ExitCode::from(1)
+        }
+        _ => status,
     }
 }
 
@@ -78,10 +88,10 @@ fn list_presets(args: PresetsArgs) -> Result<(), CliError> {
     for preset in json.as_array().into_iter().flatten() {
         let name = preset["name"].as_str().unwrap_or("");
         match preset["error"].as_str() {
-            None => println!("{name:<12} {}", preset["description"].as_str().unwrap_or("")),
+            None => outln!("{name:<12} {}", preset["description"].as_str().unwrap_or("")),
             Some(error) => {
                 broken += 1;
-                println!("{name:<12} NOT USABLE: {error}");
+                outln!("{name:<12} NOT USABLE: {error}");
             }
         }
     }

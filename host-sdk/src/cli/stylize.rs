@@ -93,7 +93,7 @@ pub fn run(args: StylizeArgs) -> Result<(), CliError> {
             if let Some(path) = &args.preview {
                 let preview = image::DynamicImage::ImageRgba8(preview.clone());
                 match save_atomically(&preview, path, false, profile) {
-                    Ok(()) => bar.suspend(|| println!("preview written to {}", path.display())),
+                    Ok(()) => bar.suspend(|| outln!("preview written to {}", path.display())),
                     Err(err) => preview_error = Some(err),
                 }
             }
@@ -102,34 +102,37 @@ pub fn run(args: StylizeArgs) -> Result<(), CliError> {
     bar.finish_and_clear();
     // The preview is a convenience: failing to write it (a full disk, say) costs the preview, not the result.
     if let Some(err) = preview_error {
-        eprintln!("warning: the preview was not written: {err}");
+        errln!("warning: the preview was not written: {err}");
     }
 
     let [total, content_loss, style_loss, tv] = report.losses;
-    println!(
+    outln!(
         "wrote {} ({}x{}, {}-bit)",
         args.output.display(),
         dims.0,
         dims.1,
         if args.run.sixteen_bit { 16 } else { 8 }
     );
-    println!("preset:    {} ({})", preset.name, preset.description);
-    println!("model:     {}", report.model);
-    println!("provider:  {} (plugin {} {})", report.provider, plugin.path().display(), plugin.version());
-    println!(
+    outln!("preset:    {} ({})", preset.name, preset.description);
+    outln!("model:     {}", report.model);
+    outln!("provider:  {} (plugin {} {})", report.provider, plugin.path().display(), plugin.version());
+    outln!(
         "optimised: {}x{}, {} iterations, {} evaluations",
-        report.working_size.0, report.working_size.1, report.iterations, report.evaluations
+        report.working_size.0,
+        report.working_size.1,
+        report.iterations,
+        report.evaluations
     );
-    println!(
+    outln!(
         "time:      {:.1} s ({:.3} s per evaluation)",
         report.seconds,
         report.seconds / report.evaluations.max(1) as f64
     );
-    println!(
+    outln!(
         "losses:    total {total:.4e} = content {content_loss:.4e} + style {style_loss:.4e} + total variation {tv:.4e}"
     );
     if report.model.contains("random-weight") {
-        println!(
+        outln!(
             "note:      the built-in VGG19 has random weights (it transfers colour and texture, not the pretrained \
              network's strokes). For the pretrained VGG19: `nst model fetch` (once, about 550 MB downloaded), \
              then --model vgg19."

@@ -138,7 +138,7 @@ pub fn download_verified(
             }
             // Resume only after progress: a server that sends nothing will not send more next time.
             Err((error, received)) if received > 0 => {
-                bar.suspend(|| eprintln!("nst: {error}; resuming at byte {}", offset + received));
+                bar.suspend(|| errln!("nst: {error}; resuming at byte {}", offset + received));
                 last_error = Some(error);
             }
             Err((error, _)) => {

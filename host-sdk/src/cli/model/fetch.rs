@@ -54,7 +54,7 @@ pub fn run(store: &ModelStore, args: FetchArgs) -> Result<(), CliError> {
         )));
     }
     if !args.force && store.resolve(&args.name).is_ok() {
-        println!(
+        outln!(
             "'{}' is already installed in {} (--force fetches it again)",
             args.name,
             store.model_file(&args.name).display()
@@ -69,7 +69,7 @@ pub fn run(store: &ModelStore, args: FetchArgs) -> Result<(), CliError> {
     let fetched = match from_hub(&agent, store, hub.trim_end_matches('/'), args.quiet) {
         Ok(fetched) => fetched,
         Err(hub_error) => {
-            eprintln!("nst: {hub_error}\nnst: trying torchvision's own copy of the same weights");
+            errln!("nst: {hub_error}\nnst: trying torchvision's own copy of the same weights");
             from_torchvision(&agent, store, &torchvision_url, args.quiet).map_err(|torchvision_error| {
                 let unreachable =
                     [&hub_error, &torchvision_error].iter().any(|err| matches!(err, DownloadError::Unreachable { .. }));
@@ -97,11 +97,11 @@ pub fn run(store: &ModelStore, args: FetchArgs) -> Result<(), CliError> {
     let provenance = Provenance { source: url, source_sha256: sha256, licence: LICENCE.into() };
     let manifest = store.install(&args.name, &model, &provenance).map_err(store_error)?;
     let _ = std::fs::remove_file(&partial);
-    println!("installed '{}' in {}", manifest.name, store.model_file(&manifest.name).display());
-    println!("model:  {}", manifest.description);
-    println!("source: {}", manifest.source);
-    println!("sha256: {} (downloaded, verified), {} (stored)", manifest.source_sha256, manifest.stored_sha256);
-    println!("use it: nst stylize IMAGE --preset NAME -o OUT --model {}", manifest.name);
+    outln!("installed '{}' in {}", manifest.name, store.model_file(&manifest.name).display());
+    outln!("model:  {}", manifest.description);
+    outln!("source: {}", manifest.source);
+    outln!("sha256: {} (downloaded, verified), {} (stored)", manifest.source_sha256, manifest.stored_sha256);
+    outln!("use it: nst stylize IMAGE --preset NAME -o OUT --model {}", manifest.name);
     Ok(())
 }
 
@@ -121,7 +121,7 @@ fn from_hub(agent: &ureq::Agent, store: &ModelStore, hub: &str, quiet: bool) -> 
     let (sha256, size) = announced_checksum(&listing, FILE)
         .map_err(|reason| DownloadError::Refused { url: listing_url.clone(), reason })?;
     if !quiet {
-        println!("fetching {url} ({:.0} MB, SHA-256 {sha256})", size as f64 / 1e6);
+        outln!("fetching {url} ({:.0} MB, SHA-256 {sha256})", size as f64 / 1e6);
     }
     let partial = downloads(store).join(format!("{sha256}.partial"));
     let sha256 = download_verified(agent, &url, &Checksum::Sha256(sha256), Some(size), &partial, !quiet)?;
@@ -136,7 +136,7 @@ fn from_torchvision(agent: &ureq::Agent, store: &ModelStore, url: &str, quiet: b
         reason: format!("'{name}' carries no hash prefix (NAME-HEXDIGITS.pth) to check the download against"),
     })?;
     if !quiet {
-        println!("fetching {url} (SHA-256 starting {prefix})");
+        outln!("fetching {url} (SHA-256 starting {prefix})");
     }
     let partial = downloads(store).join(format!("{name}.partial"));
     let sha256 = download_verified(agent, url, &Checksum::Sha256Prefix(prefix.into()), None, &partial, !quiet)?;

@@ -38,9 +38,9 @@ pub fn run(store: &ModelStore, args: ImportArgs) -> Result<(), CliError> {
         format!("VGG19 '{}', imported from {}", args.name, model.description.trim_start_matches("VGG19 from "));
     let provenance = Provenance { source, source_sha256, licence: args.licence };
     let manifest = store.install(&args.name, &model, &provenance).map_err(store_error)?;
-    println!("installed '{}' in {}", manifest.name, store.model_file(&manifest.name).display());
-    println!("model:  {}", manifest.description);
-    println!("sha256: {} (source), {} (stored)", manifest.source_sha256, manifest.stored_sha256);
-    println!("use it: nst stylize IMAGE --preset NAME -o OUT --model {}", manifest.name);
+    outln!("installed '{}' in {}", manifest.name, store.model_file(&manifest.name).display());
+    outln!("model:  {}", manifest.description);
+    outln!("sha256: {} (source), {} (stored)", manifest.source_sha256, manifest.stored_sha256);
+    outln!("use it: nst stylize IMAGE --preset NAME -o OUT --model {}", manifest.name);
     Ok(())
 }

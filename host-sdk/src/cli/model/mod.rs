@@ -50,19 +50,22 @@ pub fn run(args: ModelArgs) -> Result<(), CliError> {
 
 fn list(store: &ModelStore) -> Result<(), CliError> {
     let models = store.list().map_err(|e| CliError::Usage(e.to_string()))?;
-    println!("models folder: {}", store.dir().display());
-    println!("{:<12} built-in random-weight VGG19 (seeded, not pretrained; always available)", "builtin");
+    outln!("models folder: {}", store.dir().display());
+    outln!("{:<12} built-in random-weight VGG19 (seeded, not pretrained; always available)", "builtin");
     for (manifest, path) in &models {
         let size = std::fs::metadata(path).map(|m| m.len() as f64 / 1e6).unwrap_or(0.0);
-        println!("{:<12} {}", manifest.name, manifest.description);
-        println!("{:<12}   file {} ({size:.1} MB), installed {}", "", path.display(), manifest.date);
-        println!(
+        outln!("{:<12} {}", manifest.name, manifest.description);
+        outln!("{:<12}   file {} ({size:.1} MB), installed {}", "", path.display(), manifest.date);
+        outln!(
             "{:<12}   from {} (sha256 {}), licence {}",
-            "", manifest.source, manifest.source_sha256, manifest.licence
+            "",
+            manifest.source,
+            manifest.source_sha256,
+            manifest.licence
         );
     }
     if models.is_empty() {
-        println!("no pretrained model installed: `nst model fetch` downloads VGG19 (about 550 MB, keeps 80 MB)");
+        outln!("no pretrained model installed: `nst model fetch` downloads VGG19 (about 550 MB, keeps 80 MB)");
     }
     Ok(())
 }
