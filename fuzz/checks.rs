@@ -1,5 +1,5 @@
 //! What each fuzz target checks, shared by the fuzz targets (`fuzz_targets/`) and the regression test that
-//! replays the corpora on every test run (`tests/fuzz_corpora.rs`). Each check feeds one input to the real
+//! replays the corpora on every test run (`tests/suite/fuzz_corpora.rs`). Each check feeds one input to the real
 //! entry point and fails (panics) only where the library broke a promise: a panic or crash inside it, an
 //! error without a message, or a result that contradicts its own input.
 #![allow(dead_code)]

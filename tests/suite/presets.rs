@@ -1,10 +1,8 @@
 //! Preset files: the bundled ones are valid; every error names the file, the line, the key and what was expected.
 
-mod support;
-
 use nst::preset::{bundled_presets, load_preset};
-use support::python::TempDir;
-use support::root;
+use crate::support::python::TempDir;
+use crate::support::root;
 
 const VALID: &str = r#"version = 1
 description = "test"

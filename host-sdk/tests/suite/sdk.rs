@@ -1,12 +1,10 @@
 //! The host SDK against the real plugin: loading, the ABI check, runs from several threads, cancellation.
 
-mod support;
-
 use std::process::Command;
 
 use image::{DynamicImage, ImageBuffer, Rgb};
 use nst_host::{CancelToken, Engine, HostError, NstStatus, Overrides, Plugin, PluginStatus};
-use support::{ort_path, plugin_path, quick_preset, scratch};
+use crate::support::{ort_path, plugin_path, quick_preset, scratch};
 
 fn engine() -> (Plugin, Engine) {
     // SAFETY: the nst plugin this workspace builds.

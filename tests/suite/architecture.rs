@@ -4,8 +4,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-mod support;
-
 /// Every `.rs` file below `dir`.
 fn sources(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
@@ -94,7 +92,7 @@ fn cycle_through(graph: &BTreeMap<String, BTreeSet<String>>, from: &str) -> Opti
 
 #[test]
 fn no_crate_has_a_cycle_between_its_modules() {
-    let root = support::root();
+    let root = crate::support::root();
     for krate in ["onnx/src", "plugin/src", "plugin/sys/src", "plugin/files/src", "host-sdk/src"] {
         let graph = module_graph(&root.join(krate));
         assert!(!graph.is_empty(), "{krate}: no modules found");
@@ -108,7 +106,7 @@ fn no_crate_has_a_cycle_between_its_modules() {
 
 #[test]
 fn the_engine_never_imports_the_c_abi() {
-    let graph = module_graph(&support::root().join("plugin/src"));
+    let graph = module_graph(&crate::support::root().join("plugin/src"));
     for (module, uses) in &graph {
         let in_ffi = module == "ffi" || module.starts_with("ffi::");
         let imports_ffi = uses.iter().any(|u| u == "ffi" || u.starts_with("ffi::"));

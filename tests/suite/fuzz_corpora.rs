@@ -2,14 +2,12 @@
 //! failed (`fuzz/regressions/`) through the fuzz targets' checks, so what the fuzzers found stays fixed without
 //! a nightly compiler.
 
-mod support;
-
-#[path = "../fuzz/checks.rs"]
+#[path = "../../fuzz/checks.rs"]
 mod checks;
 
 use std::path::{Path, PathBuf};
 
-use support::root;
+use crate::support::root;
 
 /// Every file of the target's corpus, seeds and regressions, with the number of regressions.
 fn inputs(target: &str) -> (Vec<PathBuf>, usize) {
@@ -55,7 +53,7 @@ fn the_image_decode_corpus_passes() {
 
 #[test]
 fn the_abi_arguments_corpus_passes() {
-    let ort = support::ort_library();
+    let ort = crate::support::ort_library();
     let engine = checks::abi_engine(&root(), &ort);
     replay("abi_arguments", |data| checks::abi_arguments(engine, Path::new(&root()), data));
 }

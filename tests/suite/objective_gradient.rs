@@ -3,8 +3,6 @@
 //! unit-free form: content `sum (F - P)^2 / sum P^2`, style `sum (G - A)^2 / sum A^2` per layer, total
 //! variation per pixel).
 
-mod support;
-
 use std::sync::Arc;
 
 use nst::image_io::Planar;
@@ -15,8 +13,8 @@ use nst::runtime::{Provider, SessionOptions};
 use nst::targets::{Targets, WorkingMasks};
 use nst_onnx::random::random_vgg19;
 use nst_onnx::{Layer, Pooling, Vgg19};
-use support::reference::reference_features;
-use support::{TestRng, ort_environment};
+use crate::support::reference::reference_features;
+use crate::support::{TestRng, ort_environment};
 
 const SIZE: usize = 32;
 const EPS: f64 = 1e-4;

@@ -4,8 +4,6 @@
 //!   floating point), and within float rounding with arbitrary factors;
 //! - the same preset at twice the output size gives the same look: the terms keep their balance.
 
-mod support;
-
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -20,8 +18,8 @@ use nst::targets::{Targets, WorkingMasks};
 use nst_onnx::Vgg19;
 use nst_onnx::import::vgg19_to_safetensors_bytes;
 use nst_onnx::random::random_vgg19;
-use support::python::TempDir;
-use support::{TestRng, ort_environment, preset_inputs};
+use crate::support::python::TempDir;
+use crate::support::{TestRng, ort_environment, preset_inputs};
 
 fn engine() -> Engine {
     ort_environment();

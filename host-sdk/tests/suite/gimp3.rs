@@ -5,15 +5,13 @@
 //! Unix only: it needs GIMP 3 in a Debian root (debootstrap, chroot).
 #![cfg(unix)]
 
-mod support;
-
 use image::{DynamicImage, GenericImageView, ImageBuffer, Rgb, Rgba};
-use support::{checks, plugin_path, repo};
+use crate::support::{checks, plugin_path, repo};
 
 #[test]
 fn the_gimp3_filter_changes_the_selection_only_keeps_alpha_and_precision_uses_a_style_layer_and_reports_errors() {
     plugin_path();
-    let root = support::gimp3::fresh_job();
+    let root = crate::support::gimp3::fresh_job();
     let job = root.join("job");
     let work = job.join("work");
     let input = ImageBuffer::from_fn(64, 48, |x, y| Rgba([(x * 4) as u8, (y * 5) as u8, 120, (60 + x * 3) as u8]));
@@ -28,8 +26,8 @@ fn the_gimp3_filter_changes_the_selection_only_keeps_alpha_and_precision_uses_a_
     .unwrap();
     std::fs::copy(repo().join("host-sdk/tests/python/gimp3_cases.py"), work.join("cases.py")).unwrap();
 
-    support::gimp3::install(&root);
-    let (ran, log) = support::gimp3::inside_root(
+    crate::support::gimp3::install(&root);
+    let (ran, log) = crate::support::gimp3::inside_root(
         &root,
         "GIMP3_DIRECTORY=/job/gimpdir timeout 600 gimp-console-3.0 -i --batch-interpreter=python-fu-eval --quit -b \"exec(open('/job/work/cases.py').read())\"",
     );

@@ -3,8 +3,6 @@
 //! a whole fetch followed by a run with `--model vgg19`, a resumed download, a checksum mismatch, an
 //! unreachable host and a proxy from `HTTPS_PROXY`.
 
-mod support;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
@@ -15,7 +13,7 @@ use nst_onnx::import::{TORCHVISION_CONV_INDICES, load_vgg19};
 use nst_onnx::random::random_vgg19;
 use nst_onnx::store::sha256_hex;
 use safetensors::tensor::{Dtype, TensorView};
-use support::{ort_path, plugin_path, quick_preset, repo, scratch, text};
+use crate::support::{ort_path, plugin_path, quick_preset, repo, scratch, text};
 
 const FILE_PATH: &str = "/timm/vgg19.tv_in1k/resolve/main/model.safetensors";
 const LISTING_PATH: &str = "/api/models/timm/vgg19.tv_in1k/tree/main";
@@ -338,7 +336,7 @@ fn gimp_install_pretrained_fetches_once_and_points_the_plugin_at_the_model() {
         .arg("--gegl-dest")
         .arg(dir.join("gegl"))
         .arg("--library-dir")
-        .arg(support::build_dir())
+        .arg(crate::support::build_dir())
         .env("NST_MODELS", &models)
         .env("HF_ENDPOINT", server.url())
         .env("NST_TORCHVISION_URL", format!("{}/models/vgg19-dcbb9e9d.pth", server.url()))

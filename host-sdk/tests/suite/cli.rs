@@ -1,9 +1,7 @@
 //! The `nst` command as a user runs it: real files in, real files out, messages on failure.
 
-mod support;
-
 use image::{DynamicImage, GenericImageView, ImageBuffer, Rgba};
-use support::{nst, quick_preset, repo, scratch, text};
+use crate::support::{nst, quick_preset, repo, scratch, text};
 
 fn mean_abs_difference(a: &DynamicImage, b: &DynamicImage) -> f64 {
     let (a, b) = (a.to_rgb32f(), b.to_rgb32f());
@@ -370,7 +368,7 @@ fn a_photo_turned_by_its_exif_orientation_comes_out_upright() {
 
 #[test]
 fn presets_are_listed_without_onnx_runtime() {
-    support::plugin_path();
+    crate::support::plugin_path();
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_nst"))
         .arg("presets")
         .env("ORT_DYLIB_PATH", "/nonexistent/libonnxruntime.so")
@@ -444,7 +442,7 @@ fn an_interrupt_stops_the_run_after_the_current_iteration_and_writes_nothing() {
     command
         .args(["stylize", repo().join("presets/samples/chelsea.png").to_str().unwrap(), "--preset", "mosaic"])
         .args(["--size", "96", "--iterations", "5000", "--provider", "cpu", "-o", output.to_str().unwrap()])
-        .env("ORT_DYLIB_PATH", support::ort_path())
+        .env("ORT_DYLIB_PATH", crate::support::ort_path())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     #[cfg(windows)]

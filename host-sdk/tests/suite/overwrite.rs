@@ -1,12 +1,10 @@
 //! Inputs are never overwritten: every file a run or a batch writes is checked, before any work, against every
 //! file it reads (the same name, another name, a symbolic or a hard link) and against the other outputs.
 
-mod support;
-
 use std::path::Path;
 
 use image::{ImageBuffer, Rgb};
-use support::{nst, quick_preset, scratch, text};
+use crate::support::{nst, quick_preset, scratch, text};
 
 fn photo(path: &Path, shade: u8) {
     ImageBuffer::from_fn(40, 28, |x, y| Rgb([(x * 6) as u8, (y * 9) as u8, shade])).save(path).unwrap();

@@ -1,8 +1,6 @@
 //! The engine end to end at small sizes: a run changes the image, repeats bit for bit, cancels, and reports
 //! what ran and what is missing.
 
-mod support;
-
 use std::path::Path;
 
 use nst::EngineError;
@@ -10,7 +8,7 @@ use nst::image_io::Planar;
 use nst::optim::Control;
 use nst::runtime::{Provider, SessionOptions, locate_onnxruntime};
 use nst::stylize::{Engine, EngineConfig, Init, Settings};
-use support::ort_environment;
+use crate::support::ort_environment;
 
 fn engine() -> Engine {
     ort_environment();
@@ -18,7 +16,7 @@ fn engine() -> Engine {
 }
 
 fn inputs(size: usize, iterations: usize) -> (Planar, Vec<(Planar, f32)>, Settings) {
-    support::preset_inputs("mosaic", size, iterations)
+    crate::support::preset_inputs("mosaic", size, iterations)
 }
 
 #[test]

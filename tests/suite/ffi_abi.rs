@@ -1,13 +1,11 @@
 //! The C ABI through its exported functions: every bad argument is refused with its status and a message
 //! naming it, before any work; runs, formats, cancellation and two threads on one engine.
 
-mod support;
-
 use std::ffi::{CString, c_void};
 use std::ptr::{null, null_mut};
 
 use nst::ffi::*;
-use support::abi::*;
+use crate::support::abi::*;
 
 #[test]
 fn versions_are_reported() {

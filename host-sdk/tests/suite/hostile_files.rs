@@ -3,12 +3,10 @@
 //! outputs that cannot be written, and images of more than one picture. Each case must fail at once with a
 //! message naming the file or value, before any optimisation.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use support::*;
+use crate::support::*;
 
 /// Every refusal here comes before the first iteration: well under this, even on a loaded machine.
 const PROMPT: Duration = Duration::from_secs(5);
@@ -20,7 +18,7 @@ fn content() -> PathBuf {
 /// Runs `nst` with a limit, asserting it failed promptly with `expected` in its output.
 fn refused_promptly(args: &[&str], expected: &str) -> String {
     let started = Instant::now();
-    let output = support::nst_with_timeout(args, Duration::from_secs(60));
+    let output = crate::support::nst_with_timeout(args, Duration::from_secs(60));
     let elapsed = started.elapsed();
     let message = text(&output);
     assert!(!output.status.success(), "{args:?} succeeded: {message}");

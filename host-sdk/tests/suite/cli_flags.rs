@@ -2,9 +2,7 @@
 //! refused with a message: never a signal, never an output without success. Cases are drawn from a seeded
 //! generator, small sizes and few iterations so that they stay quick.
 
-mod support;
-
-use support::{nst, quick_preset, repo, scratch, text};
+use crate::support::{nst, quick_preset, repo, scratch, text};
 
 /// SplitMix64: the cases are the same on every run.
 struct Draw(u64);

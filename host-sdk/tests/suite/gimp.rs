@@ -5,13 +5,11 @@
 //! Unix only: it needs GIMP 2.10 on Linux (headless, bash installer).
 #![cfg(unix)]
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 
 use image::{DynamicImage, GenericImageView, ImageBuffer, Rgb, Rgba};
-use support::{build_dir, checks, plugin_path, repo, scratch};
+use crate::support::{build_dir, checks, plugin_path, repo, scratch};
 
 const SELECTION: (u32, u32, u32, u32) = (8, 8, 32, 24); // x, y, width, height
 
@@ -74,7 +72,7 @@ fn run_gimp(dir: &Path, commands: &[String]) -> String {
 fn the_filter_changes_the_selection_only_keeps_alpha_uses_a_style_layer_and_reports_errors() {
     plugin_path();
     let dir = scratch("gimp");
-    let install = support::install_gimp2(&dir.join("plug-ins"), &dir.join("gegl"));
+    let install = crate::support::install_gimp2(&dir.join("plug-ins"), &dir.join("gegl"));
     assert!(
         install.status.success(),
         "{}{}",
@@ -90,7 +88,7 @@ fn the_filter_changes_the_selection_only_keeps_alpha_uses_a_style_layer_and_repo
     input.save(dir.join("in.png")).unwrap();
     ImageBuffer::from_fn(32, 32, |_, _| Rgb([230u8, 20, 20])).save(dir.join("red.png")).unwrap();
     ImageBuffer::from_fn(32, 32, |_, _| Rgb([20u8, 20, 230])).save(dir.join("blue.png")).unwrap();
-    let preset = support::quick_preset(&dir);
+    let preset = crate::support::quick_preset(&dir);
     let call = |style: &str| {
         format!("(plug-in-nst-style RUN-NONINTERACTIVE img drw \"{}\" {style} 0 8 1.0 -1 -1 -1)", preset.display())
     };
@@ -316,7 +314,7 @@ fn the_filter_changes_the_selection_only_keeps_alpha_uses_a_style_layer_and_repo
     std::fs::rename(dir.join("presets-away"), &installed).unwrap();
 
     // --dest may name the nst folder itself; without --dest, a GIMP profile that GIMP has not made is not created.
-    let again = support::install_gimp2(&dir.join("plug-ins/nst"), &dir.join("gegl"));
+    let again = crate::support::install_gimp2(&dir.join("plug-ins/nst"), &dir.join("gegl"));
     let said = String::from_utf8_lossy(&again.stdout).to_string();
     assert!(again.status.success(), "{said}{}", String::from_utf8_lossy(&again.stderr));
     assert!(dir.join("plug-ins/nst/nst").is_file() && !dir.join("plug-ins/nst/nst/nst").exists(), "{said}");

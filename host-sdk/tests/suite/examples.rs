@@ -1,11 +1,9 @@
 //! The C and Python examples, built and run as their users would: the C program under valgrind (no leaks, no
 //! errors), the Python script with ctypes.
 
-mod support;
-
 use std::process::Command;
 
-use support::{build_dir, ort_path, plugin_path, repo, scratch};
+use crate::support::{build_dir, ort_path, plugin_path, repo, scratch};
 
 /// A preset string the examples accept: shallow layers keep the valgrind run short.
 fn shallow_preset() -> String {

@@ -1,14 +1,12 @@
 //! `nst batch` as a user runs it: folders and globs, skipping and --force, failures that do not stop the batch,
 //! a batch killed at random points and resumed, a full disk, shards that split one list without overlap, and a jobs file.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use image::{GenericImageView, ImageBuffer, Rgb};
-use support::{nst, ort_path, quick_preset, scratch, text};
+use crate::support::{nst, ort_path, quick_preset, scratch, text};
 
 fn make_inputs(dir: &Path, count: usize) -> Vec<PathBuf> {
     std::fs::create_dir_all(dir).unwrap();
@@ -85,7 +83,7 @@ fn outputs(dir: &Path) -> Vec<String> {
 #[test]
 fn a_batch_killed_at_random_points_resumes_and_makes_every_output_exactly_once() {
     let dir = scratch("batch-kill");
-    let preset = support::repo().join("presets/mosaic.toml");
+    let preset = crate::support::repo().join("presets/mosaic.toml");
     let inputs = make_inputs(&dir.join("in"), 6);
     let before: Vec<Vec<u8>> = inputs.iter().map(|p| std::fs::read(p).unwrap()).collect();
     let out = dir.join("out");

@@ -7,10 +7,8 @@
 //! another CPU's rounding passes; a style weight 10% off moves it by 0.086 (largest 2), which fails. By 10
 //! iterations the line search makes the run chaotic: a 3e-6 change already moved it by 0.3 steps.
 //!
-//! To accept a deliberate change: `NST_UPDATE_GOLDEN=1 cargo test --release --test golden`, then look at the
+//! To accept a deliberate change: `NST_UPDATE_GOLDEN=1 cargo test --release --test suite golden::`, then look at the
 //! new image before committing it.
-
-mod support;
 
 use nst::image_io::{Planar, read_image};
 use nst::optim::Control;
@@ -29,12 +27,12 @@ fn to_png(image: &Planar, path: &std::path::Path) {
 
 #[test]
 fn the_mosaic_preset_on_the_sample_matches_the_committed_result() {
-    support::ort_environment();
+    crate::support::ort_environment();
     let mut engine =
         Engine::new(&EngineConfig { provider: Provider::Cpu, threads: 2, ..EngineConfig::default() }).unwrap();
-    let (content, styles, settings) = support::preset_inputs("mosaic", 64, 5);
+    let (content, styles, settings) = crate::support::preset_inputs("mosaic", 64, 5);
     let result = engine.stylize(&content, &styles, &settings, &mut |_| Control::Continue).unwrap();
-    let golden = support::root().join("tests/golden/mosaic-64.png");
+    let golden = crate::support::root().join("tests/golden/mosaic-64.png");
     if std::env::var_os("NST_UPDATE_GOLDEN").is_some() {
         to_png(&result.image, &golden);
         println!("wrote {}", golden.display());

@@ -5,8 +5,6 @@
 //! are refused with what was found. An imported model's features at every layer equal ONNX's own reference
 //! evaluator run on the original file.
 
-mod support;
-
 use std::path::Path;
 use std::sync::Arc;
 
@@ -14,8 +12,8 @@ use nst::network::{LossPlacement, Network};
 use nst::runtime::{Provider, SessionOptions};
 use nst_onnx::import::load_vgg19;
 use nst_onnx::{Layer, OnnxError, Pooling};
-use support::ort_environment;
-use support::python::{TempDir, run_python};
+use crate::support::ort_environment;
+use crate::support::python::{TempDir, run_python};
 
 fn read_f32(path: &Path) -> Vec<f32> {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

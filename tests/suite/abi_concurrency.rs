@@ -1,15 +1,13 @@
 //! The C ABI under load and faults: many runs from several threads on one engine, cancellation from another
 //! thread, an engine freed while runs are in flight, stale and forged handles, and the memory budget.
 
-mod support;
-
 use std::ffi::{CString, c_void};
 use std::ptr::{null, null_mut};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
 use nst::ffi::*;
-use support::abi::*;
+use crate::support::abi::*;
 
 fn quick_run(
     engine: *mut NstEngine,

@@ -1,11 +1,9 @@
 //! `nst` whose reader goes away (`nst presets | head -1`, a pager that quits): it ends quietly, with no panic and
 //! the status of its work, on Linux (EPIPE) and on Windows (errors 232 and 233, tested under Wine).
 
-mod support;
-
 use std::process::{Command, Output, Stdio};
 
-use support::{ort_path, plugin_path, quick_preset, scratch, text};
+use crate::support::{ort_path, plugin_path, quick_preset, scratch, text};
 
 /// Runs `nst args` with standard output, standard error, or both, on a pipe whose reading end is already closed, so
 /// that every write to them fails as it does once a reader has quit.
@@ -51,7 +49,7 @@ fn a_closed_standard_output_ends_every_listing_quietly_with_success() {
 fn a_run_whose_outputs_close_still_writes_its_image_and_fails_only_for_its_own_reasons() {
     let dir = scratch("closed-output");
     let preset = quick_preset(&dir);
-    let content = support::repo().join("presets/samples/astronaut.png");
+    let content = crate::support::repo().join("presets/samples/astronaut.png");
     let out = dir.join("out.png");
     let args = [
         "stylize",
