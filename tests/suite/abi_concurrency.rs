@@ -6,8 +6,8 @@ use std::ptr::{null, null_mut};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
-use nst::ffi::*;
 use crate::support::abi::*;
+use nst::ffi::*;
 
 fn quick_run(
     engine: *mut NstEngine,

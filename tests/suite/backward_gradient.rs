@@ -6,12 +6,12 @@
 //! 13-layer network). L is piecewise linear in x, so a central difference is exact unless a ReLU or max-pool kink
 //! lies within +-eps; such coordinates show one-sided slopes that disagree and are skipped (and counted).
 
+use crate::support::reference::reference_features;
+use crate::support::{TestRng, ort_environment};
 use nst::network::{LossPlacement, Network};
 use nst::runtime::{Provider, SessionOptions};
 use nst_onnx::random::random_vgg19;
 use nst_onnx::{Layer, Pooling};
-use crate::support::reference::reference_features;
-use crate::support::{TestRng, ort_environment};
 
 const SIZE: usize = 32;
 const EPS: f64 = 1e-4;

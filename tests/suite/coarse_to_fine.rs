@@ -3,12 +3,12 @@
 //! convolutions', proportional to pixels), so the check does not depend on the machine's speed. Wall-clock
 //! figures at 512 px are in docs/performance.md (`cargo bench --bench coarse_to_fine`).
 
+use crate::support::{ort_environment, root};
 use nst::image_io::read_image;
 use nst::optim::Control;
 use nst::preset::load_preset;
 use nst::runtime::Provider;
 use nst::stylize::{Engine, EngineConfig, Init, Multiscale};
-use crate::support::{ort_environment, root};
 
 const SIZE: usize = 256;
 const ITERATIONS: usize = 60;

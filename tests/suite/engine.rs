@@ -3,12 +3,12 @@
 
 use std::path::Path;
 
+use crate::support::ort_environment;
 use nst::EngineError;
 use nst::image_io::Planar;
 use nst::optim::Control;
 use nst::runtime::{Provider, SessionOptions, locate_onnxruntime};
 use nst::stylize::{Engine, EngineConfig, Init, Settings};
-use crate::support::ort_environment;
 
 fn engine() -> Engine {
     ort_environment();

@@ -4,8 +4,8 @@
 use std::ffi::{CString, c_void};
 use std::ptr::{null, null_mut};
 
-use nst::ffi::*;
 use crate::support::abi::*;
+use nst::ffi::*;
 
 #[test]
 fn versions_are_reported() {

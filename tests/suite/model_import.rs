@@ -8,12 +8,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::support::ort_environment;
+use crate::support::python::{TempDir, run_python};
 use nst::network::{LossPlacement, Network};
 use nst::runtime::{Provider, SessionOptions};
 use nst_onnx::import::load_vgg19;
 use nst_onnx::{Layer, OnnxError, Pooling};
-use crate::support::ort_environment;
-use crate::support::python::{TempDir, run_python};
 
 fn read_f32(path: &Path) -> Vec<f32> {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

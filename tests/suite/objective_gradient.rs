@@ -5,6 +5,8 @@
 
 use std::sync::Arc;
 
+use crate::support::reference::reference_features;
+use crate::support::{TestRng, ort_environment};
 use nst::image_io::Planar;
 use nst::losses::LossSettings;
 use nst::network::{LossPlacement, Network};
@@ -13,8 +15,6 @@ use nst::runtime::{Provider, SessionOptions};
 use nst::targets::{Targets, WorkingMasks};
 use nst_onnx::random::random_vgg19;
 use nst_onnx::{Layer, Pooling, Vgg19};
-use crate::support::reference::reference_features;
-use crate::support::{TestRng, ort_environment};
 
 const SIZE: usize = 32;
 const EPS: f64 = 1e-4;

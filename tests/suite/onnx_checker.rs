@@ -1,12 +1,12 @@
 //! The exported graphs (forward, backward and evaluation graphs in both poolings, and the matrix-product probe) pass ONNX's own
 //! checker with full shape inference.
 
+use crate::support::python::{TempDir, run_python};
 use nst_onnx::backward::backward_graph;
 use nst_onnx::forward::forward_graph;
 use nst_onnx::graph::encode;
 use nst_onnx::random::random_vgg19;
 use nst_onnx::{Layer, Pooling};
-use crate::support::python::{TempDir, run_python};
 
 #[test]
 #[cfg_attr(windows, ignore = "needs python3 with the onnx package (scripts/setup) on the host")]

@@ -1,8 +1,8 @@
 //! Preset files: the bundled ones are valid; every error names the file, the line, the key and what was expected.
 
-use nst::preset::{bundled_presets, load_preset};
 use crate::support::python::TempDir;
 use crate::support::root;
+use nst::preset::{bundled_presets, load_preset};
 
 const VALID: &str = r#"version = 1
 description = "test"

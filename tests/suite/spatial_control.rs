@@ -1,12 +1,12 @@
 //! Spatial control through the engine: style masks (guided Gram matrices) put each style where its mask is
 //! white, and a content mask holds the content where it is white and lets the style take over where black.
 
+use crate::support::{TestRng, ort_environment, root};
 use nst::image_io::{Planar, read_image};
 use nst::optim::Control;
 use nst::preset::load_preset;
 use nst::runtime::Provider;
 use nst::stylize::{Engine, EngineConfig, Settings, SpatialControl};
-use crate::support::{TestRng, ort_environment, root};
 
 const SIZE: usize = 64;
 

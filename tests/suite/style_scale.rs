@@ -2,12 +2,12 @@
 //! style of vertical stripes is transferred at half and at twice the output's size; the finer style gives
 //! the result more horizontal variation from pixel to pixel.
 
+use crate::support::{ort_environment, root};
 use nst::image_io::Planar;
 use nst::optim::Control;
 use nst::preset::load_preset;
 use nst::runtime::Provider;
 use nst::stylize::{Engine, EngineConfig, Init};
-use crate::support::{ort_environment, root};
 
 const SIZE: usize = 64;
 

@@ -1,6 +1,7 @@
 //! Images beyond the memory budget: a budget too small for the whole image makes the engine optimise it in
 //! overlapping tiles, with style statistics from the whole style image, and the result shows no seams.
 
+use crate::support::{ort_environment, root};
 use nst::fit::memory::{MemoryMode, estimated_peak_mib, tiled_images_mib};
 use nst::fit::tiling::{overlap_for, sweep_tiles};
 use nst::image_io::{Planar, read_image};
@@ -11,7 +12,6 @@ use nst::runtime::Provider;
 use nst::stylize::{Engine, EngineConfig, Settings};
 use nst::targets::StyleGrams;
 use nst_onnx::Layer;
-use crate::support::{ort_environment, root};
 
 const SIZE: usize = 256;
 const TILE: usize = 128;

@@ -7,6 +7,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::support::python::TempDir;
+use crate::support::{TestRng, ort_environment, preset_inputs};
 use nst::image_io::Planar;
 use nst::model::ModelChoice;
 use nst::network::{LossPlacement, Network};
@@ -18,8 +20,6 @@ use nst::targets::{Targets, WorkingMasks};
 use nst_onnx::Vgg19;
 use nst_onnx::import::vgg19_to_safetensors_bytes;
 use nst_onnx::random::random_vgg19;
-use crate::support::python::TempDir;
-use crate::support::{TestRng, ort_environment, preset_inputs};
 
 fn engine() -> Engine {
     ort_environment();

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use image::{GenericImageView, ImageBuffer, Rgb};
 use crate::support::{nst, ort_path, quick_preset, scratch, text};
+use image::{GenericImageView, ImageBuffer, Rgb};
 
 fn make_inputs(dir: &Path, count: usize) -> Vec<PathBuf> {
     std::fs::create_dir_all(dir).unwrap();

@@ -1,7 +1,7 @@
 //! The `nst` command as a user runs it: real files in, real files out, messages on failure.
 
-use image::{DynamicImage, GenericImageView, ImageBuffer, Rgba};
 use crate::support::{nst, quick_preset, repo, scratch, text};
+use image::{DynamicImage, GenericImageView, ImageBuffer, Rgba};
 
 fn mean_abs_difference(a: &DynamicImage, b: &DynamicImage) -> f64 {
     let (a, b) = (a.to_rgb32f(), b.to_rgb32f());

@@ -8,8 +8,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use image::{DynamicImage, GenericImageView, ImageBuffer, Rgb, Rgba};
 use crate::support::{build_dir, checks, plugin_path, repo, scratch};
+use image::{DynamicImage, GenericImageView, ImageBuffer, Rgb, Rgba};
 
 const SELECTION: (u32, u32, u32, u32) = (8, 8, 32, 24); // x, y, width, height
 

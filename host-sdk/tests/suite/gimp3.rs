@@ -5,8 +5,8 @@
 //! Unix only: it needs GIMP 3 in a Debian root (debootstrap, chroot).
 #![cfg(unix)]
 
-use image::{DynamicImage, GenericImageView, ImageBuffer, Rgb, Rgba};
 use crate::support::{checks, plugin_path, repo};
+use image::{DynamicImage, GenericImageView, ImageBuffer, Rgb, Rgba};
 
 #[test]
 fn the_gimp3_filter_changes_the_selection_only_keeps_alpha_and_precision_uses_a_style_layer_and_reports_errors() {

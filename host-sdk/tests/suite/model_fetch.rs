@@ -9,11 +9,11 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 
+use crate::support::{ort_path, plugin_path, quick_preset, repo, scratch, text};
 use nst_onnx::import::{TORCHVISION_CONV_INDICES, load_vgg19};
 use nst_onnx::random::random_vgg19;
 use nst_onnx::store::sha256_hex;
 use safetensors::tensor::{Dtype, TensorView};
-use crate::support::{ort_path, plugin_path, quick_preset, repo, scratch, text};
 
 const FILE_PATH: &str = "/timm/vgg19.tv_in1k/resolve/main/model.safetensors";
 const LISTING_PATH: &str = "/api/models/timm/vgg19.tv_in1k/tree/main";

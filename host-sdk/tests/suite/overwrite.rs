@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use image::{ImageBuffer, Rgb};
 use crate::support::{nst, quick_preset, scratch, text};
+use image::{ImageBuffer, Rgb};
 
 fn photo(path: &Path, shade: u8) {
     ImageBuffer::from_fn(40, 28, |x, y| Rgb([(x * 6) as u8, (y * 9) as u8, shade])).save(path).unwrap();

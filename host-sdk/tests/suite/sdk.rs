@@ -2,9 +2,9 @@
 
 use std::process::Command;
 
+use crate::support::{ort_path, plugin_path, quick_preset, scratch};
 use image::{DynamicImage, ImageBuffer, Rgb};
 use nst_host::{CancelToken, Engine, HostError, NstStatus, Overrides, Plugin, PluginStatus};
-use crate::support::{ort_path, plugin_path, quick_preset, scratch};
 
 fn engine() -> (Plugin, Engine) {
     // SAFETY: the nst plugin this workspace builds.
