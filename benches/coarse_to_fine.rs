@@ -7,7 +7,7 @@
 //! bundled `mosaic` preset on the astronaut sample; losses of coarse scales are not comparable and are not
 //! used. Prints one JSON object.
 //!
-//! Run with `scripts/setup && cargo bench --bench coarse_to_fine` (environment: NST_SIZE, default 512;
+//! Run with `scripts/setup && cargo bench -p nst-benches --bench coarse_to_fine` (environment: NST_SIZE, default 512;
 //! NST_ITERATIONS, default 60; NST_SCALES, default 3; NST_COARSE_ITERATIONS, default 20; NST_FACTOR, default
 //! sqrt 2; NST_INIT=content starts both runs from the content instead).
 

@@ -3,7 +3,7 @@
 //! own work at 1024 px (on an objective that costs one pass, so the optimiser's vector arithmetic is what counts:
 //! on a GPU, where an evaluation is milliseconds, it is a large part of a run).
 //!
-//! Run with `scripts/setup && cargo bench --bench engine` (ONNX Runtime from `ORT_DYLIB_PATH` or `.ort/`).
+//! Run with `scripts/setup && cargo bench -p nst-benches --bench engine` (ONNX Runtime from `ORT_DYLIB_PATH` or `.ort/`).
 
 use std::path::PathBuf;
 

@@ -408,6 +408,17 @@ NstStatus nst_engine_trim(struct NstEngine *engine);
 // None beyond passing a value this library returned (any other value is refused, not dereferenced).
 NstStatus nst_engine_free(struct NstEngine *engine);
 
+// Writes the models a run can name as a JSON object, without an engine: `models_dir` (the models folder:
+// `NST_MODELS`, else the user's data folder) and `models`, the built-in random-weight VGG19 first, then each
+// installed one with its `name`, `description`, `pretrained`, `file`, `size_bytes`, `source`,
+// `source_sha256`, `stored_sha256`, `licence` and `date`. Buffer rules as for `nst_engine_describe`.
+//
+// # Safety
+// `buffer` NULL or `length` writable bytes; `needed` NULL or writable.
+NstStatus nst_describe_models(char *buffer,
+                              size_t length,
+                              size_t *needed);
+
 // Sets every field of the host's `NstOverrides` to "keep the preset's" and its `struct_size` to
 // `struct_size`, writing no more than `struct_size` bytes: pass `sizeof(NstOverrides)` as the host knows it,
 // so a host built against an older header (a smaller struct) is never written past its end, and later

@@ -66,6 +66,22 @@ fn the_description_lists_parameters_and_presets() {
 }
 
 #[test]
+fn the_models_list_starts_with_the_built_in_one_and_needs_no_engine() {
+    let mut needed = 0usize;
+    // SAFETY: NULL buffer asks for the size.
+    let status = unsafe { nst_describe_models(null_mut(), 0, &mut needed) };
+    assert_eq!(status, NstStatus::NstBufferTooSmall);
+    let mut buffer = vec![0u8; needed];
+    // SAFETY: a buffer of the size asked for.
+    let status = unsafe { nst_describe_models(buffer.as_mut_ptr().cast(), buffer.len(), &mut needed) };
+    assert_eq!(status, NstStatus::NstOk, "{}", last_error());
+    let json = String::from_utf8(buffer[..needed - 1].to_vec()).unwrap();
+    assert!(json.starts_with("{\"models_dir\":"), "{json}");
+    assert!(json.contains("\"models\":[{\"name\":\"builtin\""), "{json}");
+    assert!(json.contains("\"pretrained\":false"), "{json}");
+}
+
+#[test]
 fn every_bad_argument_is_refused_before_any_work_and_leaves_the_output_alone() {
     let engine = Engine::new();
     let preset = quick_preset();

@@ -133,11 +133,12 @@ fn the_c_header_and_the_shared_rust_types_agree_on_every_layout() {
 
 #[test]
 #[cfg_attr(windows, ignore = "needs python3 on the host")]
-fn the_python_example_runs_with_ctypes() {
+fn the_python_example_runs_on_the_nst_package_without_numpy() {
     let run = Command::new(std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()))
         .arg(repo().join("host-sdk/examples/stylize.py"))
-        .arg(plugin_path())
         .arg(shallow_preset())
+        .env("NST_PLUGIN", plugin_path())
+        .env("PYTHONPATH", repo().join("host-sdk/python"))
         .env("ORT_DYLIB_PATH", ort_path())
         .output()
         .unwrap();
