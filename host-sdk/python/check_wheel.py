@@ -7,8 +7,6 @@ objdump) that the DLL and the program import only Windows' own DLLs.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 import subprocess
 import sys
@@ -16,6 +14,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 from typing import List
+
+from build_wheel import record_line
 
 #: DLLs every Windows has; anything else would have to ship in the wheel.
 WINDOWS_SYSTEM_DLLS = {
@@ -56,9 +56,7 @@ def check_record(archive: zipfile.ZipFile, dist_info: str) -> None:
         digest, size = listed[name]
         if name.endswith("/RECORD"):
             continue
-        data = archive.read(name)
-        expected = "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        if digest != expected or int(size) != len(data):
+        if record_line(name, archive.read(name)) != f"{name},{digest},{size}":
             fail(f"RECORD's hash or size of {name} is wrong")
     for name in listed:
         if name not in archive.namelist():
