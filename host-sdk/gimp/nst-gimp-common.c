@@ -1,4 +1,4 @@
-/* Shared by the GIMP 2.10 and GIMP 3 plug-ins: see nst-gimp-common.h. */
+/* Shared by the GIMP 2.10 plug-in and the GEGL operation: see nst-gimp-common.h. */
 #define _GNU_SOURCE /* dladdr */
 #include "nst-gimp-common.h"
 
@@ -195,7 +195,10 @@ void nst_gimp_preset_info_free(NstGimpPresetInfo *info) {
 /* Evaluations per iteration of L-BFGS with its line search, as measured on the bundled presets (1.03-1.05). */
 #define EVALUATIONS_PER_ITERATION 1.05
 
-double nst_gimp_estimate_seconds(const char *preset, int width, int height, int iterations) {
+/* Seconds a run of `iterations` at a working size of `width` x `height` is expected to take: the engine's own
+ * measured seconds per evaluation (at 128 x 128, once per process), scaled by pixel count; negative when it
+ * cannot be measured. */
+static double estimate_seconds(const char *preset, int width, int height, int iterations) {
   static char *measured_preset = NULL;
   static double seconds_per_evaluation = -1;
   if (!measured_preset || strcmp(measured_preset, preset) != 0) {
@@ -225,7 +228,7 @@ static char *duration(double seconds) {
 char *nst_gimp_estimate_text(const char *preset, int width, int height, int side, int iterations) {
   int long_side = MAX(width, height);
   int w = (int)((double)width * side / long_side + 0.5), h = (int)((double)height * side / long_side + 0.5);
-  double seconds = nst_gimp_estimate_seconds(preset, w, h, iterations);
+  double seconds = estimate_seconds(preset, w, h, iterations);
   char *time = seconds < 0 ? g_strdup("unknown (the engine could not measure this preset)") : duration(seconds);
   char *text = g_strdup_printf("Works at %dx%d%s, %d iterations: about %s on this machine (from the engine's "
                                "measured time per step).",
@@ -262,7 +265,9 @@ char *nst_gimp_help_unavailable(const char *why) {
                          why ? ": " : "", why ? why : "");
 }
 
-int nst_gimp_working_side(const NstGimpSettings *settings, int width, int height, int preset_size) {
+/* The working long side a run of `settings` uses for an area of `width` x `height` (the preset's size is
+ * `preset_size`, 0 when it keeps the content's). */
+static int working_side(const NstGimpSettings *settings, int width, int height, int preset_size) {
   int long_side = MAX(width, height);
   if (settings->size > 0) return settings->size;
   if (settings->size == -1 && preset_size > 0) return preset_size;
@@ -436,7 +441,7 @@ char *nst_gimp_compute(const NstGimpSettings *settings, GeglBuffer *source, cons
   nst_overrides_init(&overrides, sizeof overrides);
   /* 0: the area's own size; -1: the preset's; a smaller working size gets the area's own detail back. */
   overrides.size =
-      settings->size == -1 ? 0 : (uint32_t)nst_gimp_working_side(settings, area->width, area->height, 0);
+      settings->size == -1 ? 0 : (uint32_t)working_side(settings, area->width, area->height, 0);
   overrides.iterations = (uint32_t)settings->iterations;
   overrides.keep_detail = 1;
   void *output = g_malloc((gsize)area->width * area->height * layout.bytes_per_pixel);

@@ -1,5 +1,5 @@
 /*
- * What every GIMP version's nst plug-in shares: calling the nst C ABI on a region of pixels, with progress and
+ * What the GIMP 2.10 plug-in and the GEGL operation share: calling the nst C ABI on a region of pixels, with progress and
  * cancellation glue, and reading a preset's summary. The version-specific files only register the procedure,
  * read its arguments, move pixels between GEGL buffers and these functions, and show the dialog.
  */
@@ -86,16 +86,7 @@ char *nst_gimp_preview(const NstGimpSettings *settings, GeglBuffer *source, cons
 NstGimpPresetInfo *nst_gimp_preset_info(const char *preset, char **error);
 void nst_gimp_preset_info_free(NstGimpPresetInfo *info);
 
-/* Seconds a run of `iterations` at a working size of `width` x `height` is expected to take: the engine's own
- * measured seconds per evaluation (at 128 x 128, once per process), scaled by pixel count; negative when it
- * cannot be measured. */
-double nst_gimp_estimate_seconds(const char *preset, int width, int height, int iterations);
-
-/* The working long side a run of `settings` uses for an area of `width` x `height` (the preset's size is
- * `preset_size`, 0 when it keeps the content's). */
-int nst_gimp_working_side(const NstGimpSettings *settings, int width, int height, int preset_size);
-
-/* The dialogs' texts, shared by both GIMP versions (free each with g_free). */
+/* The dialog's texts (free each with g_free). */
 #define NST_GIMP_PREVIEW_SIDE 192
 #define NST_GIMP_PREVIEW_ITERATIONS 40
 /* "Works at WxH ...: about T on this machine" for a working long side `side` over an area of width x height. */

@@ -5,7 +5,7 @@
  * layer) at the layer's own resolution unless a smaller working size is chosen. The whole run happens before
  * the image is touched: GIMP ends a plug-in whose progress is cancelled, so a cancelled or failed run must have
  * changed nothing. Only then, in one undo step, the result goes through the shadow buffer. The pixel work is
- * shared with the GIMP 3 plug-in (nst-gimp-common.c); the nst library, ONNX Runtime, the presets and nst.toml
+ * shared with the GEGL operation (nst-gimp-common.c); the nst library, ONNX Runtime, the presets and nst.toml
  * sit beside this executable.
  */
 #include <libgimp/gimp.h>

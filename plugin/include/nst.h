@@ -327,9 +327,9 @@ size_t nst_last_error(char *buffer,
 
 // Writes the filter description as JSON into `buffer`: `abi_version`, `version`, `parameters` (each with
 // `name`, `type`, `default`, `min`/`max` where ranged, `help`), `presets` (each with `name`, `description`,
-// `size`, `iterations`, `style_weight`, `styles`, `model`, and `model_summary`: what runs with this engine will
-// report as their model, the engine's configured one where it has one; a preset file that does not load has
-// only `name`, `path` and `error`, the message saying why) and `pixel_formats`.
+// `size`, `iterations`, `style_weight`, `styles`, `model`, `path` (its file), and `model_summary`: what runs
+// with this engine will report as their model, the engine's configured one where it has one; a preset file
+// that does not load has only `name`, `path` and `error`, the message saying why) and `pixel_formats`.
 //
 // `*needed` (if `needed` is not NULL) receives the size including the NUL. When `buffer` is NULL or `length` is
 // smaller, returns `NST_BUFFER_TOO_SMALL` and writes nothing: call again with a larger buffer. The caller owns

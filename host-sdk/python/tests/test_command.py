@@ -30,3 +30,21 @@ def test_the_installed_command_lists_presets_and_stylizes(tmp_path: Path) -> Non
     assert "random-weight" in done.stdout, done.stdout
     # The program the wheel carries, with the library beside it in the package.
     assert "site-packages" in done.stdout and "_native" in done.stdout, done.stdout
+
+
+@pytest.mark.skipif(not COMMAND.exists(), reason="the package was not installed from a wheel (no bin/nst)")
+def test_the_installed_command_installs_the_gimp_and_krita_filters_from_the_wheel(tmp_path: Path) -> None:
+    for host, home, script in (("gimp", "neural-style", "neural-style.py"), ("krita", "nst_krita", "__init__.py")):
+        plugins = tmp_path / host
+        plugins.mkdir()
+        done = subprocess.run(
+            [str(COMMAND), host, "install", "--dest", str(plugins)], capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        native = plugins / home / "nst" / "_native"
+        names = sorted(path.name for path in native.iterdir())
+        # The wheel's own library and presets, and ONNX Runtime from the onnxruntime wheel.
+        assert (plugins / home / script).is_file(), names
+        assert any(name.startswith("libnst") or name == "nst.dll" for name in names), names
+        assert any("onnxruntime" in name for name in names), names
+        assert (native / "presets" / "mosaic.toml").is_file(), names

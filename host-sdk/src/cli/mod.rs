@@ -9,6 +9,7 @@ mod bench;
 mod cancel;
 mod colour_profile;
 mod common;
+mod install;
 mod model;
 mod overwrite;
 mod pipeline;
@@ -40,6 +41,10 @@ enum Command {
     Presets(PresetsArgs),
     /// Install pretrained VGG19 weights (fetch or import) and list the installed models.
     Model(model::ModelArgs),
+    /// Install the GIMP 3 filter (Filters > Artistic > Neural Style) for this user, or remove it.
+    Gimp(install::HostArgs),
+    /// Install the Krita filter (Filter > Neural Style) for this user, or remove it.
+    Krita(install::HostArgs),
 }
 
 #[derive(Args)]
@@ -57,6 +62,8 @@ pub fn main() -> ExitCode {
         Command::Bench(args) => bench::run(*args),
         Command::Presets(args) => list_presets(args),
         Command::Model(args) => model::run(args),
+        Command::Gimp(args) => install::run_gimp(args),
+        Command::Krita(args) => install::run_krita(args),
     };
     let status = match result {
         Ok(()) => ExitCode::SUCCESS,

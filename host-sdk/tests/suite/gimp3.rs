@@ -1,5 +1,5 @@
-//! The GIMP 3 filter in a real, headless GIMP 3 inside a Debian 13 root filesystem (scripts/gimp3-root):
-//! the plug-in is built and installed there with scripts/gimp-install, driven by Python through
+//! The GIMP 3 filter (the Python plug-in host-sdk/gimp3) in a real, headless GIMP 3 inside a Debian 13 root
+//! filesystem (scripts/gimp3-root): installed into its profile by `nst gimp install`, driven by Python through
 //! python-fu-eval, and its results are checked in the log and in the saved pixels.
 //!
 //! Unix only: it needs GIMP 3 in a Debian root (debootstrap, chroot).
@@ -35,6 +35,15 @@ fn the_gimp3_filter_changes_the_selection_only_keeps_alpha_and_precision_uses_a_
     assert!(ran && log.contains("all cases ran"), "GIMP 3 cases failed:\n{log}");
     assert!(log.contains("no preset named 'no-such-preset'"), "{log}");
     assert!(!log.contains("Neural style: failed"), "a doubled message prefix:\n{log}");
+    assert!(!log.contains("Traceback"), "the plug-in raised:\n{log}");
+    // nst.toml beside the plug-in configures the engine; a bad one fails the run with a message naming it.
+    assert!(log.contains("configured run: success"), "{log}");
+    assert!(
+        log.contains("bad configuration: cannot start the engine")
+            && log.contains("no-such-provider")
+            && log.contains("(configuration: /job/gimpdir/plug-ins/neural-style/nst.toml)"),
+        "a bad nst.toml was not reported:\n{log}"
+    );
     for tag in ["bad-preset", "empty-mask"] {
         let line = |when: &str| {
             log.lines()

@@ -13,6 +13,8 @@ mod examples;
 mod gimp;
 mod gimp3;
 mod hostile_files;
+mod install;
+mod krita;
 mod model_fetch;
 mod overwrite;
 mod sdk;

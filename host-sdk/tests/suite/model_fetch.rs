@@ -351,6 +351,31 @@ fn gimp_install_pretrained_fetches_once_and_points_the_plugin_at_the_model() {
 }
 
 #[test]
+fn nst_gimp_install_pretrained_fetches_the_model_and_points_the_filter_at_it() {
+    let dir = scratch("fetch-gimp3");
+    let models = dir.join("models");
+    std::fs::create_dir(dir.join("plug-ins")).unwrap();
+    let server = Server::start(timm_file(), Behaviour::default());
+    plugin_path();
+    let install = Command::new(env!("CARGO_BIN_EXE_nst"))
+        .args(["gimp", "install", "--pretrained", "--dest"])
+        .arg(dir.join("plug-ins"))
+        .env("ORT_DYLIB_PATH", crate::support::ort_path())
+        .env("NST_MODELS", &models)
+        .env("HF_ENDPOINT", server.url())
+        .env("NST_TORCHVISION_URL", format!("{}/models/vgg19-dcbb9e9d.pth", server.url()))
+        .output()
+        .unwrap();
+    println!("{}", text(&install));
+    assert!(install.status.success(), "{}", text(&install));
+    assert_installed_exactly(&models);
+    assert!(!text(&install).contains("not pretrained"), "it still says the random network runs: {}", text(&install));
+    let config = std::fs::read_to_string(dir.join("plug-ins/neural-style/nst.toml")).unwrap();
+    let active: Vec<&str> = config.lines().filter(|line| line.trim_start().starts_with("model")).collect();
+    assert_eq!(active, ["model = \"vgg19\"                    # set by --pretrained"], "{config}");
+}
+
+#[test]
 #[cfg_attr(windows, ignore = "makes its .pth file with python3 on the host")]
 fn without_the_hub_torchvisions_pth_is_fetched_and_checked_by_the_prefix_in_its_name() {
     let dir = scratch("fetch-pth");

@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod krita;
+
 pub fn repo() -> PathBuf {
     windows_absolute(Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap())
 }
@@ -141,36 +143,40 @@ pub mod gimp3 {
         )
     }
 
-    /// The root (made once, from nothing on a fresh machine) with a fresh /job: the sources the installer needs,
-    /// the library built here in /job/lib, and empty /job/work and /job/home.
+    /// The root (made once, from nothing on a fresh machine) with a fresh /job: the presets in /job/src/presets
+    /// (for the cases' own preset files), and empty /job/work and /job/home.
     pub fn fresh_job() -> PathBuf {
         let made = Command::new(repo().join("scripts/gimp3-root")).output().expect("scripts/gimp3-root");
         let root = PathBuf::from(String::from_utf8_lossy(&made.stdout).trim());
         assert!(made.status.success(), "the GIMP 3 root could not be made:\n{}", String::from_utf8_lossy(&made.stderr));
         let job = root.join("job");
         let _ = std::fs::remove_dir_all(&job);
-        for dir in ["src/host-sdk", "src/plugin", "src/.ort", "lib", "work", "home"] {
+        for dir in ["src", "work", "home"] {
             std::fs::create_dir_all(job.join(dir)).unwrap();
         }
-        copy_tree(&repo().join("scripts"), &job.join("src"));
         copy_tree(&repo().join("presets"), &job.join("src"));
-        copy_tree(&repo().join("host-sdk/gimp"), &job.join("src/host-sdk"));
-        copy_tree(&repo().join("plugin/include"), &job.join("src/plugin"));
-        std::fs::copy(ort_path(), job.join("src/.ort/libonnxruntime.so.1.31.1")).unwrap();
-        std::fs::copy(build_dir().join("libnst.so"), job.join("lib/libnst.so")).unwrap();
         root
     }
 
     /// GIMP 3 makes its profile /job/gimpdir on a first start (the installer only adds to a profile), then
-    /// scripts/gimp-install puts the filter into it.
+    /// `nst gimp install` puts the filter into its plug-ins folder, from the library built here.
     pub fn install(root: &Path) {
         let (started, log) = inside_root(root, "GIMP3_DIRECTORY=/job/gimpdir timeout 300 gimp-console-3.0 -i --quit");
         assert!(started, "{log}");
-        let (installed, log) = inside_root(
-            root,
-            "cd /job/src && scripts/gimp-install --dest /job/gimpdir/plug-ins --gegl-dest /job/gegl --library-dir /job/lib",
-        );
-        assert!(installed && log.contains("(GIMP 3)"), "the installer did not install for GIMP 3: {log}");
+        let plugins = root.join("job/gimpdir/plug-ins");
+        std::fs::create_dir_all(&plugins).unwrap();
+        let output = Command::new(env!("CARGO_BIN_EXE_nst"))
+            .args(["gimp", "install", "--dest"])
+            .arg(&plugins)
+            .arg("--plugin")
+            .arg(build_dir().join(nst_host::library_file_name()))
+            .arg("--ort")
+            .arg(ort_path())
+            .output()
+            .unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        assert!(output.status.success(), "nst gimp install failed:\n{text}");
+        assert!(plugins.join("neural-style/neural-style.py").is_file(), "no plug-in installed:\n{text}");
     }
 }
 

@@ -1,11 +1,14 @@
 //! Every file the engine, the model store and the command read is a path someone typed: it may be a FIFO that
 //! would block forever, `/dev/zero` that never ends, or a folder. These helpers open it without blocking,
-//! refuse anything but a regular file, and read no more than its kind may hold, naming the limit.
+//! refuse anything but a regular file, and read no more than its kind may hold, naming the limit. Files are
+//! written atomically, under unpredictable temporary names that no link can redirect.
 
 mod frames;
 mod kind;
 mod open;
+mod write;
 
 pub use frames::{Frames, count_frames};
 pub use kind::FileKind;
 pub use open::{open_regular, read_bounded, read_opened, read_text};
+pub use write::{create_new_file, create_sibling_folder, temporary_sibling, write_atomically};

@@ -25,8 +25,9 @@ fn parameter(name: &str, kind: &str, default: String, range: Option<(String, Str
     object(&fields)
 }
 
-/// The preset as JSON; `engine_model` is the engine's configured model, which runs instead of the preset's.
-fn preset_json(preset: &Preset, engine_model: Option<&ModelChoice>) -> String {
+/// The preset as JSON; `engine_model` is the engine's configured model, which runs instead of the preset's, and
+/// `path` the bundled preset's file, when it is one.
+fn preset_json(preset: &Preset, path: Option<&std::path::Path>, engine_model: Option<&ModelChoice>) -> String {
     let settings = &preset.settings;
     let styles: Vec<String> = preset
         .styles
@@ -48,6 +49,7 @@ fn preset_json(preset: &Preset, engine_model: Option<&ModelChoice>) -> String {
             }),
         ),
         ("model_summary", string(&engine_model.unwrap_or(&settings.model).summary())),
+        ("path", path.map(|p| string(&p.display().to_string())).unwrap_or_else(|| "null".into())),
     ])
 }
 
@@ -59,7 +61,7 @@ fn presets_json(dir: Option<&std::path::Path>, engine_model: Option<&ModelChoice
     Ok(bundled_presets(&dir)
         .iter()
         .map(|(name, path)| match crate::preset::load_preset(&path.display().to_string(), None) {
-            Ok(preset) => preset_json(&preset, engine_model),
+            Ok(preset) => preset_json(&preset, Some(path), engine_model),
             Err(err) => object(&[
                 ("name", string(name)),
                 ("path", string(&path.display().to_string())),
@@ -184,9 +186,9 @@ fn description(engine: &EngineState) -> Result<String, FfiError> {
 
 /// Writes the filter description as JSON into `buffer`: `abi_version`, `version`, `parameters` (each with
 /// `name`, `type`, `default`, `min`/`max` where ranged, `help`), `presets` (each with `name`, `description`,
-/// `size`, `iterations`, `style_weight`, `styles`, `model`, and `model_summary`: what runs with this engine will
-/// report as their model, the engine's configured one where it has one; a preset file that does not load has
-/// only `name`, `path` and `error`, the message saying why) and `pixel_formats`.
+/// `size`, `iterations`, `style_weight`, `styles`, `model`, `path` (its file), and `model_summary`: what runs
+/// with this engine will report as their model, the engine's configured one where it has one; a preset file
+/// that does not load has only `name`, `path` and `error`, the message saying why) and `pixel_formats`.
 ///
 /// `*needed` (if `needed` is not NULL) receives the size including the NUL. When `buffer` is NULL or `length` is
 /// smaller, returns `NST_BUFFER_TOO_SMALL` and writes nothing: call again with a larger buffer. The caller owns
@@ -249,6 +251,6 @@ pub unsafe extern "C" fn nst_engine_describe_preset(
         // SAFETY: per the caller's contract.
         let preset = unsafe { required_str(preset, "preset")? };
         let resolved = resolve_preset(preset, engine.presets_dir.as_deref())?;
-        copy_out(&preset_json(&resolved, engine.model.as_ref()), buffer, length, needed)
+        copy_out(&preset_json(&resolved, None, engine.model.as_ref()), buffer, length, needed)
     })
 }

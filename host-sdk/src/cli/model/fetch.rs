@@ -44,6 +44,13 @@ pub struct FetchArgs {
     quiet: bool,
 }
 
+impl FetchArgs {
+    /// The pretrained VGG19, fetched unless installed, with a progress bar.
+    pub fn vgg19() -> FetchArgs {
+        FetchArgs { name: "vgg19".to_string(), force: false, quiet: false }
+    }
+}
+
 /// Downloads, verifies and installs the model.
 pub fn run(store: &ModelStore, args: FetchArgs) -> Result<(), CliError> {
     if args.name != "vgg19" {

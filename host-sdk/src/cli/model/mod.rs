@@ -48,6 +48,12 @@ pub fn run(args: ModelArgs) -> Result<(), CliError> {
     }
 }
 
+/// Fetches the pretrained VGG19 into the default models folder unless it is there (for the plug-in installers).
+pub fn fetch_pretrained() -> Result<(), CliError> {
+    let store = ModelStore::default_location().map_err(|e| CliError::Usage(e.to_string()))?;
+    fetch::run(&store, fetch::FetchArgs::vgg19())
+}
+
 fn list(store: &ModelStore) -> Result<(), CliError> {
     let models = store.list().map_err(|e| CliError::Usage(e.to_string()))?;
     outln!("models folder: {}", store.dir().display());
