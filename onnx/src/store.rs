@@ -36,6 +36,28 @@ pub fn is_model_name(reference: &str) -> bool {
         && !MODEL_FILE_EXTENSIONS.iter().any(|extension| reference.ends_with(extension))
 }
 
+/// Device names Windows reserves in every folder, with any extension (`CON.safetensors` is the console).
+const WINDOWS_RESERVED: [&str; 4] = ["CON", "PRN", "AUX", "NUL"];
+
+/// Why `name` cannot be given to an installed model, if it cannot: it must be a model name (see
+/// [`is_model_name`]), not [`BUILTIN`], not end in `.` (Windows drops it from file names), and not be a device
+/// name Windows reserves (`CON`, `NUL`, `COM1`, `aux.`, in any case), so a models folder works on every platform.
+pub fn check_model_name(name: &str) -> Result<(), String> {
+    let rule =
+        format!("use 1 to 64 letters, digits, '.', '_' or '-', not starting or ending with '.' (not '{BUILTIN}')");
+    if !is_model_name(name) || name == BUILTIN || name.ends_with('.') {
+        return Err(format!("'{name}' cannot name a model: {rule}"));
+    }
+    let stem = name.split('.').next().unwrap_or(name).to_ascii_uppercase();
+    let numbered = |prefix: &str| {
+        stem.strip_prefix(prefix).is_some_and(|digit| digit.len() == 1 && digit.bytes().all(|b| b.is_ascii_digit()))
+    };
+    if WINDOWS_RESERVED.contains(&stem.as_str()) || numbered("COM") || numbered("LPT") {
+        return Err(format!("'{name}' cannot name a model: Windows reserves {stem} as a device name; {rule}"));
+    }
+    Ok(())
+}
+
 /// The default models folder of this platform, or `NST_MODELS`.
 pub fn default_models_dir() -> Result<PathBuf, OnnxError> {
     if let Some(dir) = std::env::var_os(MODELS_ENV).filter(|dir| !dir.is_empty()) {
@@ -143,14 +165,7 @@ impl ModelStore {
     /// place, model first, so a reader never sees a manifest without its model. The model's description
     /// becomes what runs report.
     pub fn install(&self, name: &str, model: &Vgg19, provenance: &Provenance) -> Result<Manifest, OnnxError> {
-        if !is_model_name(name) || name == BUILTIN {
-            return Err(OnnxError::Store {
-                path: self.dir.clone(),
-                reason: format!(
-                    "'{name}' cannot name a model: use 1 to 64 letters, digits, '.', '_' or '-' (not '{BUILTIN}')"
-                ),
-            });
-        }
+        check_model_name(name).map_err(|reason| OnnxError::Store { path: self.dir.clone(), reason })?;
         std::fs::create_dir_all(&self.dir).map_err(|e| self.error(&self.dir, e))?;
         let bytes = vgg19_to_safetensors_bytes(model)?;
         let manifest = Manifest {
@@ -293,6 +308,18 @@ mod tests {
         ] {
             assert!(!is_model_name(path), "{path}");
         }
+    }
+
+    #[test]
+    fn names_windows_cannot_store_are_refused_on_every_platform() {
+        for name in ["vgg19", "console", "com10", "lpt", "nul-weights", "my.model"] {
+            assert_eq!(check_model_name(name), Ok(()), "{name}");
+        }
+        for name in ["CON", "nul", "Com1", "aux.", "lpt9.v2", "PRN.x", "a.", BUILTIN, "a b"] {
+            let refused = check_model_name(name).expect_err(name);
+            assert!(refused.contains(&format!("'{name}'")), "{refused}");
+        }
+        assert!(check_model_name("com1").unwrap_err().contains("Windows reserves COM1"));
     }
 
     #[test]

@@ -534,3 +534,94 @@ fn keep_detail_brings_the_contents_fine_detail_back_onto_a_result_worked_smaller
     assert_eq!(run(2).0, NstStatus::NstInvalidArgument);
     assert!(last_error().contains("overrides.keep_detail 2 is not -1, 0 or 1"), "{}", last_error());
 }
+
+/// Two pages of memory whose second cannot be read: whatever is placed at the end of the first ends where the
+/// unreadable page begins, so a read one byte past it faults at once instead of reading stale memory.
+#[cfg(unix)]
+struct GuardedPage {
+    base: *mut u8,
+    page: usize,
+}
+
+#[cfg(unix)]
+impl GuardedPage {
+    fn new() -> GuardedPage {
+        // SAFETY: an anonymous private mapping of two pages, owned by the value and unmapped on drop; the second
+        // page is made unreadable.
+        unsafe {
+            let page = libc::sysconf(libc::_SC_PAGESIZE) as usize;
+            let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
+            let base = libc::mmap(null_mut(), 2 * page, libc::PROT_READ | libc::PROT_WRITE, flags, -1, 0);
+            assert_ne!(base, libc::MAP_FAILED);
+            assert_eq!(libc::mprotect(base.cast::<u8>().add(page).cast(), page, libc::PROT_NONE), 0);
+            GuardedPage { base: base.cast(), page }
+        }
+    }
+
+    /// A copy of `items` that ends where the unreadable page begins.
+    fn place<T: Copy>(&self, items: &[T]) -> *const T {
+        let bytes = std::mem::size_of_val(items);
+        assert!(bytes <= self.page);
+        // SAFETY: the copy lies inside the first, writable page; it starts at a multiple of T's size below a
+        // page boundary, so it is aligned for T.
+        unsafe {
+            let start = self.base.add(self.page - bytes).cast::<T>();
+            std::ptr::copy_nonoverlapping(items.as_ptr(), start, items.len());
+            start
+        }
+    }
+}
+
+#[cfg(unix)]
+impl Drop for GuardedPage {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `new`, not used after this.
+        unsafe { libc::munmap(self.base.cast(), 2 * self.page) };
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_style_mask_count_that_differs_from_the_styles_in_use_is_refused_before_the_masks_are_read() {
+    let engine = Engine::new();
+    let preset = quick_preset();
+    let content = Buffer::gradient(32, 16, NstPixelFormat::NstRgb8);
+    let style = Buffer::gradient(24, 24, NstPixelFormat::NstRgb8);
+    let mask = Buffer::gradient(32, 16, NstPixelFormat::NstGray8);
+    let guard = GuardedPage::new();
+    // One mask in the array, against the unreadable page: reading a second one would fault.
+    let masks = guard.place(&[mask.view()]);
+    let styles = [style.view()];
+    let run = |claimed: usize, host_styles: usize| {
+        let mut o = overrides();
+        o.iterations = 2;
+        o.style_masks = masks;
+        o.style_mask_count = claimed;
+        let mut output = Buffer::filled(&content, 0xAB);
+        let styles_ptr = if host_styles == 0 { null() } else { styles.as_ptr() };
+        let status = stylize(
+            engine.0,
+            preset.as_ptr(),
+            Some(&o),
+            Some(&content.view()),
+            styles_ptr,
+            host_styles,
+            Some(&output.view_mut()),
+            None,
+            null_mut(),
+        );
+        (status, output)
+    };
+    for (claimed, host_styles) in [(3, 1), (2, 0)] {
+        let (status, output) = run(claimed, host_styles);
+        let message = last_error();
+        assert_eq!(status, NstStatus::NstInvalidArgument, "{claimed} masks for {host_styles} host styles: {message}");
+        assert!(message.contains(&format!("{claimed} style masks for the 1 style images in use")), "{message}");
+        assert!(output.bytes.iter().all(|b| *b == 0xAB), "a refused run wrote the output");
+    }
+    // The right count (one host style, or the preset's one style image) reads the one mask and runs.
+    for host_styles in [1, 0] {
+        let (status, _) = run(1, host_styles);
+        assert_eq!(status, NstStatus::NstOk, "{}", last_error());
+    }
+}

@@ -20,6 +20,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use common::{CliError, EngineArgs};
+use output::Shown;
 
 /// Neural style transfer (Gatys et al.) with VGG19 on ONNX Runtime.
 #[derive(Parser)]
@@ -93,12 +94,12 @@ fn list_presets(args: PresetsArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Usage(format!("the plugin's preset list is not JSON: {e}")))?;
     let mut broken = 0;
     for preset in json.as_array().into_iter().flatten() {
-        let name = preset["name"].as_str().unwrap_or("");
+        let name = Shown(preset["name"].as_str().unwrap_or(""));
         match preset["error"].as_str() {
-            None => outln!("{name:<12} {}", preset["description"].as_str().unwrap_or("")),
+            None => outln!("{name:<12} {}", Shown(preset["description"].as_str().unwrap_or(""))),
             Some(error) => {
                 broken += 1;
-                outln!("{name:<12} NOT USABLE: {error}");
+                outln!("{name:<12} NOT USABLE: {}", Shown(error));
             }
         }
     }

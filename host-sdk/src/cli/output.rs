@@ -2,6 +2,12 @@
 //! pipe: printing to it then stops quietly, the work goes on, and the exit status is the work's. `outln!` would
 //! panic there instead, with a backtrace and status 101. Any other failure to print (a full disk under `> file`)
 //! is kept and reported once the work is done, and then the command fails.
+//!
+//! Text that comes from files (preset and model descriptions, file names, messages quoting them) may carry
+//! control characters: ESC sequences that recolour or clear the terminal, a CR that overwrites the line, an LF
+//! that starts a line the command never wrote. Every line is printed with its control characters escaped
+//! (`\u{1b}`), its own line breaks and tabs apart; a field from a file is wrapped in [`Shown`], which escapes
+//! line breaks too.
 
 use std::fmt;
 use std::io::{self, Write};
@@ -39,6 +45,7 @@ pub fn line(stream: Stream, text: fmt::Arguments) {
     if closed.load(Ordering::Relaxed) {
         return;
     }
+    let text = escaped(&text.to_string(), |c| c == '\n' || c == '\t');
     let written = match stream {
         Stream::Out => writeln!(io::stdout().lock(), "{text}"),
         Stream::Err => writeln!(io::stderr().lock(), "{text}"),
@@ -49,6 +56,28 @@ pub fn line(stream: Stream, text: fmt::Arguments) {
             let mut failure = FAILURE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             failure.get_or_insert_with(|| format!("cannot write to {name}: {error}"));
         }
+    }
+}
+
+/// `text` with each control character but those `kept` lets through written as its escape (`\u{1b}`).
+fn escaped(text: &str, kept: impl Fn(char) -> bool) -> String {
+    let mut shown = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c.is_control() && !kept(c) {
+            true => shown.extend(c.escape_unicode()),
+            false => shown.push(c),
+        }
+    }
+    shown
+}
+
+/// A field of text from a file, printed on the line it is part of: every control character, line breaks
+/// included, is escaped. Widths (`{:<12}`) pad the escaped text.
+pub struct Shown<'a>(pub &'a str);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&escaped(self.0, |_| false))
     }
 }
 
@@ -75,5 +104,14 @@ mod tests {
         assert!(!is_closed_pipe(&io::Error::from(io::ErrorKind::StorageFull)));
         assert!(!is_closed_pipe(&io::Error::from(io::ErrorKind::PermissionDenied)));
         assert_eq!(is_closed_pipe(&io::Error::from_raw_os_error(233)), cfg!(windows));
+    }
+
+    #[test]
+    fn control_characters_are_escaped_and_a_field_keeps_to_its_line() {
+        let hostile = "calm\u{1b}[2J\rwrote /etc/passwd\nnext\u{7f}\u{9b}";
+        assert_eq!(escaped(hostile, |c| c == '\n'), "calm\\u{1b}[2J\\u{d}wrote /etc/passwd\nnext\\u{7f}\\u{9b}");
+        let field = format!("[{:<8}]", Shown("a\nb"));
+        assert_eq!(field, "[a\\u{a}b ]");
+        assert_eq!(Shown("Stained-glass mosaic: écoute").to_string(), "Stained-glass mosaic: écoute");
     }
 }

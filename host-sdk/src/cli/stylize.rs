@@ -9,6 +9,7 @@ use nst_sys::limits;
 
 use super::cancel;
 use super::common::{CliError, EngineArgs, RunArgs, check_output_path, check_writable, preset_info, save_atomically};
+use super::output::Shown;
 use super::overwrite::{FileRole, check_no_overwrite};
 use super::pipeline::{Written, stylize_file};
 
@@ -113,7 +114,7 @@ pub fn run(args: StylizeArgs) -> Result<(), CliError> {
         dims.1,
         if args.run.sixteen_bit { 16 } else { 8 }
     );
-    outln!("preset:    {} ({})", preset.name, preset.description);
+    outln!("preset:    {} ({})", Shown(&preset.name), Shown(&preset.description));
     outln!("model:     {}", report.model);
     outln!("provider:  {} (plugin {} {})", report.provider, plugin.path().display(), plugin.version());
     outln!(

@@ -4,6 +4,7 @@
 //! message naming the file or value, before any optimisation.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::support::*;
@@ -335,4 +336,57 @@ fn a_job_whose_output_is_its_input_is_refused_before_any_work() {
     assert!(!message.contains("skipped"), "{message}");
     assert!(message.contains("job 1's output") && message.contains("job 1's input"), "{message}");
     assert_eq!(std::fs::read(&photo).unwrap(), before);
+}
+
+/// What a crafted description would do on a terminal: clear it, recolour it, overwrite the line (CR), or print
+/// a line of its own (LF) that looks like the command's.
+const TERMINAL_TRICKS: &str = "calm\u{1b}[2J\u{1b}[31m\rnst: wrote /etc/passwd\nnst: wrote /etc/shadow\u{7}";
+
+fn assert_no_raw_controls(output: &std::process::Output) {
+    let printed = text(output);
+    for (i, line) in printed.lines().enumerate() {
+        assert!(
+            !line.chars().any(|c| c.is_control() && c != '\t'),
+            "line {i} carries a raw control character: {line:?}"
+        );
+        assert!(!line.starts_with("nst: wrote"), "a description printed a line of its own: {printed}");
+    }
+    assert!(printed.contains("\\u{1b}[2J"), "the escape is not shown escaped: {printed}");
+}
+
+#[test]
+fn control_characters_from_preset_and_model_files_are_printed_escaped() {
+    let dir = scratch("hostile-controls");
+    let presets = dir.join("presets");
+    std::fs::create_dir_all(&presets).unwrap();
+    let escaped_toml = TERMINAL_TRICKS
+        .replace('\u{1b}', "\\u001b")
+        .replace('\r', "\\r")
+        .replace('\n', "\\n")
+        .replace('\u{7}', "\\u0007");
+    let image = crate::support::repo().join("presets/images/mosaic.png");
+    std::fs::write(
+        presets.join("tricky.toml"),
+        format!("version = 1\ndescription = \"{escaped_toml}\"\n[style]\nimages = ['{}']\n", image.display()),
+    )
+    .unwrap();
+    let listed = nst(&["presets", "--presets-dir", presets.to_str().unwrap()]);
+    assert!(listed.status.success(), "{}", text(&listed));
+    assert_no_raw_controls(&listed);
+
+    // A model whose manifest (from a source file's metadata) says the same.
+    let models = dir.join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    std::fs::write(models.join("tricky.safetensors"), b"not read by the listing").unwrap();
+    std::fs::write(
+        models.join("tricky.toml"),
+        format!(
+            "name = \"tricky\"\ndescription = \"{escaped_toml}\"\nsource = \"{escaped_toml}\"\nsource_sha256 = \"00\"\nstored_sha256 = \"00\"\nlicence = \"x\"\ndate = \"2026-12-02\"\n"
+        ),
+    )
+    .unwrap();
+    let listed =
+        Command::new(env!("CARGO_BIN_EXE_nst")).args(["model", "list"]).env("NST_MODELS", &models).output().unwrap();
+    assert!(listed.status.success(), "{}", text(&listed));
+    assert_no_raw_controls(&listed);
 }

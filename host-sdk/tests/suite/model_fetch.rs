@@ -469,3 +469,24 @@ fn import_installs_each_format_with_the_files_weights() {
     assert_eq!(refused.status.code(), Some(1));
     assert!(text(&refused).contains("cannot read /nonexistent.pth"), "{}", text(&refused));
 }
+
+#[test]
+fn a_name_no_models_folder_can_hold_is_refused_before_the_file_is_read() {
+    let dir = scratch("import-names");
+    let models = dir.join("models");
+    // The file does not exist: a name checked first is refused for the name, not for the file.
+    let missing = dir.join("weights.safetensors");
+    for name in ["CON", "aux.", "com1", "builtin", "../up"] {
+        let output = nst_with(
+            &models,
+            "http://127.0.0.1:9",
+            None,
+            &["model", "import", missing.to_str().unwrap(), "--name", name],
+        );
+        let message = text(&output);
+        assert_eq!(output.status.code(), Some(1), "{message}");
+        assert!(message.contains(&format!("'{name}' cannot name a model")), "{name}: {message}");
+        assert!(!message.contains("cannot read"), "the file was opened before the name was checked: {message}");
+    }
+    assert!(!models.exists(), "a refused import created the models folder");
+}

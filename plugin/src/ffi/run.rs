@@ -121,6 +121,9 @@ pub unsafe extern "C" fn nst_stylize(
         // SAFETY: per the caller's contract.
         let raw = unsafe { read_overrides(overrides)? };
         let raw = raw.as_ref();
+        check_mask_count(raw, style_count, || {
+            Ok(crate::preset::resolve_preset(preset, state.presets_dir.as_deref())?.styles.len())
+        })?;
         let request_overrides = match raw {
             // SAFETY: per the caller's contract.
             Some(raw) => unsafe { convert_overrides(raw)? },
@@ -198,4 +201,25 @@ pub unsafe extern "C" fn nst_stylize(
         }
         Ok(())
     })
+}
+
+/// Refuses a style mask count that differs from the number of style images in use (the host's, else the
+/// preset's, counted by `preset_styles`) before the masks array is read: a wrong count would read past it.
+fn check_mask_count(
+    raw: Option<&NstOverrides>,
+    style_count: usize,
+    preset_styles: impl FnOnce() -> Result<usize, FfiError>,
+) -> Result<(), FfiError> {
+    let Some(raw) = raw.filter(|raw| !raw.style_masks.is_null()) else { return Ok(()) };
+    let in_use = match style_count {
+        0 => preset_styles()?,
+        host => host,
+    };
+    if raw.style_mask_count != in_use {
+        return Err(FfiError::invalid(format!(
+            "{} style masks for the {in_use} style images in use: give one per style image (overrides.style_mask_count)",
+            raw.style_mask_count
+        )));
+    }
+    Ok(())
 }

@@ -105,7 +105,7 @@ pub fn run(store: &ModelStore, args: FetchArgs) -> Result<(), CliError> {
     let manifest = store.install(&args.name, &model, &provenance).map_err(store_error)?;
     let _ = std::fs::remove_file(&partial);
     outln!("installed '{}' in {}", manifest.name, store.model_file(&manifest.name).display());
-    outln!("model:  {}", manifest.description);
+    outln!("model:  {}", crate::cli::output::Shown(&manifest.description));
     outln!("source: {}", manifest.source);
     outln!("sha256: {} (downloaded, verified), {} (stored)", manifest.source_sha256, manifest.stored_sha256);
     outln!("use it: nst stylize IMAGE --preset NAME -o OUT --model {}", manifest.name);

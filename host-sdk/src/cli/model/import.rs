@@ -27,6 +27,8 @@ pub struct ImportArgs {
 /// Reads, checks and installs the file's weights.
 pub fn run(store: &ModelStore, args: ImportArgs) -> Result<(), CliError> {
     let file = &args.file;
+    // The name first: a name that cannot be stored is refused before the file is read and hashed.
+    nst_onnx::store::check_model_name(&args.name).map_err(CliError::Usage)?;
     // A FIFO, a device, a folder or a file larger than any VGG19 is refused before it is hashed.
     open_regular(file, FileKind::Model).map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
     // Hashed in blocks; the loader reads the weights itself (a checkpoint tensor by tensor).
@@ -39,7 +41,7 @@ pub fn run(store: &ModelStore, args: ImportArgs) -> Result<(), CliError> {
     let provenance = Provenance { source, source_sha256, licence: args.licence };
     let manifest = store.install(&args.name, &model, &provenance).map_err(store_error)?;
     outln!("installed '{}' in {}", manifest.name, store.model_file(&manifest.name).display());
-    outln!("model:  {}", manifest.description);
+    outln!("model:  {}", crate::cli::output::Shown(&manifest.description));
     outln!("sha256: {} (source), {} (stored)", manifest.source_sha256, manifest.stored_sha256);
     outln!("use it: nst stylize IMAGE --preset NAME -o OUT --model {}", manifest.name);
     Ok(())

@@ -12,6 +12,7 @@ use clap::{Args, Subcommand};
 use nst_onnx::store::ModelStore;
 
 use super::common::CliError;
+use super::output::Shown;
 
 /// `nst model ...`.
 #[derive(Args)]
@@ -60,14 +61,14 @@ fn list(store: &ModelStore) -> Result<(), CliError> {
     outln!("{:<12} built-in random-weight VGG19 (seeded, not pretrained; always available)", "builtin");
     for (manifest, path) in &models {
         let size = std::fs::metadata(path).map(|m| m.len() as f64 / 1e6).unwrap_or(0.0);
-        outln!("{:<12} {}", manifest.name, manifest.description);
-        outln!("{:<12}   file {} ({size:.1} MB), installed {}", "", path.display(), manifest.date);
+        outln!("{:<12} {}", Shown(&manifest.name), Shown(&manifest.description));
+        outln!("{:<12}   file {} ({size:.1} MB), installed {}", "", path.display(), Shown(&manifest.date));
         outln!(
             "{:<12}   from {} (sha256 {}), licence {}",
             "",
-            manifest.source,
-            manifest.source_sha256,
-            manifest.licence
+            Shown(&manifest.source),
+            Shown(&manifest.source_sha256),
+            Shown(&manifest.licence)
         );
     }
     if models.is_empty() {

@@ -57,7 +57,8 @@ pub struct NstOverrides {
     /// style applies), one per style image in use, in the same order; NULL uses the preset's masks when the
     /// preset's own style images are used, and none otherwise.
     pub style_masks: *const NstImage,
-    /// Number of `style_masks` (must equal the number of style images in use).
+    /// Number of `style_masks`: must equal the number of style images in use (the host's, else the preset's),
+    /// which is checked before the array is read.
     pub style_mask_count: usize,
     /// Per-pixel content weight over the content (white: the full content weight, black: none); NULL uses the
     /// preset's `losses.content_mask`, if any.
