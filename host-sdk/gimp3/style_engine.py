@@ -22,16 +22,10 @@ STRENGTH_MAX = 100.0
 PREVIEW_SIDE = 192
 PREVIEW_ITERATIONS = 40
 
-# Evaluations per iteration of L-BFGS with its line search, as measured on the bundled presets (1.03-1.05).
-EVALUATIONS_PER_ITERATION = 1.05
 BENCHMARK_SIDE = 128
 
 FOLDER = Path(__file__).resolve().parent
 CONFIGURATION = FOLDER / "nst.toml"
-
-# nst.toml's keys that name files: relative to the file's folder, as the engine reads a configuration file.
-_PATH_KEYS = ("ort_library", "presets_dir")
-_ENGINE_KEYS = ("provider", "device", "threads", "model", "model_seed", "memory_budget_mb", "low_memory", "losses")
 
 
 class FilterError(Exception):
@@ -62,27 +56,10 @@ class PresetInfo:
 
 def engine_options(configuration: Path = CONFIGURATION) -> Dict[str, Any]:
     """`nst.Engine`'s arguments from `configuration` (none when the file is absent)."""
-    if not configuration.is_file():
-        return {}
     try:
-        import tomllib
-    except ImportError as missing:  # Python before 3.11
-        raise FilterError(f"{configuration}: this Python cannot read TOML (it needs 3.11 or newer)") from missing
-    try:
-        table = tomllib.loads(configuration.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise FilterError(f"configuration {configuration}: {error}") from error
-    unknown = sorted(set(table) - set(_PATH_KEYS) - set(_ENGINE_KEYS))
-    if unknown:
-        raise FilterError(f"configuration {configuration}: unknown key {unknown[0]}")
-    options = {key: table[key] for key in _ENGINE_KEYS if key in table}
-    for key in _PATH_KEYS:
-        if key in table:
-            options[key] = configuration.parent / str(table[key])
-    model = options.get("model")
-    if isinstance(model, str) and (configuration.parent / model).is_file():
-        options["model"] = configuration.parent / model  # a model file beside nst.toml; else a name
-    return options
+        return nst.engine_settings(configuration)
+    except nst.Error as error:
+        raise FilterError(f"configuration {error.message}") from error
 
 
 _engine: Optional[nst.Engine] = None
@@ -176,8 +153,7 @@ def estimate_seconds(preset: str, width: int, height: int, iterations: int) -> f
     per_evaluation = seconds_per_evaluation(preset)
     if per_evaluation <= 0:
         return -1.0
-    pixels = width * height / (BENCHMARK_SIDE * BENCHMARK_SIDE)
-    return per_evaluation * pixels * iterations * EVALUATIONS_PER_ITERATION
+    return nst.estimate_seconds(per_evaluation, BENCHMARK_SIDE, width, height, iterations)
 
 
 def duration(seconds: float) -> str:

@@ -4,7 +4,6 @@ long a run takes here."""
 
 from __future__ import annotations
 
-import re
 import threading
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
@@ -14,25 +13,8 @@ from . import nst
 #: nst.toml beside the plug-in: the engine's settings (`model = "vgg19"` after `nst krita install --pretrained`).
 CONFIG_FILE = Path(__file__).resolve().parent / "nst.toml"
 
-#: The engine settings nst.toml may hold, as `nst.Engine` names them.
-_ENGINE_KEYS = {
-    "ort_library",
-    "provider",
-    "device",
-    "threads",
-    "model",
-    "model_seed",
-    "memory_budget_mb",
-    "low_memory",
-    "losses",
-    "presets_dir",
-}
-
-#: A `model` with one of these suffixes is a file; otherwise it names an installed model ("vgg19", "builtin").
-_MODEL_SUFFIXES = {".onnx", ".safetensors", ".pth"}
-
-#: Evaluations per iteration of L-BFGS with its line search, as measured on the bundled presets (1.03-1.05).
-EVALUATIONS_PER_ITERATION = 1.05
+#: The side of the benchmark's square image that estimates scale from.
+BENCHMARK_SIDE = 128
 
 _engine: Optional[nst.Engine] = None
 _engine_lock = threading.Lock()
@@ -40,55 +22,13 @@ _timings: Dict[str, float] = {}
 _timings_lock = threading.Lock()
 
 
-class ConfigError(ValueError):
-    """nst.toml could not be read; the message names the file and the line or key."""
-
-
-def _parse_toml(text: str, path: Path) -> Dict[str, Any]:
-    """The top-level `key = value` lines of an engine configuration: tomllib where Python has it (3.11+), else
-    the strings, numbers and booleans such a file holds."""
-    try:
-        import tomllib
-    except ImportError:
-        tomllib = None  # type: ignore[assignment]
-    if tomllib is not None:
-        try:
-            return tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
-            raise ConfigError(f"{path}: {error}") from None
-    values: Dict[str, Any] = {}
-    for number, line in enumerate(text.splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        match = re.fullmatch(r"([A-Za-z0-9_]+)\s*=\s*(\"[^\"]*\"|'[^']*'|true|false|-?[0-9]+)\s*(#.*)?", line)
-        if not match:
-            raise ConfigError(f"{path}, line {number}: expected key = string, number or boolean: {line!r}")
-        key, raw = match.group(1), match.group(2)
-        if raw[0] in "\"'":
-            values[key] = raw[1:-1]
-        elif raw in ("true", "false"):
-            values[key] = raw == "true"
-        else:
-            values[key] = int(raw)
-    return values
+#: nst.toml could not be read; the message names the file and the line or key.
+ConfigError = nst.InvalidArgumentError
 
 
 def engine_settings(path: Path = CONFIG_FILE) -> Dict[str, Any]:
     """nst.toml's settings as `nst.Engine` arguments; none when the file is absent."""
-    if not path.is_file():
-        return {}
-    settings = _parse_toml(path.read_text(encoding="utf-8"), path)
-    unknown = sorted(set(settings) - _ENGINE_KEYS)
-    if unknown:
-        raise ConfigError(f"{path}: unknown setting {unknown[0]} (known: {', '.join(sorted(_ENGINE_KEYS))})")
-    # File paths are relative to the file's folder, as the engine reads its own configuration files.
-    for key in ("ort_library", "presets_dir", "model"):
-        value = settings.get(key)
-        is_file = key != "model" or (isinstance(value, str) and Path(value).suffix in _MODEL_SUFFIXES)
-        if isinstance(value, str) and is_file and not Path(value).is_absolute():
-            settings[key] = str(path.parent / value)
-    return settings
+    return nst.engine_settings(path)
 
 
 def engine() -> nst.Engine:
@@ -129,7 +69,7 @@ def seconds_per_evaluation(preset: str) -> Optional[float]:
     with _timings_lock:  # a second dialog update waits for the measurement under way, then reuses it
         if preset not in _timings:
             try:
-                measured = engine().benchmark(preset, 128, 1)
+                measured = engine().benchmark(preset, BENCHMARK_SIDE, 1)
                 _timings[preset] = float(measured.get("seconds_per_evaluation", -1))
             except (nst.Error, ValueError):
                 _timings[preset] = -1.0
@@ -158,6 +98,6 @@ def estimate_text(per_evaluation: Optional[float], width: int, height: int, side
     if per_evaluation is None:
         time = "unknown (the engine could not measure this preset)"
     else:
-        time = duration(per_evaluation * (w * h / (128.0 * 128.0)) * iterations * EVALUATIONS_PER_ITERATION)
+        time = duration(nst.estimate_seconds(per_evaluation, BENCHMARK_SIDE, w, h, iterations))
     how = " (the layer's own resolution)" if side >= max(width, height) else ", then scaled up with the layer's detail"
     return f"Works at {w}x{h}{how}, {iterations} iterations: about {time} on this machine."

@@ -15,7 +15,7 @@ required. The binding calls the plugin library's C ABI through ctypes, so one wh
 seeded random weights, and their report says so.
 """
 
-from ._engine import DEFAULT_PRESET, Engine, Report, describe_preset, models, presets, version
+from ._engine import DEFAULT_PRESET, Engine, Report, describe_preset, estimate_seconds, models, presets, version
 from ._errors import (
     BufferTooSmallError,
     BusyError,
@@ -36,6 +36,7 @@ from ._errors import (
     UnsupportedFormatError,
 )
 from ._images import Image, PixelFormat
+from ._settings import engine_settings
 
 __all__ = [
     "DEFAULT_PRESET",
@@ -61,6 +62,8 @@ __all__ = [
     "RuntimeMissingError",
     "UnsupportedFormatError",
     "describe_preset",
+    "engine_settings",
+    "estimate_seconds",
     "models",
     "presets",
     "version",

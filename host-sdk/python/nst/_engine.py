@@ -386,6 +386,20 @@ class Engine:
         _check(self._lib, self._lib.nst_engine_trim(self._live()))
 
 
+#: Objective evaluations per iteration of L-BFGS with its line search, as measured on the bundled presets
+#: (1.03-1.05).
+EVALUATIONS_PER_ITERATION = 1.05
+
+
+def estimate_seconds(
+    seconds_per_evaluation: float, benchmark_size: int, width: int, height: int, iterations: int
+) -> float:
+    """What a run of `iterations` at `width` x `height` is expected to take here, scaled by pixel count from
+    `Engine.benchmark`'s `seconds_per_evaluation` at `benchmark_size` x `benchmark_size`."""
+    pixels = width * height / (benchmark_size * benchmark_size)
+    return seconds_per_evaluation * pixels * iterations * EVALUATIONS_PER_ITERATION
+
+
 def _positive_int(value: int, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1 or value > 0xFFFFFFFF:
         raise ValueError(f"{name} must be a positive whole number, not {value!r}")

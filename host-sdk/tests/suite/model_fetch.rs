@@ -323,6 +323,12 @@ fn a_proxy_from_https_proxy_carries_the_download() {
     assert_installed_exactly(&models);
 }
 
+/// `command` with the models folder `models` and both download sources on the loopback `server`.
+fn fetching_from<'a>(command: &'a mut Command, models: &Path, server: &Server) -> &'a mut Command {
+    let torchvision = format!("{}/models/vgg19-dcbb9e9d.pth", server.url());
+    command.env("NST_MODELS", models).env("HF_ENDPOINT", server.url()).env("NST_TORCHVISION_URL", torchvision)
+}
+
 #[test]
 #[cfg_attr(windows, ignore = "runs scripts/gimp-install (bash) and GIMP on Linux")]
 fn gimp_install_pretrained_fetches_once_and_points_the_plugin_at_the_model() {
@@ -330,18 +336,15 @@ fn gimp_install_pretrained_fetches_once_and_points_the_plugin_at_the_model() {
     let models = dir.join("models");
     let server = Server::start(timm_file(), Behaviour::default());
     plugin_path();
-    let install = Command::new(repo().join("scripts/gimp-install"))
+    let mut command = Command::new(repo().join("scripts/gimp-install"));
+    let install = command
         .args(["--gimp", "2.10", "--pretrained", "--dest"])
         .arg(dir.join("plug-ins"))
         .arg("--gegl-dest")
         .arg(dir.join("gegl"))
         .arg("--library-dir")
-        .arg(crate::support::build_dir())
-        .env("NST_MODELS", &models)
-        .env("HF_ENDPOINT", server.url())
-        .env("NST_TORCHVISION_URL", format!("{}/models/vgg19-dcbb9e9d.pth", server.url()))
-        .output()
-        .unwrap();
+        .arg(crate::support::build_dir());
+    let install = fetching_from(install, &models, &server).output().unwrap();
     println!("{}", text(&install));
     assert!(install.status.success(), "{}", text(&install));
     assert_installed_exactly(&models);
@@ -357,15 +360,12 @@ fn nst_gimp_install_pretrained_fetches_the_model_and_points_the_filter_at_it() {
     std::fs::create_dir(dir.join("plug-ins")).unwrap();
     let server = Server::start(timm_file(), Behaviour::default());
     plugin_path();
-    let install = Command::new(env!("CARGO_BIN_EXE_nst"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_nst"));
+    let install = command
         .args(["gimp", "install", "--pretrained", "--dest"])
         .arg(dir.join("plug-ins"))
-        .env("ORT_DYLIB_PATH", crate::support::ort_path())
-        .env("NST_MODELS", &models)
-        .env("HF_ENDPOINT", server.url())
-        .env("NST_TORCHVISION_URL", format!("{}/models/vgg19-dcbb9e9d.pth", server.url()))
-        .output()
-        .unwrap();
+        .env("ORT_DYLIB_PATH", crate::support::ort_path());
+    let install = fetching_from(install, &models, &server).output().unwrap();
     println!("{}", text(&install));
     assert!(install.status.success(), "{}", text(&install));
     assert_installed_exactly(&models);

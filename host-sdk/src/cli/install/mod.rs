@@ -203,7 +203,7 @@ fn install_into(
     for old in host.replaces {
         let old = plugins.join(old);
         // Only a folder holding this project's library is taken for an earlier install of it.
-        if old.join(native::plugin_file_name()).is_file() {
+        if old.join(nst_host::library_file_name()).is_file() {
             remove_any(&old).map_err(|e| io_error("remove the earlier plug-in", &old, e))?;
             outln!("removed the earlier {} plug-in at {}", host.name, old.display());
         }

@@ -16,11 +16,6 @@ pub struct NativeFiles {
     pub presets: PathBuf,
 }
 
-/// The plugin library's file name on this platform.
-pub fn plugin_file_name() -> &'static str {
-    nst_host::library_file_name()
-}
-
 /// The ONNX Runtime file-name prefix on this platform; versioned names (`libonnxruntime.so.1.31.1`) match too.
 fn runtime_prefix() -> &'static str {
     if cfg!(windows) { "onnxruntime" } else { "libonnxruntime" }
