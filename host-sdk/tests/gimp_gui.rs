@@ -216,7 +216,7 @@ fn the_gimp_window_cancels_cleanly_and_its_dialog_previews_runs_and_remembers() 
 
     // 1. A long run cancelled from its progress dialog, as the Cancel button does.
     let script = format!(
-        "{load} (gimp-message-set-handler CONSOLE) (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 8 8 48 40) (gimp-image-clean-all img) {} (catch #f (plug-in-nst-style RUN-NONINTERACTIVE img drw \"mosaic\" -1 0 5000 1.0 -1 -1 -1)) {} {})",
+        "{load} (gimp-message-set-handler CONSOLE) (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 8 8 48 40) (gimp-image-clean-all img) {} (catch #f (plug-in-nst-style RUN-NONINTERACTIVE img drw \"mosaic\" -1 0 10000 1.0 -1 -1 -1)) {} {})",
         state("cancel-before"),
         state("cancel-after"),
         save("cancelled.png")
@@ -226,12 +226,16 @@ fn the_gimp_window_cancels_cleanly_and_its_dialog_previews_runs_and_remembers() 
     if let Some(window) = &progress {
         std::thread::sleep(Duration::from_secs(2));
         display.screenshot(&shots.join("1-progress.png"));
-        // Escape until GIMP ends: on a busy machine the dialog may not take the first one yet.
+        // Escape until GIMP ends: on a busy machine the dialog may not take the first one yet, so keep sending
+        // it, to the progress window as it is now, for far longer than that; the run's 10000 iterations last
+        // longer still, so a run that ends here was cancelled, and one that was not fails the state check below.
         let start = Instant::now();
-        while gimp.try_wait().unwrap().is_none() && start.elapsed() < Duration::from_secs(60) {
-            display.key(window, "Escape");
+        while gimp.try_wait().unwrap().is_none() && start.elapsed() < Duration::from_secs(240) {
+            let current = display.window("Progress", Duration::from_secs(1)).unwrap_or_else(|| window.clone());
+            display.key(&current, "Escape");
             std::thread::sleep(Duration::from_secs(2));
         }
+        println!("GIMP ended {:?} after the first Escape", start.elapsed());
     }
     let log = finish(gimp);
     assert!(progress.is_some(), "no progress dialog appeared:\n{log}");

@@ -36,6 +36,15 @@ pub enum OnnxError {
         /// The folder searched.
         dir: PathBuf,
     },
+    /// An installed model whose file does not match its manifest.
+    Damaged {
+        /// The model's name.
+        name: String,
+        /// Its file.
+        file: PathBuf,
+        /// What does not match.
+        reason: String,
+    },
     /// The models folder could not be read or written.
     Store {
         /// The file or folder at fault.
@@ -59,6 +68,12 @@ impl fmt::Display for OnnxError {
                  `nst model import FILE --name {name}` with a VGG19 .safetensors, .onnx file; set NST_MODELS to \
                  use another models folder",
                 dir.display()
+            ),
+            OnnxError::Damaged { name, file, reason } => write!(
+                f,
+                "installed model '{name}' ({}) is not the one its manifest describes: {reason}; run `nst model fetch \
+                 {name}` to repair it, or import it again with `nst model import FILE --name {name}`",
+                file.display()
             ),
             OnnxError::Store { path, reason } => write!(f, "models folder: {}: {reason}", path.display()),
             OnnxError::UnknownLayer(name) => {

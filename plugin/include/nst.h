@@ -412,7 +412,8 @@ NstStatus nst_engine_free(struct NstEngine *engine);
 // Writes the models a run can name as a JSON object, without an engine: `models_dir` (the models folder:
 // `NST_MODELS`, else the user's data folder) and `models`, the built-in random-weight VGG19 first, then each
 // installed one with its `name`, `description`, `pretrained`, `file`, `size_bytes`, `source`,
-// `source_sha256`, `stored_sha256`, `licence` and `date`. Buffer rules as for `nst_engine_describe`.
+// `source_sha256`, `stored_sha256`, `licence`, `date` and `problem` (null, or why the file does not match
+// its manifest: runs refuse such a model). Buffer rules as for `nst_engine_describe`.
 //
 // # Safety
 // `buffer` NULL or `length` writable bytes; `needed` NULL or writable.

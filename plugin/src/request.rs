@@ -5,7 +5,8 @@
 use std::path::Path;
 
 use crate::error::{EngineError, Result};
-use crate::image_io::{Planar, read_image};
+use crate::fit::memory::budget_mib;
+use crate::image_io::{Planar, read_image_within};
 use crate::preset::{InitSpec, Overrides, Preset, resolve_preset};
 use crate::stylize::{Init, ModelChoice, Settings, SpatialControl};
 
@@ -37,6 +38,18 @@ pub struct Request<'a> {
     pub preview: Option<PreviewAt>,
 }
 
+/// What the engine a request runs on brings to it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EngineDefaults<'a> {
+    /// Where named presets are found; `None`: the default folder.
+    pub presets_dir: Option<&'a Path>,
+    /// The model the engine is configured for: it runs unless the request's overrides name one.
+    pub model: Option<&'a ModelChoice>,
+    /// The engine's memory budget, MiB: the preset's images are read within it and the preset's own, whichever
+    /// is lower (neither: the default share of the memory available).
+    pub memory_budget_mb: Option<u64>,
+}
+
 /// A request resolved: what [`crate::stylize::Engine::stylize_with_preview`] takes.
 #[derive(Debug, Clone)]
 pub struct ResolvedRun {
@@ -46,19 +59,21 @@ pub struct ResolvedRun {
     pub styles: Vec<(Planar, f32)>,
 }
 
-/// Resolves `request` against the presets of `presets_dir` (or the default folder). `engine_model` is the
-/// model an engine is configured for: it runs unless the request's overrides name one.
-pub fn resolve(
-    request: Request<'_>,
-    presets_dir: Option<&Path>,
-    engine_model: Option<&ModelChoice>,
-) -> Result<ResolvedRun> {
-    let mut preset = resolve_preset(request.preset, presets_dir)?;
+/// Resolves `request` on an engine with `engine`'s presets folder, model and memory budget.
+pub fn resolve(request: Request<'_>, engine: EngineDefaults<'_>) -> Result<ResolvedRun> {
+    let mut preset = resolve_preset(request.preset, engine.presets_dir)?;
     let mut overrides = request.overrides;
     if overrides.model.is_none() {
-        overrides.model = engine_model.cloned();
+        overrides.model = engine.model.cloned();
     }
     overrides.apply(&mut preset)?;
+    // The preset's images are refused before decoding when their reading alone would not fit the budget.
+    let set_budget = match (engine.memory_budget_mb, preset.settings.memory_budget_mb) {
+        (Some(engine), Some(run)) => Some(engine.min(run)),
+        (engine, run) => engine.or(run),
+    };
+    let budget = budget_mib(set_budget);
+    let read_image = |path: &Path| read_image_within(path, budget);
     let preset_styles = request.styles.is_empty();
     let styles = match preset_styles {
         true => preset.styles.iter().map(|(path, w)| Ok((read_image(path)?, *w))).collect::<Result<Vec<_>>>()?,
@@ -71,7 +86,7 @@ pub fn resolve(
     }
     let mut settings = preset.settings.clone();
     settings.spatial =
-        spatial_control(&preset, request.style_masks, request.content_mask, preset_styles, styles.len())?;
+        spatial_control(&preset, request.style_masks, request.content_mask, preset_styles, styles.len(), budget)?;
     settings.init = match &preset.init {
         InitSpec::Content => Init::Content,
         InitSpec::Noise => Init::Noise,
@@ -94,7 +109,9 @@ fn spatial_control(
     content_mask: Option<Planar>,
     preset_styles: bool,
     style_count: usize,
+    budget: Option<f64>,
 ) -> Result<SpatialControl> {
+    let read_image = |path: &Path| read_image_within(path, budget);
     let style_masks = match style_masks {
         Some(masks) if masks.len() != style_count => {
             return Err(EngineError::InvalidArgument(format!(
@@ -121,6 +138,10 @@ mod tests {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../presets")
     }
 
+    fn at(dir: &Path) -> EngineDefaults<'_> {
+        EngineDefaults { presets_dir: Some(dir), ..EngineDefaults::default() }
+    }
+
     fn grey(side: usize) -> Planar {
         Planar { width: side, height: side, rgb: vec![0.5; 3 * side * side], alpha: None }
     }
@@ -128,11 +149,10 @@ mod tests {
     #[test]
     fn the_presets_styles_and_masks_go_together_and_host_styles_replace_them() {
         let dir = presets();
-        let from_preset = resolve(Request { preset: "mosaic", ..Request::default() }, Some(&dir), None).unwrap();
+        let from_preset = resolve(Request { preset: "mosaic", ..Request::default() }, at(&dir)).unwrap();
         assert!(!from_preset.styles.is_empty());
         let host = vec![(grey(32), 2.0), (grey(32), 1.0)];
-        let from_host =
-            resolve(Request { preset: "mosaic", styles: host, ..Request::default() }, Some(&dir), None).unwrap();
+        let from_host = resolve(Request { preset: "mosaic", styles: host, ..Request::default() }, at(&dir)).unwrap();
         assert_eq!(from_host.styles.iter().map(|(_, w)| *w).collect::<Vec<_>>(), vec![2.0, 1.0]);
         assert!(from_host.settings.spatial.style_masks.is_empty(), "a preset's masks went with host styles");
         let one_mask = Request {
@@ -141,7 +161,7 @@ mod tests {
             style_masks: Some(vec![grey(8)]),
             ..Request::default()
         };
-        let message = resolve(one_mask, Some(&dir), None).unwrap_err().to_string();
+        let message = resolve(one_mask, at(&dir)).unwrap_err().to_string();
         assert!(message.contains("1 style masks for the 2 style images in use"), "{message}");
     }
 
@@ -150,7 +170,7 @@ mod tests {
         let dir = presets();
         let engine_model = ModelChoice::BuiltIn { seed: 7 };
         let request = Request { preset: "mosaic", preview: Some(PreviewAt::PresetOrDefault), ..Request::default() };
-        let run = resolve(request.clone(), Some(&dir), Some(&engine_model)).unwrap();
+        let run = resolve(request.clone(), EngineDefaults { model: Some(&engine_model), ..at(&dir) }).unwrap();
         assert_eq!(run.settings.model, engine_model);
         let iterations = run.settings.iterations;
         assert_eq!(run.settings.preview_iteration, Some((iterations / 5).max(1)));
@@ -159,8 +179,18 @@ mod tests {
             preview: Some(PreviewAt::Iteration(2)),
             ..request
         };
-        let run = resolve(named, Some(&dir), Some(&engine_model)).unwrap();
+        let run = resolve(named, EngineDefaults { model: Some(&engine_model), ..at(&dir) }).unwrap();
         assert_eq!(run.settings.model, ModelChoice::BuiltIn { seed: 3 });
         assert_eq!(run.settings.preview_iteration, Some(2));
+    }
+
+    #[test]
+    fn the_preset_images_are_read_within_the_engines_budget_when_it_is_the_lower() {
+        let dir = presets();
+        let request = || Request { preset: "mosaic", ..Request::default() };
+        let message =
+            resolve(request(), EngineDefaults { memory_budget_mb: Some(1), ..at(&dir) }).unwrap_err().to_string();
+        assert!(message.contains("the memory budget is 1 MiB"), "{message}");
+        assert!(resolve(request(), EngineDefaults { memory_budget_mb: Some(4096), ..at(&dir) }).is_ok());
     }
 }

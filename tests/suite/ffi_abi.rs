@@ -625,3 +625,47 @@ fn a_style_mask_count_that_differs_from_the_styles_in_use_is_refused_before_the_
         assert_eq!(status, NstStatus::NstOk, "{}", last_error());
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn style_weight_and_style_counts_are_checked_before_their_arrays_are_read() {
+    let engine = Engine::new();
+    let preset = quick_preset();
+    let content = Buffer::gradient(32, 16, NstPixelFormat::NstRgb8);
+    let style = Buffer::gradient(24, 24, NstPixelFormat::NstRgb8);
+    let guard = GuardedPage::new();
+    let weights_guard = GuardedPage::new();
+    // One style view and one weight, each against an unreadable page: reading a second one would fault.
+    let styles = guard.place(&[style.view()]);
+    let weights = weights_guard.place(&[0.5f32]);
+    let run = |style_count: usize, weight_count: usize| {
+        let mut o = overrides();
+        o.iterations = 2;
+        o.style_weights = weights;
+        o.style_weight_count = weight_count;
+        let mut output = Buffer::filled(&content, 0xAB);
+        let status = stylize(
+            engine.0,
+            preset.as_ptr(),
+            Some(&o),
+            Some(&content.view()),
+            styles,
+            style_count,
+            Some(&output.view_mut()),
+            None,
+            null_mut(),
+        );
+        (status, last_error(), output)
+    };
+    let (status, message, output) = run(1, 2);
+    assert_eq!(status, NstStatus::NstInvalidArgument, "{message}");
+    assert!(message.contains("style_weight_count 2 differs from style_count 1"), "{message}");
+    assert!(output.bytes.iter().all(|b| *b == 0xAB), "a refused run wrote the output");
+    let (status, message, _) = run(65, 65);
+    assert_eq!(status, NstStatus::NstInvalidArgument, "{message}");
+    assert!(message.contains("style_count 65 is more than 64"), "{message}");
+    for weight_count in [1, 0] {
+        let (status, message, _) = run(1, weight_count);
+        assert_eq!(status, NstStatus::NstOk, "{weight_count}: {message}");
+    }
+}

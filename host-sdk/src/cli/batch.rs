@@ -11,9 +11,10 @@ use nst_host::{Engine, HostError, Progress};
 use serde::Deserialize;
 
 use super::cancel;
-use super::common::{CliError, EngineArgs, RunArgs, check_output_path, check_writable, partial_path, preset_info};
+use super::common::{CliError, EngineArgs, RunArgs, preset_info};
 use super::overwrite::{FileRole, check_no_overwrite};
 use super::pipeline::stylize_file;
+use super::save::{check_output_path, check_writable};
 
 /// Arguments of `nst batch`.
 #[derive(Args)]
@@ -52,10 +53,19 @@ pub struct BatchArgs {
 struct Job {
     /// How messages name it: "job 3" in a jobs file, else its input.
     label: String,
+    /// Where it starts in a jobs file.
+    line: Option<usize>,
     input: PathBuf,
     output: PathBuf,
     preset: String,
     run: RunArgs,
+}
+
+impl Job {
+    /// " (line N)" for a job of a jobs file, else nothing.
+    fn place(&self) -> String {
+        self.line.map(|line| format!(" (line {line})")).unwrap_or_default()
+    }
 }
 
 #[derive(Deserialize)]
@@ -146,6 +156,7 @@ fn jobs_from_args(args: &BatchArgs) -> Result<Vec<Job>, CliError> {
             let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
             jobs.push(Job {
                 label: format!("the job of {}", path.display()),
+                line: None,
                 output: out.join(format!("{stem}.{format}")),
                 input: path,
                 preset: preset.clone(),
@@ -162,15 +173,16 @@ fn jobs_from_file(path: &Path, args: &BatchArgs) -> Result<Vec<Job>, CliError> {
     let file: JobsFile = toml::from_str(&text)
         .map_err(|e| CliError::Usage(format!("jobs file {}: {}", path.display(), e.to_string().trim_end())))?;
     let base = path.parent().unwrap_or(Path::new(""));
+    let mut lines = LineCounter::new(&text);
     file.job
         .into_iter()
         .enumerate()
         .map(|(i, entry)| {
-            let line = text[..entry.span().start.min(text.len())].matches('\n').count() + 1;
+            let line = lines.line_at(entry.span().start);
             let entry = entry.into_inner();
             let preset = entry.preset.or_else(|| args.preset.clone()).ok_or_else(|| {
                 CliError::Usage(format!(
-                    "jobs file {}: job {} has no preset and --preset is not given",
+                    "jobs file {}: job {} (line {line}) has no preset and --preset is not given",
                     path.display(),
                     i + 1
                 ))
@@ -183,10 +195,35 @@ fn jobs_from_file(path: &Path, args: &BatchArgs) -> Result<Vec<Job>, CliError> {
             run.check(&|field| {
                 format!("jobs file {}, job {} (line {line}): {}", path.display(), i + 1, field.replace('-', "_"))
             })?;
-            let label = format!("job {}", i + 1);
-            Ok(Job { label, input: base.join(entry.input), output: base.join(entry.output), preset, run })
+            let (label, line) = (format!("job {}", i + 1), Some(line));
+            Ok(Job { label, line, input: base.join(entry.input), output: base.join(entry.output), preset, run })
         })
         .collect()
+}
+
+/// Line numbers of byte offsets, counted on from the previous offset: the jobs come in file order, and counting
+/// from the start for each of 100000 jobs read the file 100000 times.
+struct LineCounter<'a> {
+    text: &'a str,
+    offset: usize,
+    line: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a str) -> Self {
+        LineCounter { text, offset: 0, line: 1 }
+    }
+
+    /// The line (from 1) of byte `offset`.
+    fn line_at(&mut self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        if offset < self.offset {
+            (self.offset, self.line) = (0, 1);
+        }
+        self.line += self.text.as_bytes()[self.offset..offset].iter().filter(|&&b| b == b'\n').count();
+        self.offset = offset;
+        self.line
+    }
 }
 
 /// Parses `K/N` (0 <= K < N).
@@ -221,8 +258,6 @@ fn process(engine: &Engine, job: &Job, force: bool, bar: &ProgressBar) -> Outcom
     let started = Instant::now();
     let result = (|| -> Result<(), CliError> {
         check_output_path(&job.output, job.run.sixteen_bit)?;
-        // A partial file of a killed run is removed before starting again.
-        let _ = std::fs::remove_file(partial_path(&job.output));
         if let Some(parent) = job.output.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
                 .map_err(|e| CliError::Usage(format!("{}: cannot create: {e}", parent.display())))?;
@@ -252,11 +287,14 @@ fn check_batch_files(engine: &Engine, jobs: &[Job]) -> Result<(), CliError> {
     let mut reads = Vec::new();
     let mut presets_seen = std::collections::HashSet::new();
     for job in jobs {
+        let place = job.place();
+        let first = reads.len();
         reads.push(FileRole::new(&job.input, format!("{}'s input", job.label)));
         reads.extend(job.run.read_files(&format!("{}'s ", job.label)));
-        if presets_seen.insert(job.preset.clone()) {
+        reads[first..].iter_mut().for_each(|file| file.role.push_str(&place));
+        if presets_seen.insert(job.preset.as_str()) {
             if Path::new(&job.preset).is_file() {
-                reads.push(FileRole::new(&job.preset, format!("{}'s preset", job.label)));
+                reads.push(FileRole::new(&job.preset, format!("{}'s preset{place}", job.label)));
             }
             // A preset that does not load fails its jobs later, with its own message.
             if let Ok(info) = preset_info(engine, &job.preset) {
@@ -266,7 +304,7 @@ fn check_batch_files(engine: &Engine, jobs: &[Job]) -> Result<(), CliError> {
         }
     }
     let writes: Vec<FileRole> =
-        jobs.iter().map(|job| FileRole::new(&job.output, format!("{}'s output", job.label))).collect();
+        jobs.iter().map(|job| FileRole::new(&job.output, format!("{}'s output{}", job.label, job.place()))).collect();
     check_no_overwrite(&reads, &writes)
 }
 
@@ -286,6 +324,9 @@ pub fn run(args: BatchArgs) -> Result<(), CliError> {
     // Across the whole list, not only this shard: another machine's outputs must not land on these inputs.
     check_batch_files(&engine, &jobs)?;
     let jobs = shard(jobs, k, n);
+    // The partial files of this shard's killed runs, removed before the first job with one listing per output
+    // folder: a listing per job would read n squared entries for n outputs in one folder.
+    nst_files::remove_leftover_temporaries_of(&jobs.iter().map(|job| job.output.as_path()).collect::<Vec<_>>());
     cancel::install();
 
     let bars = MultiProgress::new();
@@ -368,6 +409,7 @@ mod tests {
         let jobs: Vec<Job> = (0..10)
             .map(|i| Job {
                 label: format!("job {i}"),
+                line: None,
                 input: format!("{i}").into(),
                 output: format!("out/{i}.png").into(),
                 preset: "p".into(),

@@ -1,9 +1,9 @@
-//! What `nst stylize` and `nst batch` share: opening the plugin, overrides, sizing, and atomic writing.
+//! What `nst stylize` and `nst batch` share: opening the plugin, overrides, reading and sizing images.
 
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use image::{DynamicImage, ImageDecoder, ImageFormat, imageops::FilterType};
+use image::{DynamicImage, ImageDecoder, imageops::FilterType};
 use nst_host::{Engine, HostError, Overrides, Plugin};
 use nst_onnx::store::is_model_name;
 use nst_sys::limits;
@@ -110,6 +110,7 @@ impl EngineArgs {
         if let Some(budget) = self.memory_budget {
             config += &format!("memory_budget_mb = {budget}\n");
         }
+        MEMORY_BUDGET_MIB.store(self.memory_budget.unwrap_or(0), std::sync::atomic::Ordering::Relaxed);
         let engine = Engine::new(&plugin, &config)?;
         Ok((plugin, engine))
     }
@@ -298,58 +299,117 @@ pub fn preset_info(engine: &Engine, preset: &str) -> Result<PresetInfo, CliError
 
 /// Largest side of an input image, in pixels.
 const MAX_SIDE: u32 = limits::NST_IMAGE_SIDE_MAX;
-/// Largest decoded input image, in bytes.
-const MAX_DECODED_BYTES: u64 = 800_000_000;
+/// Largest decoded input image, in bytes (the engine's own reader takes the same).
+const MAX_DECODED_BYTES: u64 = nst_files::DECODED_IMAGE_BYTES_MAX;
+/// Bytes a pixel of a style image or mask costs beside its decoded pixels: the SDK's copy, then the engine's
+/// float planes (RGB and alpha) and their interleaved copy while it resizes them.
+const ENGINE_BYTES_PER_PIXEL: u64 = 40;
+/// Bytes a pixel of a content costs beside its decoded pixels: the resizing's float rows, with a margin.
+const CONTENT_BYTES_PER_PIXEL: u64 = 4;
 
-/// Reads an image in sRGB (see [`read_image_with_profile`]).
+/// The engine's memory budget in MiB (0: none set). Images are read in several places, all after the engine
+/// is opened with it, so it is kept here once rather than passed down each path.
+static MEMORY_BUDGET_MIB: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Reads a style image or mask in sRGB (see [`read_image_with_profile`]); it goes to the engine at full size.
 pub fn read_image(path: &Path) -> Result<DynamicImage, CliError> {
-    read_image_with_profile(path).map(|(image, _)| image)
+    read_upright_srgb(path, ENGINE_BYTES_PER_PIXEL).map(|(image, _)| image)
 }
 
-/// Reads an image upright and in sRGB, with the ICC profile it carried (its pixels converted from it), so that
-/// a result can be written back in it.
+/// Reads a content upright and in sRGB, with the ICC profile a result can be written back in (its pixels
+/// converted from it; `None` for sRGB, and for a profile nst cannot write back, which is then noted).
 pub fn read_image_with_profile(path: &Path) -> Result<(DynamicImage, Option<Vec<u8>>), CliError> {
-    let cannot_read = |e: std::io::Error| CliError::Usage(format!("image {}: cannot read: {e}", path.display()));
+    read_upright_srgb(path, CONTENT_BYTES_PER_PIXEL)
+}
+
+/// Reads `path`, refusing before any pixel is decoded an image whose decoded pixels, their converted copy
+/// and `bytes_per_pixel` more would not fit the limit, the memory budget, or what the process may allocate.
+fn read_upright_srgb(path: &Path, bytes_per_pixel: u64) -> Result<(DynamicImage, Option<Vec<u8>>), CliError> {
+    let fail = |reason: String| CliError::Usage(format!("image {}: {reason}", path.display()));
+    let cannot_read = |e: std::io::Error| fail(format!("cannot read: {e}"));
     let (mut file, _) = nst_files::open_regular(path, nst_files::FileKind::Image).map_err(cannot_read)?;
     match nst_files::count_frames(&mut file).map_err(cannot_read)? {
         nst_files::Frames::One => {}
-        many => {
-            return Err(CliError::Usage(format!(
-                "image {}: holds {many}: nst takes one picture; export the frame you want",
-                path.display()
-            )));
-        }
+        many => return Err(fail(format!("holds {many}: nst takes one picture; export the frame you want"))),
     }
-    let mut reader = image::ImageReader::new(std::io::BufReader::new(file))
+    let reader = image::ImageReader::new(std::io::BufReader::new(file))
         .with_guessed_format()
-        .map_err(|e| CliError::Usage(format!("image {}: cannot read: {e}", path.display())))?;
-    // The header's size is checked before the pixels are allocated: a small file claiming a huge image is
-    // refused at once.
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(MAX_SIDE);
-    limits.max_image_height = Some(MAX_SIDE);
-    limits.max_alloc = Some(MAX_DECODED_BYTES);
-    let mut allowance = limits.clone();
-    reader.limits(limits);
+        .map_err(|e| fail(format!("cannot read: {e}")))?;
     let decode_error = |e: image::ImageError| match e {
-        image::ImageError::Limits(_) => CliError::Usage(format!(
-            "image {}: too large: more than {MAX_SIDE} pixels a side or {} MB decoded ({e})",
-            path.display(),
-            MAX_DECODED_BYTES / 1_000_000
+        image::ImageError::Limits(_) => fail(format!(
+            "too large: more than {MAX_SIDE} pixels a side, {} decoded, or {} of metadata ({e})",
+            nst_files::human(MAX_DECODED_BYTES),
+            nst_files::human(nst_files::IMAGE_METADATA_BYTES_MAX)
         )),
-        other => CliError::Usage(format!("image {}: cannot decode: {other}", path.display())),
+        other => fail(format!("cannot decode: {other}")),
     };
-    let mut decoder = reader.into_decoder().map_err(decode_error)?;
-    // The decoded size the header claims, against the allocation limit, before any pixel is allocated.
-    allowance.reserve(decoder.total_bytes()).map_err(decode_error)?;
+    let mut decoder = decoder_within_limits(reader).map_err(decode_error)?;
+    let (width, height) = decoder.dimensions();
+    check_fits(width, height, decoder.total_bytes(), bytes_per_pixel).map_err(fail)?;
     // Upright, as viewers show it; unreadable metadata leaves the pixels as stored.
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
     let profile = decoder.icc_profile().ok().flatten();
     let mut image = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
+    check_finite(&image).map_err(fail)?;
     image.apply_orientation(orientation);
     match profile {
-        Some(icc) => Ok((super::colour_profile::to_srgb(image, &icc, path)?, Some(icc))),
+        Some(icc) => super::colour_profile::to_srgb_for_writing(image, &icc, path),
         None => Ok((image, None)),
+    }
+}
+
+/// A decoder with the size limits set before the header is read. A PNG's metadata (ICC profile, text) is
+/// inflated while its header is read, under a limit of its own, far below the pixels'.
+fn decoder_within_limits<R: std::io::BufRead + std::io::Seek + 'static>(
+    reader: image::ImageReader<R>,
+) -> image::ImageResult<Box<dyn ImageDecoder>> {
+    let mut pixels = image::Limits::default();
+    pixels.max_image_width = Some(MAX_SIDE);
+    pixels.max_image_height = Some(MAX_SIDE);
+    pixels.max_alloc = Some(MAX_DECODED_BYTES);
+    if reader.format() == Some(image::ImageFormat::Png) {
+        let mut metadata = image::Limits::default();
+        metadata.max_alloc = Some(nst_files::IMAGE_METADATA_BYTES_MAX);
+        let mut decoder = image::codecs::png::PngDecoder::with_limits(reader.into_inner(), metadata)?;
+        decoder.set_limits(pixels)?;
+        return Ok(Box::new(decoder));
+    }
+    let mut reader = reader;
+    reader.limits(pixels);
+    Ok(Box::new(reader.into_decoder()?))
+}
+
+/// Refuses a `width x height` image of `decoded` bytes whose reading would not fit (see
+/// [`read_upright_srgb`]), naming its size and what it would need.
+fn check_fits(width: u32, height: u32, decoded: u64, bytes_per_pixel: u64) -> Result<(), String> {
+    let pixels = width as u64 * height as u64;
+    let needed = decoded.saturating_mul(2).saturating_add(pixels.saturating_mul(bytes_per_pixel));
+    // The engine's budget, else its default share of the memory available, as the engine takes it.
+    let budget = match MEMORY_BUDGET_MIB.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => nst_files::default_budget_mib(),
+        mib => Some(mib as f64),
+    };
+    nst_files::check_decoding_fits(width, height, decoded, needed, budget)
+}
+
+/// Refuses float pixels that are NaN or infinite: they would only surface later as a loss that is not
+/// finite, blaming the weights.
+fn check_finite(image: &DynamicImage) -> Result<(), String> {
+    let floats = match image {
+        DynamicImage::ImageRgb32F(pixels) => pixels.as_raw(),
+        DynamicImage::ImageRgba32F(pixels) => pixels.as_raw(),
+        _ => return Ok(()),
+    };
+    match floats.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(at) => {
+            let channels = image.color().channel_count() as usize;
+            let (x, y) = ((at / channels) as u32 % image.width(), (at / channels) as u32 / image.width());
+            Err(format!(
+                "pixel ({x}, {y}) is {}: float images must hold finite values; fix or re-export it",
+                floats[at]
+            ))
+        }
     }
 }
 
@@ -393,135 +453,4 @@ pub fn prepare_content(content: &DynamicImage, dims: (u32, u32), sixteen_bit: bo
         (true, false) => DynamicImage::ImageRgb16(sized.to_rgb16()),
         (false, _) => sized,
     }
-}
-
-fn format_of(path: &Path) -> Result<ImageFormat, CliError> {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase().as_str() {
-        "png" => Ok(ImageFormat::Png),
-        "jpg" | "jpeg" => Ok(ImageFormat::Jpeg),
-        "tif" | "tiff" => Ok(ImageFormat::Tiff),
-        other => {
-            Err(CliError::Usage(format!("{}: cannot write '.{other}' files: use .png, .jpg or .tiff", path.display())))
-        }
-    }
-}
-
-/// Encodes `image` as `format` with the ICC profile `icc` embedded.
-fn write_with_profile(
-    image: &DynamicImage,
-    writer: &mut std::io::BufWriter<std::fs::File>,
-    format: ImageFormat,
-    icc: &[u8],
-) -> image::ImageResult<()> {
-    use image::ImageEncoder;
-    let unsupported = |e: image::error::UnsupportedError| image::ImageError::Unsupported(e);
-    match format {
-        ImageFormat::Jpeg => {
-            let mut encoder = image::codecs::jpeg::JpegEncoder::new(writer);
-            encoder.set_icc_profile(icc.to_vec()).map_err(unsupported)?;
-            image.write_with_encoder(encoder)
-        }
-        ImageFormat::Tiff => {
-            let mut encoder = image::codecs::tiff::TiffEncoder::new(writer);
-            encoder.set_icc_profile(icc.to_vec()).map_err(unsupported)?;
-            image.write_with_encoder(encoder)
-        }
-        _ => {
-            let mut encoder = image::codecs::png::PngEncoder::new(writer);
-            encoder.set_icc_profile(icc.to_vec()).map_err(unsupported)?;
-            image.write_with_encoder(encoder)
-        }
-    }
-}
-
-/// The temporary name an output is written under before its rename.
-pub fn partial_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    path.with_file_name(format!(".{name}.partial"))
-}
-
-/// Checks the output's name and format before any work.
-pub fn check_output_path(path: &Path, sixteen_bit: bool) -> Result<(), CliError> {
-    if path.is_dir() {
-        return Err(CliError::Usage(format!(
-            "{} is a folder: name an image file in it, such as {}",
-            path.display(),
-            path.join("result.png").display()
-        )));
-    }
-    if path.extension().is_none() {
-        return Err(CliError::Usage(format!(
-            "{} has no file extension: name the output .png, .jpg or .tiff",
-            path.display()
-        )));
-    }
-    let format = format_of(path)?;
-    if sixteen_bit && format == ImageFormat::Jpeg {
-        return Err(CliError::Usage(format!("{}: JPEG has no 16-bit mode: write .png or .tiff", path.display())));
-    }
-    Ok(())
-}
-
-/// Checks, before any work, that `path` can be written: its folder exists, an existing file there is not
-/// read-only, and its temporary file (a longer name) can be created there, which it is, then removed.
-pub fn check_writable(path: &Path) -> Result<(), CliError> {
-    let fail = |problem: String| Err(CliError::Usage(format!("{}: {problem}", path.display())));
-    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    if !folder.is_dir() {
-        return fail(format!("cannot write: the folder {} does not exist", folder.display()));
-    }
-    if std::fs::metadata(path).is_ok_and(|m| m.permissions().readonly()) {
-        return fail("is read-only: make it writable, or name another output".into());
-    }
-    let temporary = partial_path(path);
-    match std::fs::OpenOptions::new().write(true).create_new(true).open(&temporary) {
-        Ok(_) => {
-            let _ = std::fs::remove_file(&temporary);
-            Ok(())
-        }
-        // A leftover temporary file of a killed run is replaced when the result is written.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => fail(format!("cannot write in {}: {e} (trying {})", folder.display(), temporary.display())),
-    }
-}
-
-/// Writes `image` to a temporary name beside `path`, syncs it, then renames it into place: no partial file is
-/// ever visible under the final name. JPEG drops alpha; 16 bits are kept for PNG and TIFF. With a `profile`
-/// (ICC), the sRGB `image` is converted to its colours and the profile is embedded.
-pub fn save_atomically(
-    image: &DynamicImage,
-    path: &Path,
-    sixteen_bit: bool,
-    profile: Option<&[u8]>,
-) -> Result<(), CliError> {
-    let format = format_of(path)?;
-    let image = match (format, sixteen_bit, image.color().has_alpha()) {
-        (ImageFormat::Jpeg, _, _) => DynamicImage::ImageRgb8(image.to_rgb8()),
-        (_, true, true) => DynamicImage::ImageRgba16(image.to_rgba16()),
-        (_, true, false) => DynamicImage::ImageRgb16(image.to_rgb16()),
-        (_, false, true) => DynamicImage::ImageRgba8(image.to_rgba8()),
-        (_, false, false) => DynamicImage::ImageRgb8(image.to_rgb8()),
-    };
-    let image = match profile {
-        Some(icc) => super::colour_profile::from_srgb(image, icc, path)?,
-        None => image,
-    };
-    let temporary = partial_path(path);
-    let fail =
-        |what: &str, e: &dyn std::fmt::Display| CliError::Usage(format!("{}: cannot {what}: {e}", path.display()));
-    let result = (|| {
-        let file = std::fs::File::create(&temporary).map_err(|e| fail("create", &e))?;
-        let mut writer = std::io::BufWriter::new(file);
-        match profile {
-            None => image.write_to(&mut writer, format).map_err(|e| fail("encode", &e))?,
-            Some(icc) => write_with_profile(&image, &mut writer, format, icc).map_err(|e| fail("encode", &e))?,
-        }
-        let file = writer.into_inner().map_err(|e| fail("write", &e))?;
-        file.sync_all().map_err(|e| fail("write", &e))?;
-        std::fs::rename(&temporary, path).map_err(|e| fail("rename into place", &e))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    result
 }

@@ -13,6 +13,8 @@ mod install;
 mod model;
 mod overwrite;
 mod pipeline;
+mod resolve;
+mod save;
 mod stylize;
 
 use std::process::ExitCode;

@@ -7,9 +7,8 @@ use std::path::Path;
 use image::RgbaImage;
 use nst_host::{CancelToken, Engine, Progress, Report};
 
-use super::common::{
-    CliError, PresetInfo, RunArgs, output_dims, prepare_content, read_image, read_image_with_profile, save_atomically,
-};
+use super::common::{CliError, PresetInfo, RunArgs, output_dims, prepare_content, read_image, read_image_with_profile};
+use super::save::save_atomically;
 
 /// What the run gives, the output's size with it.
 pub struct Written {

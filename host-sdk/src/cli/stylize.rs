@@ -8,10 +8,11 @@ use nst_host::HostError;
 use nst_sys::limits;
 
 use super::cancel;
-use super::common::{CliError, EngineArgs, RunArgs, check_output_path, check_writable, preset_info, save_atomically};
+use super::common::{CliError, EngineArgs, RunArgs, preset_info};
 use super::output::Shown;
 use super::overwrite::{FileRole, check_no_overwrite};
 use super::pipeline::{Written, stylize_file};
+use super::save::{check_output_path, check_writable, save_atomically};
 
 /// Arguments of `nst stylize`.
 #[derive(Args)]

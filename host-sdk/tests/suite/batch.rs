@@ -228,3 +228,75 @@ fn a_jobs_file_sets_outputs_presets_and_overrides_per_job() {
     let bad = nst(&["batch", "--jobs", dir.join("bad.toml").to_str().unwrap()]);
     assert!(text(&bad).contains("line 4") && text(&bad).contains("colour"), "{}", text(&bad));
 }
+
+/// Runs `nst` with `args` and expects a refusal before any work that names every one of `expected`.
+fn refused_before_work(args: &[&str], expected: &[&str]) -> String {
+    let output = nst(args);
+    let log = text(&output);
+    println!("{log}");
+    assert_eq!(output.status.code(), Some(1), "{log}");
+    assert!(!log.contains("done,"), "the batch ran: {log}");
+    for part in expected {
+        assert!(log.contains(part), "expected '{part}' in: {log}");
+    }
+    log
+}
+
+#[test]
+fn outputs_in_folders_not_made_yet_are_checked_against_inputs_and_each_other() {
+    let dir = scratch("batch-fresh-folders");
+    let preset = quick_preset(&dir);
+    let p = preset.to_str().unwrap();
+    let photos = dir.join("photos");
+    make_inputs(&photos, 1);
+    let (png, jpg) = (photos.join("photo0.png"), photos.join("photo0.jpg"));
+    image::open(&png).unwrap().save(&jpg).unwrap();
+    let before = std::fs::read(&png).unwrap();
+    let f = photos.to_str().unwrap();
+
+    // `fresh` does not exist: `photos/fresh/..` is `photos`, where photo0.jpg's output is photo0.png.
+    let back_out = photos.join("fresh/..");
+    refused_before_work(
+        &["batch", f, "--preset", p, "-o", back_out.to_str().unwrap(), "--force", "-q"],
+        &["photo0.png", "never overwritten"],
+    );
+    // Both photos are made photo0.png in a new folder.
+    let new = dir.join("new");
+    refused_before_work(&["batch", f, "--preset", p, "-o", new.to_str().unwrap(), "-q"], &["written once"]);
+    // A job writes through a folder not made yet onto another job's input.
+    let jobs = dir.join("jobs.toml");
+    std::fs::write(
+        &jobs,
+        "[[job]]\ninput = \"photos/photo0.png\"\noutput = \"made/a.png\"\n\n[[job]]\ninput = \"photos/photo0.jpg\"\noutput = \"fresh/../photos/photo0.png\"\n",
+    )
+    .unwrap();
+    refused_before_work(
+        &["batch", "--jobs", jobs.to_str().unwrap(), "--preset", p, "-q"],
+        &["job 2's output (line 5)", "is job 1's input (line 1)"],
+    );
+    assert_eq!(std::fs::read(&png).unwrap(), before, "an input was overwritten");
+    for made in ["photos/fresh", "new", "made", "fresh"] {
+        assert!(!dir.join(made).exists(), "{made} was made before the refusal");
+    }
+}
+
+#[test]
+fn a_clash_at_the_end_of_twenty_thousand_jobs_is_found_before_any_work() {
+    let dir = scratch("batch-many-jobs");
+    let preset = quick_preset(&dir);
+    make_inputs(&dir.join("in"), 1);
+    let jobs = 20_000;
+    // Four lines a job; the last one writes the first one's output, through a folder not made yet.
+    let mut text: String =
+        (0..jobs - 1).map(|i| format!("[[job]]\ninput = \"in/photo0.png\"\noutput = \"out/{i}.png\"\n\n")).collect();
+    text.push_str("[[job]]\ninput = \"in/photo0.png\"\noutput = \"out/later/../0.png\"\n");
+    let file = dir.join("jobs.toml");
+    std::fs::write(&file, text).unwrap();
+    let started = std::time::Instant::now();
+    refused_before_work(
+        &["batch", "--jobs", file.to_str().unwrap(), "--preset", preset.to_str().unwrap(), "-q"],
+        &["job 1's output (line 1)", &format!("job {jobs}'s output (line {})", 4 * (jobs - 1) + 1), "written once"],
+    );
+    println!("refused after {:.2} s", started.elapsed().as_secs_f64());
+    assert!(!dir.join("out").exists());
+}

@@ -205,15 +205,75 @@ fn outputs_that_cannot_be_written_are_refused_in_under_a_second() {
     assert_eq!(std::fs::read(&read_only).unwrap(), b"keep me");
 }
 
+/// Unix only: the preview's disk fills mid-run through a full tmpfs (root) or the process's file-size limit.
+#[cfg(unix)]
 #[test]
 fn a_preview_that_cannot_be_written_is_a_warning_and_the_result_is_still_written() {
+    use std::os::unix::process::CommandExt;
+
     let dir = scratch("hostile-preview");
+    // A JPEG result is far smaller than the PNG preview, so a file-size limit between them stops only the preview.
+    let (out, full) = (dir.join("out.jpg"), dir.join("full"));
+    std::fs::create_dir_all(&full).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=4096", "tmpfs", full.to_str().unwrap()])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if mounted {
+        // Filled to the last byte: creating the empty temporary file still works, writing the preview does not.
+        let mut filler = std::fs::File::create(full.join("filler")).unwrap();
+        while std::io::Write::write_all(&mut filler, &[0u8; 512]).is_ok() {}
+    }
+    let preview = full.join("preview.png");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_nst"));
+    command.args(["stylize", content().to_str().unwrap(), "-p", quick_preset(&dir).to_str().unwrap()]);
+    command.args(["-o", out.to_str().unwrap(), "--size", "64", "--preview", preview.to_str().unwrap(), "-q"]);
+    command.env("ORT_DYLIB_PATH", ort_path());
+    if !mounted {
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            command.pre_exec(|| {
+                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                let rlimit = libc::rlimit { rlim_cur: 4096, rlim_max: 4096 };
+                libc::setrlimit(libc::RLIMIT_FSIZE, &rlimit);
+                Ok(())
+            });
+        }
+    }
+    let output = command.output().unwrap();
+    let message = text(&output);
+    let leftovers: Vec<String> = std::fs::read_dir(&full)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with('.'))
+        .collect();
+    if mounted {
+        let _ = Command::new("umount").arg(&full).status();
+    }
+    assert!(output.status.success(), "{message}");
+    assert!(message.contains("warning: the preview was not written"), "{message}");
+    assert!(message.contains("No space left on device") || message.contains("File too large"), "{message}");
+    assert!(image::open(&out).is_ok(), "the result was not written: {message}");
+    assert!(!preview.exists(), "a preview was written: {message}");
+    assert!(leftovers.is_empty(), "temporary files left behind: {leftovers:?}");
+}
+
+/// A link planted where the old predictable temporary names were (`.out.png.partial`) must not redirect the
+/// output or the preview onto another file, an input included.
+#[cfg(unix)]
+#[test]
+fn links_planted_beside_the_output_are_not_followed() {
+    let dir = scratch("hostile-links");
+    let victim = dir.join("victim.png");
+    std::fs::copy(content(), &victim).unwrap();
+    let before = std::fs::read(&victim).unwrap();
     let (out, preview) = (dir.join("out.png"), dir.join("preview.png"));
-    // The preview's temporary name is taken by a folder: its write fails mid-run, as on a full disk.
-    std::fs::create_dir_all(dir.join(".preview.png.partial")).unwrap();
+    for name in [".out.png.partial", ".preview.png.partial"] {
+        std::os::unix::fs::symlink(&victim, dir.join(name)).unwrap();
+    }
     let output = nst(&[
         "stylize",
-        content().to_str().unwrap(),
+        victim.to_str().unwrap(),
         "-p",
         quick_preset(&dir).to_str().unwrap(),
         "-o",
@@ -222,10 +282,10 @@ fn a_preview_that_cannot_be_written_is_a_warning_and_the_result_is_still_written
         preview.to_str().unwrap(),
         "-q",
     ]);
-    let message = text(&output);
-    assert!(output.status.success(), "{message}");
-    assert!(message.contains("warning: the preview was not written"), "{message}");
-    assert!(out.is_file() && !preview.exists());
+    assert!(output.status.success(), "{}", text(&output));
+    assert_eq!(std::fs::read(&victim).unwrap(), before, "the input was written through a link");
+    assert!(image::open(&out).is_ok() && image::open(&preview).is_ok());
+    assert!(std::fs::symlink_metadata(&out).unwrap().file_type().is_file(), "the output is not a file of its own");
 }
 
 /// A PNG with an `acTL` chunk after its header: an animation of `frames` frames to any reader.
@@ -389,4 +449,40 @@ fn control_characters_from_preset_and_model_files_are_printed_escaped() {
         Command::new(env!("CARGO_BIN_EXE_nst")).args(["model", "list"]).env("NST_MODELS", &models).output().unwrap();
     assert!(listed.status.success(), "{}", text(&listed));
     assert_no_raw_controls(&listed);
+}
+
+/// A stored model changed after its install (same length, one byte flipped): `nst model list` marks it, and a
+/// run that names it is refused before any work, naming the model and the repair.
+#[test]
+fn a_stored_model_that_no_longer_matches_its_manifest_is_marked_and_refused() {
+    use nst_onnx::store::{ModelStore, Provenance};
+
+    let dir = scratch("hostile-damaged-model");
+    let models = dir.join("models");
+    let store = ModelStore::at(&models);
+    let provenance = Provenance { source: "test".into(), source_sha256: "00".into(), licence: "none".into() };
+    store.install("vgg19", &nst_onnx::random::random_vgg19(7), &provenance).unwrap();
+    let file = store.model_file("vgg19");
+    let mut bytes = std::fs::read(&file).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    std::fs::write(&file, &bytes).unwrap();
+
+    let listed = nst(&["model", "list", "--models-dir", models.to_str().unwrap()]);
+    assert!(output_ok(&listed) && text(&listed).contains("DAMAGED"), "{}", text(&listed));
+    let output = Command::new(env!("CARGO_BIN_EXE_nst"))
+        .args(["stylize", content().to_str().unwrap(), "-p", quick_preset(&dir).to_str().unwrap()])
+        .args(["-o", dir.join("out.png").to_str().unwrap(), "--model", "vgg19"])
+        .env("ORT_DYLIB_PATH", ort_path())
+        .env("NST_MODELS", &models)
+        .output()
+        .unwrap();
+    let message = text(&output);
+    assert!(!output.status.success(), "{message}");
+    assert!(message.contains("'vgg19'") && message.contains("not the one its manifest describes"), "{message}");
+    assert!(!dir.join("out.png").exists());
+}
+
+fn output_ok(output: &std::process::Output) -> bool {
+    output.status.success()
 }

@@ -13,6 +13,7 @@ mod examples;
 mod gimp;
 mod gimp3;
 mod hostile_files;
+mod hostile_images;
 mod install;
 mod krita;
 mod model_fetch;

@@ -87,9 +87,7 @@ fn run(options: Options) -> Result<(), String> {
     let backward = backward_graph(&model, &options.taps, options.pooling).expect("taps checked non-empty");
     for (name, graph) in [("forward.onnx", forward), ("backward.onnx", backward)] {
         let path = options.out.join(name);
-        let partial = options.out.join(format!(".{name}.partial"));
-        std::fs::write(&partial, encode(&graph))
-            .and_then(|_| std::fs::rename(&partial, &path))
+        nst_files::write_atomically(&path, &encode(&graph))
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         println!("wrote {}", path.display());
     }

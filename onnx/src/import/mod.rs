@@ -27,6 +27,9 @@ pub fn load_vgg19(path: &Path) -> Result<Vgg19, OnnxError> {
     // A FIFO, a device, a folder or a file larger than any VGG19 is refused before anything waits on it.
     let (mut file, size) = open_regular(path, FileKind::Model).map_err(io)?;
     let origin = path.display().to_string();
+    if size == 0 {
+        return Err(empty(&origin));
+    }
     let mut head = [0u8; 512];
     let head_len = std::io::Read::read(&mut file, &mut head).map_err(io)?;
     let head = &head[..head_len];
@@ -43,7 +46,9 @@ pub fn load_vgg19(path: &Path) -> Result<Vgg19, OnnxError> {
 /// Reads a VGG19 from the bytes of an ONNX or safetensors file; `origin` names them in messages. (PyTorch
 /// checkpoints are read from their file, with [`load_vgg19`].)
 pub fn vgg19_from_bytes(bytes: &[u8], origin: &str) -> Result<Vgg19, OnnxError> {
-    if looks_like_safetensors(bytes, bytes.len() as u64) {
+    if bytes.is_empty() {
+        Err(empty(origin))
+    } else if looks_like_safetensors(bytes, bytes.len() as u64) {
         vgg19_from_safetensors_bytes(bytes, origin)
     } else if pth::looks_like_pytorch(bytes) {
         Err(OnnxError::Decode {
@@ -53,6 +58,19 @@ pub fn vgg19_from_bytes(bytes: &[u8], origin: &str) -> Result<Vgg19, OnnxError> 
     } else {
         vgg19_from_onnx_bytes(bytes, origin)
     }
+}
+
+/// A file that no reader can take: it holds nothing (an interrupted copy or download).
+fn empty(origin: &str) -> OnnxError {
+    let source = std::io::Error::new(std::io::ErrorKind::InvalidData, "the file is empty (0 bytes)");
+    OnnxError::Io { path: origin.into(), source }
+}
+
+/// A file that the reader of `format` (which its first bytes chose) refused; the message names that format,
+/// not ONNX, which is only tried for files that look like neither of the others.
+fn unreadable(origin: &str, format: &str, reason: impl std::fmt::Display) -> OnnxError {
+    let why = format!("not a readable {format} (truncated or damaged): {reason}");
+    OnnxError::Io { path: origin.into(), source: std::io::Error::new(std::io::ErrorKind::InvalidData, why) }
 }
 
 /// Whether a file of `file_len` bytes that starts with `head` is safetensors: its JSON header's length (8
@@ -94,5 +112,30 @@ mod tests {
         let read = load_vgg19(&path);
         std::fs::remove_file(&path).unwrap();
         assert_eq!(read.unwrap().convs, model.convs);
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_read_is_named_with_the_format_tried() {
+        let dir = std::env::temp_dir().join(format!("nst-unreadable-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let stored = vgg19_to_safetensors_bytes(&random_vgg19(3)).unwrap();
+        let cases: [(&str, Vec<u8>, &str); 4] = [
+            ("empty.onnx", Vec::new(), "the file is empty (0 bytes)"),
+            ("cut.safetensors", stored[..stored.len() / 2].to_vec(), "not a readable safetensors file"),
+            ("cut.pth", b"\x80\x02\x8a\x0alegacy?".to_vec(), "not a readable PyTorch .pth checkpoint"),
+            ("garbage.onnx", b"\xff\xff\xff\xff".to_vec(), "not a readable ONNX model"),
+        ];
+        for (name, bytes, expected) in cases {
+            let path = dir.join(name);
+            std::fs::write(&path, &bytes).unwrap();
+            let err = load_vgg19(&path).unwrap_err().to_string();
+            assert!(err.contains(name) && err.contains(expected), "{name}: {err}");
+            if expected != "not a readable ONNX model" {
+                assert!(!err.contains("ONNX") && !err.contains("without a graph"), "{name}: {err}");
+            }
+        }
+        let err = vgg19_from_bytes(&[], "memory").unwrap_err().to_string();
+        assert!(err.contains("memory") && err.contains("empty"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -17,6 +17,10 @@ use crate::vgg::{CONV_CHANNELS, ConvWeights, Layer, Normalisation, Vgg19};
 
 /// Reads a VGG19 from ONNX bytes; `origin` names them in messages.
 pub fn vgg19_from_onnx_bytes(bytes: &[u8], origin: &str) -> Result<Vgg19, OnnxError> {
+    // No bytes decode as an empty ModelProto, which would be refused as "a model without a graph".
+    if bytes.is_empty() {
+        return Err(super::empty(origin));
+    }
     let model = ModelProto::decode(bytes)
         .map_err(|err| OnnxError::Decode { origin: origin.to_string(), reason: err.to_string() })?;
     let not_vgg = |found: String| OnnxError::NotVgg19 { origin: origin.to_string(), found };

@@ -20,10 +20,7 @@ pub(super) fn looks_like_pytorch(bytes: &[u8]) -> bool {
 /// Reads the VGG19 of the checkpoint at `path`.
 pub(super) fn vgg19_from_pth(path: &Path) -> Result<Vgg19, OnnxError> {
     let origin = path.display().to_string();
-    let reader = PytorchReader::new(path).map_err(|err| OnnxError::Decode {
-        origin: origin.clone(),
-        reason: format!("not a readable PyTorch checkpoint: {err}"),
-    })?;
+    let reader = PytorchReader::new(path).map_err(|err| super::unreadable(&origin, "PyTorch .pth checkpoint", err))?;
     let names = reader.keys();
     let convs = convs_by_torchvision_names(&origin, &names, |name| {
         let tensor = reader.get(name)?;

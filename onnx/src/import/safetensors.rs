@@ -15,8 +15,7 @@ const DESCRIPTION_KEY: &str = "nst.description";
 
 /// Reads a VGG19 from safetensors bytes; `origin` names them in messages.
 pub fn vgg19_from_safetensors_bytes(bytes: &[u8], origin: &str) -> Result<Vgg19, OnnxError> {
-    let tensors = SafeTensors::deserialize(bytes)
-        .map_err(|err| OnnxError::Decode { origin: origin.to_string(), reason: format!("safetensors: {err}") })?;
+    let tensors = SafeTensors::deserialize(bytes).map_err(|err| super::unreadable(origin, "safetensors file", err))?;
     let names: Vec<String> = tensors.names().into_iter().map(str::to_string).collect();
     let convs = convs_by_torchvision_names(origin, &names, |name| {
         let view = tensors.tensor(name).ok()?;

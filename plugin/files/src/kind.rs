@@ -15,7 +15,17 @@ pub enum FileKind {
     Image,
     /// VGG19 weights (ONNX, safetensors, PyTorch).
     Model,
+    /// A lock file, held open and never written: empty.
+    Lock,
 }
+
+/// The most bytes an image's pixels may take decoded, as stored (8 bits or 16 a channel), in either reader:
+/// 100 megapixels of 8-bit RGB, or a 10000x10000 RGBA8, fit; a decompression bomb does not.
+pub const DECODED_IMAGE_BYTES_MAX: u64 = 800_000_000;
+
+/// The most bytes an image's metadata (ICC profile, EXIF, text) may take once inflated: a real ICC profile
+/// is well under 1 MiB, while a compressed PNG chunk can claim gigabytes.
+pub const IMAGE_METADATA_BYTES_MAX: u64 = 16 << 20;
 
 const KIB: u64 = 1 << 10;
 const MIB: u64 = 1 << 20;
@@ -27,6 +37,7 @@ impl FileKind {
         match self {
             FileKind::Preset | FileKind::Configuration => 256 * KIB,
             FileKind::Manifest => 64 * KIB,
+            FileKind::Lock => 4 * KIB,
             FileKind::Jobs => 16 * MIB,
             FileKind::Image | FileKind::Model => GIB,
         }
@@ -41,12 +52,13 @@ impl FileKind {
             FileKind::Jobs => "a jobs file",
             FileKind::Image => "an image",
             FileKind::Model => "a model file",
+            FileKind::Lock => "a lock file",
         }
     }
 }
 
 /// `bytes` for people: "256 KiB", "1 GiB", "3.2 MiB".
-pub(crate) fn human(bytes: u64) -> String {
+pub fn human(bytes: u64) -> String {
     let (value, unit) = match bytes {
         b if b >= GIB => (b as f64 / GIB as f64, "GiB"),
         b if b >= MIB => (b as f64 / MIB as f64, "MiB"),

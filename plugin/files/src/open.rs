@@ -32,12 +32,28 @@ pub fn read_bounded(path: &Path, kind: FileKind) -> io::Result<Vec<u8>> {
     read_opened(file, length, kind)
 }
 
-/// The rest of a file [`open_regular`] opened (`length` bytes long), at most `kind`'s limit.
+/// The rest of a file [`open_regular`] opened (`length` bytes long, as it reported), at most `kind`'s limit.
+/// At most a few bytes more than `length` are read: a file that holds more than it reports (such as
+/// `/proc/self/pagemap`, which reports 0 bytes and holds terabytes) is refused instead of read up to the limit.
 pub fn read_opened(file: File, length: u64, kind: FileKind) -> io::Result<Vec<u8>> {
-    let mut bytes = Vec::with_capacity(length as usize);
-    file.take(kind.limit() + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > kind.limit() {
-        return Err(too_large(bytes.len() as u64, kind));
+    let mut bytes = Vec::new();
+    bytes.try_reserve_exact(length as usize).map_err(|_| io::Error::from(io::ErrorKind::OutOfMemory))?;
+    // 8 bytes past the end, not 1: some special files (pagemap) read only in 8-byte units.
+    const PAST_THE_END: u64 = 8;
+    file.take(length.min(kind.limit()) + PAST_THE_END).read_to_end(&mut bytes)?;
+    let read = bytes.len() as u64;
+    if read > kind.limit() {
+        return Err(too_large(read, kind));
+    }
+    if read > length {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "it reports {length} bytes but holds more (a special file, such as those under /proc, or one \
+                 still being written): {} must be a regular file of a fixed size",
+                kind.name()
+            ),
+        ));
     }
     Ok(bytes)
 }
@@ -120,6 +136,16 @@ mod tests {
         let message = read_text(&big, FileKind::Preset).unwrap_err().to_string();
         assert!(message.contains("300 KiB is larger than the 256 KiB that a preset may hold"), "{message}");
         assert!(read_bounded(&big, FileKind::Jobs).is_ok());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_file_that_holds_more_than_it_reports_is_refused_at_once() {
+        // pagemap reports 0 bytes and reads as eight bytes a page of the address space: terabytes.
+        let started = std::time::Instant::now();
+        let message = read_bounded(Path::new("/proc/self/pagemap"), FileKind::Image).unwrap_err().to_string();
+        assert!(message.contains("it reports 0 bytes but holds more"), "{message}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(1), "took {:?}", started.elapsed());
     }
 
     #[test]

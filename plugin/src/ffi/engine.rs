@@ -23,6 +23,7 @@ pub(crate) struct EngineState {
     engine: Mutex<Engine>,
     pub(crate) presets_dir: Option<PathBuf>,
     pub(crate) model: Option<ModelChoice>,
+    pub(crate) memory_budget_mb: Option<u64>,
     freed: AtomicBool,
 }
 
@@ -93,6 +94,7 @@ fn registry() -> MutexGuard<'static, Registry> {
 }
 
 fn create(config: Config, out: *mut *mut NstEngine) -> Result<(), FfiError> {
+    let memory_budget_mb = config.engine.memory_budget_mb;
     let mut engine = Engine::new(&config.engine)?;
     if let Some(model) = &config.model {
         engine.preload(model)?;
@@ -101,6 +103,7 @@ fn create(config: Config, out: *mut *mut NstEngine) -> Result<(), FfiError> {
         engine: Mutex::new(engine),
         presets_dir: config.presets_dir,
         model: config.model,
+        memory_budget_mb,
         freed: AtomicBool::new(false),
     });
     let mut registry = registry();

@@ -20,8 +20,9 @@ fn models_json() -> Result<String, FfiError> {
         ("pretrained", "false".into()),
         ("file", "null".into()),
     ])];
-    for (manifest, path) in installed {
-        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    for model in installed {
+        let (manifest, path) = (&model.manifest, &model.file);
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         models.push(object(&[
             ("name", string(&manifest.name)),
             ("description", string(&manifest.description)),
@@ -33,6 +34,7 @@ fn models_json() -> Result<String, FfiError> {
             ("stored_sha256", string(&manifest.stored_sha256)),
             ("licence", string(&manifest.licence)),
             ("date", string(&manifest.date)),
+            ("problem", model.problem.as_deref().map_or_else(|| "null".into(), string)),
         ]));
     }
     Ok(object(&[("models_dir", string(&store.dir().display().to_string())), ("models", array(&models))]))
@@ -41,7 +43,8 @@ fn models_json() -> Result<String, FfiError> {
 /// Writes the models a run can name as a JSON object, without an engine: `models_dir` (the models folder:
 /// `NST_MODELS`, else the user's data folder) and `models`, the built-in random-weight VGG19 first, then each
 /// installed one with its `name`, `description`, `pretrained`, `file`, `size_bytes`, `source`,
-/// `source_sha256`, `stored_sha256`, `licence` and `date`. Buffer rules as for `nst_engine_describe`.
+/// `source_sha256`, `stored_sha256`, `licence`, `date` and `problem` (null, or why the file does not match
+/// its manifest: runs refuse such a model). Buffer rules as for `nst_engine_describe`.
 ///
 /// # Safety
 /// `buffer` NULL or `length` writable bytes; `needed` NULL or writable.

@@ -13,7 +13,7 @@ use super::status::NstStatus;
 use crate::EngineError;
 use crate::detail::upscale_with_content_detail;
 use crate::optim::Control;
-use crate::request::{Request, resolve};
+use crate::request::{EngineDefaults, Request, resolve};
 use crate::stylize::Stylized;
 use nst_sys::limits::NST_STYLE_IMAGES_MAX as MAX_STYLE_IMAGES;
 
@@ -150,7 +150,12 @@ pub unsafe extern "C" fn nst_stylize(
             content_mask,
             preview: preview_at(raw),
         };
-        let run = resolve(request, state.presets_dir.as_deref(), state.model.as_ref())?;
+        let engine_defaults = EngineDefaults {
+            presets_dir: state.presets_dir.as_deref(),
+            model: state.model.as_ref(),
+            memory_budget_mb: state.memory_budget_mb,
+        };
+        let run = resolve(request, engine_defaults)?;
         // SAFETY: geometry checked; the host promises the span.
         let content_image = unsafe { read_view(content.pixels, &content_geometry) };
         let mut send_preview = |image: &crate::image_io::Planar| {

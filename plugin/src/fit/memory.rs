@@ -6,8 +6,6 @@ use nst_onnx::Layer;
 use crate::error::{EngineError, Result};
 use crate::fit::tiling::MIN_TILE;
 
-/// Fraction of the memory available at the start of a run that the default budget allows.
-const DEFAULT_SHARE_OF_AVAILABLE: f64 = 0.8;
 /// Memory a run needs whatever its size (both graphs' weights, ONNX Runtime itself), MiB.
 const FIXED_MIB: f64 = 400.0;
 
@@ -103,9 +101,7 @@ pub fn plan(deepest: Layer, width: usize, height: usize, mode: MemoryMode, budge
 /// The budget a run must fit: the configured one, else a share of what is available now (`None`: no limit
 /// known).
 pub fn budget_mib(configured: Option<u64>) -> Option<f64> {
-    configured
-        .map(|mib| mib as f64)
-        .or_else(|| crate::platform::available_memory_mib().map(|mib| mib * DEFAULT_SHARE_OF_AVAILABLE))
+    configured.map(|mib| mib as f64).or_else(nst_files::default_budget_mib)
 }
 
 /// Refuses a `width x height` optimisation (multiples of 16) whose estimate exceeds `budget` MiB, naming the

@@ -4,4 +4,4 @@ mod planar;
 mod read;
 
 pub use planar::Planar;
-pub use read::{decode_image, read_image};
+pub use read::{decode_image, decode_image_within, read_image, read_image_within};

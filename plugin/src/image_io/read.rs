@@ -8,55 +8,67 @@ use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
 use super::Planar;
 use crate::error::{EngineError, Result};
 
+use nst_files::{DECODED_IMAGE_BYTES_MAX as MAX_DECODED_BYTES, human};
 use nst_sys::limits::{NST_IMAGE_PIXELS_MAX as MAX_PIXELS, NST_IMAGE_SIDE_MAX as MAX_SIDE};
+
+/// Bytes a pixel costs beside its decoded pixels while it becomes a [`Planar`]: RGBA floats, the RGB floats
+/// and the planes (RGB and alpha).
+const PLANAR_BYTES_PER_PIXEL: u64 = 44;
 
 /// Reads an image file; 16-bit sources keep their precision, alpha is kept when present.
 pub fn read_image(path: &Path) -> Result<Planar> {
+    read_image_within(path, None)
+}
+
+/// Reads an image file as [`read_image`] does, refusing one whose reading would need more than `budget_mib`
+/// MiB (`None`: no budget), before any pixel is decoded.
+pub fn read_image_within(path: &Path, budget_mib: Option<f64>) -> Result<Planar> {
     let origin = path.display().to_string();
     let bytes = nst_files::read_bounded(path, nst_files::FileKind::Image)
         .map_err(|e| EngineError::Image { path: origin.clone(), reason: format!("cannot read: {e}") })?;
-    decode_image(&bytes, &origin)
+    decode_image_within(&bytes, &origin, budget_mib)
 }
 
-/// Decodes an encoded image (`origin` names it in errors). The header's size is checked against the limits
-/// before the pixels are allocated, so a small file claiming a huge image is refused cheaply. An EXIF
-/// orientation is applied, so a photo comes out upright, as viewers show it, and an ICC profile converts the
-/// colours to sRGB, which the network takes.
+/// Decodes an encoded image (`origin` names it in errors), with no memory budget (see
+/// [`decode_image_within`]).
 pub fn decode_image(bytes: &[u8], origin: &str) -> Result<Planar> {
+    decode_image_within(bytes, origin, None)
+}
+
+/// Decodes an encoded image (`origin` names it in errors). The header's size is checked against the limits,
+/// `budget_mib` and what the process may allocate before the pixels are allocated, so a small file claiming a
+/// huge image is refused cheaply; a PNG's metadata is inflated under a limit of its own. Float pixels must be
+/// finite. An EXIF orientation is applied, so a photo comes out upright, as viewers show it, and an RGB ICC
+/// profile converts the colours to sRGB, which the network takes (grey and CMYK pixels are taken as decoded).
+pub fn decode_image_within(bytes: &[u8], origin: &str, budget_mib: Option<f64>) -> Result<Planar> {
     let fail = |reason: String| EngineError::Image { path: origin.to_string(), reason };
     match nst_files::count_frames(&mut Cursor::new(bytes)) {
         Ok(nst_files::Frames::One) | Err(_) => {}
         Ok(many) => return Err(fail(format!("holds {many}: nst takes one picture; export the frame you want"))),
     }
-    let mut reader =
+    let reader =
         ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| fail(format!("cannot read: {e}")))?;
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_SIDE);
-    limits.max_image_height = Some(MAX_SIDE);
-    // 8 bytes a pixel covers 16-bit RGBA, the widest source kept.
-    limits.max_alloc = Some(MAX_PIXELS * 8);
-    let mut allowance = limits.clone();
-    reader.limits(limits);
     let decode_error = |e: image::ImageError| match e {
-        image::ImageError::Limits(_) => {
-            fail(format!("too large: more than {MAX_PIXELS} pixels or {MAX_SIDE} pixels a side ({e})"))
-        }
+        image::ImageError::Limits(_) => fail(format!(
+            "too large: more than {MAX_PIXELS} pixels, {MAX_SIDE} pixels a side, {} decoded or {} of metadata \
+             ({e})",
+            human(MAX_DECODED_BYTES),
+            human(nst_files::IMAGE_METADATA_BYTES_MAX)
+        )),
         other => fail(format!("cannot decode: {other}")),
     };
-    let mut decoder = reader.into_decoder().map_err(decode_error)?;
-    // The decoded size the header claims, against the allocation limit, before any pixel is allocated.
-    allowance.reserve(decoder.total_bytes()).map_err(decode_error)?;
+    let mut decoder = decoder_within_limits(reader).map_err(decode_error)?;
+    let (width, height) = decoder.dimensions();
+    check_fits(width, height, decoder.total_bytes(), budget_mib).map_err(fail)?;
     // Unreadable metadata is no reason to refuse the pixels: they are then taken as stored.
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
     let profile = decoder.icc_profile().ok().flatten();
     let mut decoded = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
+    check_finite(&decoded).map_err(fail)?;
     decoded.apply_orientation(orientation);
     let (width, height) = (decoded.width() as usize, decoded.height() as usize);
     if width == 0 || height == 0 {
         return Err(fail("the image is empty".into()));
-    }
-    if (width * height) as u64 > MAX_PIXELS {
-        return Err(fail(format!("too large: {width}x{height} is more than {MAX_PIXELS} pixels")));
     }
     let has_alpha = decoded.color().has_alpha();
     let grey = !decoded.color().has_color();
@@ -69,10 +81,66 @@ pub fn decode_image(bytes: &[u8], origin: &str) -> Result<Planar> {
     Ok(Planar::from_interleaved_rgb(width, height, &rgb, alpha))
 }
 
+/// A decoder with the size limits set before the header is read. A PNG's metadata (ICC profile, text) is
+/// inflated while its header is read, under a limit of its own, far below the pixels'.
+fn decoder_within_limits(reader: ImageReader<Cursor<&[u8]>>) -> image::ImageResult<Box<dyn ImageDecoder + '_>> {
+    let mut pixels = Limits::default();
+    pixels.max_image_width = Some(MAX_SIDE);
+    pixels.max_image_height = Some(MAX_SIDE);
+    pixels.max_alloc = Some(MAX_DECODED_BYTES);
+    if reader.format() == Some(image::ImageFormat::Png) {
+        let mut metadata = Limits::default();
+        metadata.max_alloc = Some(nst_files::IMAGE_METADATA_BYTES_MAX);
+        let mut decoder = image::codecs::png::PngDecoder::with_limits(reader.into_inner(), metadata)?;
+        decoder.set_limits(pixels)?;
+        return Ok(Box::new(decoder));
+    }
+    let mut reader = reader;
+    reader.limits(pixels);
+    Ok(Box::new(reader.into_decoder()?))
+}
+
+/// Refuses a `width x height` image of `decoded` bytes that is over the limits, or whose reading would need
+/// more than `budget_mib` or more than the process can allocate, naming its size and what it would need.
+fn check_fits(width: u32, height: u32, decoded: u64, budget_mib: Option<f64>) -> std::result::Result<(), String> {
+    let pixels = width as u64 * height as u64;
+    if pixels > MAX_PIXELS {
+        return Err(format!("too large: {width}x{height} is more than the {MAX_PIXELS} pixels accepted"));
+    }
+    let needed = decoded.saturating_add(pixels.saturating_mul(PLANAR_BYTES_PER_PIXEL));
+    nst_files::check_decoding_fits(width, height, decoded, needed, budget_mib)
+}
+
+/// Refuses float pixels that are NaN or infinite: they would only surface later as a loss that is not
+/// finite, blaming the weights.
+fn check_finite(image: &DynamicImage) -> std::result::Result<(), String> {
+    let floats = match image {
+        DynamicImage::ImageRgb32F(pixels) => pixels.as_raw(),
+        DynamicImage::ImageRgba32F(pixels) => pixels.as_raw(),
+        _ => return Ok(()),
+    };
+    match floats.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(at) => {
+            let pixel = at / image.color().channel_count() as usize;
+            let (x, y) = (pixel % image.width() as usize, pixel / image.width() as usize);
+            Err(format!(
+                "pixel ({x}, {y}) is {}: float images must hold finite values; fix or re-export it",
+                floats[at]
+            ))
+        }
+    }
+}
+
 /// Converts RGBA values (0..=1) from the colours `icc` describes to sRGB, in place; alpha is kept.
 fn to_srgb(rgba: &mut image::Rgba32FImage, icc: &[u8]) -> std::result::Result<(), moxcms::CmsError> {
-    use moxcms::{ColorProfile, Layout, TransformOptions};
-    let transform = ColorProfile::new_from_slice(icc)?.create_transform_f32(
+    use moxcms::{ColorProfile, DataColorSpace, Layout, TransformOptions};
+    let profile = ColorProfile::new_from_slice(icc)?;
+    // A CMYK image's pixels are RGB already, converted by the decoder: its profile no longer applies.
+    if profile.color_space != DataColorSpace::Rgb {
+        return Ok(());
+    }
+    let transform = profile.create_transform_f32(
         Layout::Rgba,
         &ColorProfile::new_srgb(),
         Layout::Rgba,
@@ -127,5 +195,30 @@ mod tests {
         let srgb = [read.rgb[0], read.rgb[plane], read.rgb[2 * plane]].map(|v| (v * 255.0).round() as i32);
         // ProPhoto (150, 110, 90) is about sRGB (200, 118, 105).
         assert!((srgb[0] - 200).abs() <= 2 && (srgb[1] - 118).abs() <= 2 && (srgb[2] - 105).abs() <= 2, "{srgb:?}");
+    }
+
+    #[test]
+    fn an_image_whose_reading_would_not_fit_the_budget_is_refused_before_decoding() {
+        use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+        let side = 4000;
+        let mut png = Vec::new();
+        PngEncoder::new_with_quality(&mut png, CompressionType::Fast, FilterType::NoFilter)
+            .write_image(&vec![0u8; side * side], side as u32, side as u32, image::ExtendedColorType::L8)
+            .unwrap();
+        let message = decode_image_within(&png, "big.png", Some(100.0)).unwrap_err().to_string();
+        assert!(message.contains("image big.png: 4000x4000 pixels would need 686.6 MiB"), "{message}");
+        assert!(message.contains("the memory budget is 100 MiB"), "{message}");
+    }
+
+    #[test]
+    fn float_pixels_that_are_not_finite_are_refused_naming_the_pixel() {
+        let mut pixels = vec![0.5f32; 8 * 8 * 3];
+        pixels[(8 + 5) * 3] = f32::NAN;
+        let mut tiff = Vec::new();
+        DynamicImage::ImageRgb32F(image::Rgb32FImage::from_raw(8, 8, pixels).unwrap())
+            .write_to(&mut Cursor::new(&mut tiff), image::ImageFormat::Tiff)
+            .unwrap();
+        let message = decode_image(&tiff, "nan.tiff").unwrap_err().to_string();
+        assert!(message.contains("image nan.tiff: pixel (5, 1) is NaN"), "{message}");
     }
 }

@@ -1,5 +1,6 @@
-//! What the engine asks of the operating system: the file its code was loaded from, the memory available and
-//! the process's peak, and how ONNX Runtime's library is opened. One implementation per platform family.
+//! What the engine asks of the operating system: the file its code was loaded from, the process's peak memory,
+//! and how ONNX Runtime's library is opened; the memory available is `nst_files`', which bounds every reading.
+//! One implementation per platform family.
 
 /// ONNX Runtime's library file names tried in a folder, most specific first.
 #[cfg(target_os = "windows")]
@@ -28,9 +29,6 @@ mod fallback {
 
     pub fn own_file() -> Option<PathBuf> {
         std::env::current_exe().ok()
-    }
-    pub fn available_memory_mib() -> Option<f64> {
-        None
     }
     pub fn peak_resident_mib() -> Option<f64> {
         None

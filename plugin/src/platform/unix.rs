@@ -20,12 +20,6 @@ pub fn own_file() -> Option<PathBuf> {
     }
 }
 
-/// The memory available to new allocations now (`MemAvailable`), MiB; `None` where unknown.
-pub fn available_memory_mib() -> Option<f64> {
-    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
-    kib_field(&meminfo, "MemAvailable:")
-}
-
 /// The process's peak resident set size (`VmHWM`), MiB; `None` where unknown.
 pub fn peak_resident_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

@@ -11,7 +11,6 @@ use windows_sys::Win32::System::LibraryLoader::{
     GetModuleHandleExW, LOAD_WITH_ALTERED_SEARCH_PATH, LoadLibraryExW,
 };
 use windows_sys::Win32::System::ProcessStatus::{K32GetProcessMemoryInfo, PROCESS_MEMORY_COUNTERS};
-use windows_sys::Win32::System::SystemInformation::{GlobalMemoryStatusEx, MEMORYSTATUSEX};
 use windows_sys::Win32::System::Threading::GetCurrentProcess;
 
 const MIB: f64 = 1024.0 * 1024.0;
@@ -42,18 +41,6 @@ pub fn own_file() -> Option<PathBuf> {
         }
         buffer.resize(buffer.len() * 2, 0);
     }
-}
-
-/// The physical memory available now, MiB.
-pub fn available_memory_mib() -> Option<f64> {
-    // SAFETY: MEMORYSTATUSEX is plain old data; dwLength must be set before the call.
-    let mut status: MEMORYSTATUSEX = unsafe { std::mem::zeroed() };
-    status.dwLength = std::mem::size_of::<MEMORYSTATUSEX>() as u32;
-    // SAFETY: `status` is a valid, sized MEMORYSTATUSEX.
-    if unsafe { GlobalMemoryStatusEx(&mut status) } == 0 {
-        return None;
-    }
-    Some(status.ullAvailPhys as f64 / MIB)
 }
 
 /// The process's peak working set, MiB: Windows' counterpart of the peak resident set size.

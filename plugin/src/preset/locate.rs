@@ -1,4 +1,4 @@
-//! Where the bundled presets live.
+//! Where the bundled presets live, and whether the files a preset names are there.
 
 use std::path::{Path, PathBuf};
 
@@ -55,4 +55,44 @@ pub fn bundled_presets(dir: &Path) -> Vec<(String, PathBuf)> {
         .collect();
     presets.sort();
     presets
+}
+
+/// What keeps `path`, written `name` in the preset, from being a file a preset can name: `None` when it is a
+/// regular file (symbolic links followed), else a phrase naming it ("'style.png' is a folder, ...").
+pub fn not_a_file(path: &Path, name: &str) -> Option<String> {
+    let error = match std::fs::metadata(path) {
+        Ok(metadata) if metadata.is_file() => return None,
+        Ok(metadata) => return Some(format!("'{name}' is {}, not a regular file", kind_of(&metadata))),
+        Err(error) => error,
+    };
+    // The name itself exists but does not lead to a file: a link to nowhere or a loop of links.
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Some(format!("'{name}' is a symbolic link that cannot be followed: {error}"));
+    }
+    Some(match error.kind() {
+        std::io::ErrorKind::NotFound => format!("file '{name}' not found"),
+        // A loop of links further up, a file used as a folder, a folder that may not be read.
+        _ => format!("file '{name}' cannot be resolved: {error}"),
+    })
+}
+
+fn kind_of(metadata: &std::fs::Metadata) -> &'static str {
+    if metadata.is_dir() {
+        return "a folder";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let kind = metadata.file_type();
+        if kind.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    "a special file"
 }

@@ -9,6 +9,7 @@ use nst_onnx::{Layer, Pooling};
 use nst_sys::limits::{self, Bounds, NST_STYLE_IMAGES_MAX as MAX_STYLE_IMAGES};
 use toml::Spanned;
 
+use super::locate::not_a_file;
 use super::schema::{
     ColourSection, InitSection, LossesSection, MultiscaleSection, NetworkSection, OptimiserSection, OutputSection,
     PresetFile, SCHEMA_VERSION, StyleSection,
@@ -31,8 +32,12 @@ struct Checker<'a> {
 impl Checker<'_> {
     /// An error at `span` of the text, about `key`.
     fn at(&self, span: Range<usize>, key: &str, problem: String) -> EngineError {
-        let line = self.text[..span.start.min(self.text.len())].matches('\n').count() + 1;
+        let line = self.line_of(span);
         EngineError::Preset(format!("preset {}, line {line}, key `{key}`: {problem}", self.origin))
+    }
+
+    fn line_of(&self, span: Range<usize>) -> usize {
+        self.text[..span.start.min(self.text.len())].matches('\n').count() + 1
     }
 
     fn real(&self, value: &Spanned<f64>, key: &str, bounds: Bounds<f64>) -> Result<f32> {
@@ -59,14 +64,27 @@ impl Checker<'_> {
 
     fn file(&self, value: &Spanned<String>, key: &str) -> Result<PathBuf> {
         let path = self.base.join(value.get_ref());
-        if !path.is_file() {
-            return Err(self.at(
-                value.span(),
-                key,
-                format!("file '{}' not found (looked at {})", value.get_ref(), path.display()),
-            ));
+        match not_a_file(&path, value.get_ref()) {
+            None => Ok(path),
+            Some(problem) => Err(self.at(value.span(), key, format!("{problem} (looked at {})", path.display()))),
         }
-        Ok(path)
+    }
+
+    /// A list of layers, each named once: every entry is a Gram matrix computed at every evaluation, so a
+    /// repeated one only costs time (25000 copies fit in a preset).
+    fn distinct_layers(&self, list: &Spanned<Vec<Spanned<String>>>, key: &str) -> Result<Vec<Layer>> {
+        let mut layers: Vec<(Layer, &Spanned<String>)> = Vec::new();
+        for entry in list.get_ref() {
+            let layer = self.layer(entry, key)?;
+            if let Some((_, first)) = layers.iter().find(|(seen, _)| *seen == layer) {
+                let first_line = self.line_of(first.span());
+                let problem =
+                    format!("'{}' is named twice (first on line {first_line}): name each layer once", entry.get_ref());
+                return Err(self.at(entry.span(), key, problem));
+            }
+            layers.push((layer, entry));
+        }
+        Ok(layers.into_iter().map(|(layer, _)| layer).collect())
     }
 
     /// A list that must have one entry per item of another (`count` of them).
@@ -179,7 +197,7 @@ fn losses_table(c: &Checker, losses: &LossesSection) -> Result<(LossSettings, Op
             if list.get_ref().is_empty() {
                 return Err(c.at(list.span(), "losses.style_layers", "at least one layer is required".into()));
             }
-            list.get_ref().iter().map(|l| c.layer(l, "losses.style_layers")).collect::<Result<_>>()?
+            c.distinct_layers(list, "losses.style_layers")?
         }
     };
     let layers = style_layers.len();
@@ -334,6 +352,12 @@ fn multiscale_table(c: &Checker, multiscale: &MultiscaleSection) -> Result<Multi
             .unwrap_or(std::f32::consts::SQRT_2),
         iterations: match &multiscale.iterations {
             None => Vec::new(),
+            // One entry per scale at most: entries past the last scale would be read and never used.
+            Some(list) if list.get_ref().len() > limits::NST_SCALES_MAX as usize => {
+                let problem =
+                    format!("{} entries; at most {} (one per scale)", list.get_ref().len(), limits::NST_SCALES_MAX);
+                return Err(c.at(list.span(), "multiscale.iterations", problem));
+            }
             Some(list) => list
                 .get_ref()
                 .iter()
@@ -348,5 +372,76 @@ fn colour_table(colour: &ColourSection) -> ColourControl {
     ColourControl {
         keep_content_colours: colour.keep_content_colours.as_ref().map(|v| *v.get_ref()).unwrap_or(false),
         match_style_colours: colour.match_style_colours.as_ref().map(|v| *v.get_ref()).unwrap_or(false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("nst-preset-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn refusal(text: &str, base: &Path) -> String {
+        let message = parse_preset(text, "test", "test.toml", base).expect_err("must be refused").to_string();
+        println!("{message}");
+        message
+    }
+
+    #[test]
+    fn a_style_layer_named_twice_is_refused_with_its_line() {
+        let text = "version = 1\n[style]\nimages = []\n[losses]\nstyle_layers = [\n  \"relu1_1\",\n  \"relu2_1\",\n  \"relu1_1\",\n]\n";
+        let message = refusal(text, Path::new("."));
+        assert!(message.contains("preset test.toml, line 8, key `losses.style_layers`"), "{message}");
+        assert!(message.contains("'relu1_1' is named twice (first on line 6)"), "{message}");
+        // The 25000 copies that fit in a preset file stop at the second.
+        let copies = vec!["\"relu1_1\""; 25_000].join(", ");
+        let message = refusal(
+            &format!("version = 1\n[style]\nimages = []\n[losses]\nstyle_layers = [{copies}]\n"),
+            Path::new("."),
+        );
+        assert!(message.contains("'relu1_1' is named twice"), "{message}");
+    }
+
+    #[test]
+    fn more_iterations_than_scales_can_use_are_refused() {
+        let list = ["10"; 9].join(", ");
+        let text = format!("version = 1\n[style]\nimages = []\n[multiscale]\nscales = 2\niterations = [{list}]\n");
+        let message = refusal(&text, Path::new("."));
+        assert!(message.contains("key `multiscale.iterations`: 9 entries; at most 8"), "{message}");
+    }
+
+    #[test]
+    fn a_style_image_that_is_no_regular_file_is_named_for_what_it_is() {
+        let dir = scratch("kinds");
+        std::fs::create_dir_all(dir.join("folder.png")).unwrap();
+        let refused = |name: &str| refusal(&format!("version = 1\n[style]\nimages = [\"{name}\"]\n"), &dir);
+        let message = refused("folder.png");
+        assert!(message.contains("test.toml, line 3, key `style.images`: 'folder.png' is a folder"), "{message}");
+        assert!(refused("gone.png").contains("file 'gone.png' not found"));
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(dir.join("loop.png"), dir.join("loop.png")).unwrap();
+            let message = refused("loop.png");
+            assert!(message.contains("key `style.images`: 'loop.png' is a symbolic link that cannot be followed"));
+            assert!(message.contains("os error"), "{message}");
+            let message = refused("loop.png/inside.png");
+            assert!(message.contains("'loop.png/inside.png' cannot be resolved"), "{message}");
+            let fifo = std::ffi::CString::new(dir.join("pipe.png").to_str().unwrap()).unwrap();
+            // SAFETY: a NUL-terminated path.
+            assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+            assert!(refused("pipe.png").contains("'pipe.png' is a FIFO (named pipe), not a regular file"));
+            assert!(refused("/dev/null").contains("'/dev/null' is a device, not a regular file"));
+            // Standard input is a terminal, a pipe, /dev/null or closed here, unless a file was redirected to it.
+            if !std::fs::metadata("/dev/stdin").is_ok_and(|m| m.is_file()) {
+                let message = refused("/dev/stdin");
+                assert!(message.contains("'/dev/stdin' is a") && !message.contains("not found"), "{message}");
+            }
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -12,10 +12,10 @@ use clap::Args;
 use std::path::PathBuf;
 
 use nst_onnx::Vgg19;
-use nst_onnx::import::load_vgg19;
+use nst_onnx::import::{MAX_MODEL_BYTES, load_vgg19};
 use nst_onnx::store::{ModelStore, Provenance};
 
-use super::download::{Checksum, DownloadError, agent, download_verified, get_text};
+use super::download::{Checksum, DownloadError, Size, download_verified, get_text};
 use super::store_error;
 use crate::cli::common::CliError;
 
@@ -29,6 +29,9 @@ const FILE: &str = "model.safetensors";
 const LICENCE: &str = "BSD-3-Clause (torchvision)";
 /// torchvision's own file of the same weights, unless `NST_TORCHVISION_URL` names a mirror's copy.
 const TORCHVISION_URL: &str = "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth";
+/// That file's name, and its size: no size is announced for it, so a copy under this name that grows past it
+/// is cut off.
+const TORCHVISION_FILE: (&str, u64) = ("vgg19-dcbb9e9d.pth", 574_673_361);
 
 /// `nst model fetch`.
 #[derive(Args)]
@@ -60,24 +63,26 @@ pub fn run(store: &ModelStore, args: FetchArgs) -> Result<(), CliError> {
             args.name, args.name
         )));
     }
-    if !args.force && store.resolve(&args.name).is_ok() {
-        outln!(
-            "'{}' is already installed in {} (--force fetches it again)",
-            args.name,
-            store.model_file(&args.name).display()
-        );
-        return Ok(());
+    match store.resolve(&args.name) {
+        Ok(file) if !args.force => {
+            outln!("'{}' is already installed in {} (--force fetches it again)", args.name, file.display());
+            return Ok(());
+        }
+        // A damaged model is repaired by fetching it again.
+        Err(damaged @ nst_onnx::OnnxError::Damaged { .. }) => errln!("nst: {damaged}\nnst: fetching it again"),
+        _ => {}
     }
-    let agent = agent();
     let hub = std::env::var("HF_ENDPOINT").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| HUB.to_string());
     let torchvision_url =
         std::env::var("NST_TORCHVISION_URL").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| TORCHVISION_URL.into());
     let hub_file_url = format!("{}/{REPOSITORY}/resolve/main/{FILE}", hub.trim_end_matches('/'));
-    let fetched = match from_hub(&agent, store, hub.trim_end_matches('/'), args.quiet) {
+    let fetched = match from_hub(store, hub.trim_end_matches('/'), args.quiet) {
         Ok(fetched) => fetched,
+        // A full disk or an unwritable models folder fails the other source the same way.
+        Err(hub_error) if hub_error.is_local() => return Err(CliError::Usage(hub_error.to_string())),
         Err(hub_error) => {
             errln!("nst: {hub_error}\nnst: trying torchvision's own copy of the same weights");
-            from_torchvision(&agent, store, &torchvision_url, args.quiet).map_err(|torchvision_error| {
+            from_torchvision(store, &torchvision_url, args.quiet).map_err(|torchvision_error| {
                 let unreachable =
                     [&hub_error, &torchvision_error].iter().any(|err| matches!(err, DownloadError::Unreachable { .. }));
                 let hint = if unreachable {
@@ -95,11 +100,12 @@ pub fn run(store: &ModelStore, args: FetchArgs) -> Result<(), CliError> {
         }
     };
     let Fetched { mut model, url, sha256, partial } = fetched;
-    let source_name = if url.ends_with(".pth") { "torchvision's vgg19-dcbb9e9d.pth" } else { REPOSITORY };
+    let from_pth = file_name(&url).ends_with(".pth");
+    let source_name = if from_pth { "torchvision's vgg19-dcbb9e9d.pth" } else { REPOSITORY };
     model.description = format!(
         "pretrained VGG19 '{}' (torchvision's ImageNet weights, {source_name}{})",
         args.name,
-        if url.ends_with(".pth") { "" } else { " on the Hugging Face hub" }
+        if from_pth { "" } else { " on the Hugging Face hub" }
     );
     let provenance = Provenance { source: url, source_sha256: sha256, licence: LICENCE.into() };
     let manifest = store.install(&args.name, &model, &provenance).map_err(store_error)?;
@@ -121,23 +127,29 @@ struct Fetched {
 }
 
 /// The weights from the hub, checked against the SHA-256 its file listing announces.
-fn from_hub(agent: &ureq::Agent, store: &ModelStore, hub: &str, quiet: bool) -> Result<Fetched, DownloadError> {
+fn from_hub(store: &ModelStore, hub: &str, quiet: bool) -> Result<Fetched, DownloadError> {
     let listing_url = format!("{hub}/api/models/{REPOSITORY}/tree/main");
     let url = format!("{hub}/{REPOSITORY}/resolve/main/{FILE}");
-    let listing = get_text(agent, &listing_url)?;
+    let listing = get_text(&listing_url)?;
     let (sha256, size) = announced_checksum(&listing, FILE)
         .map_err(|reason| DownloadError::Refused { url: listing_url.clone(), reason })?;
+    if size > MAX_MODEL_BYTES {
+        return Err(DownloadError::Refused {
+            url: listing_url,
+            reason: format!("it announces {size} bytes for {FILE}, more than a VGG19 file can be ({MAX_MODEL_BYTES})"),
+        });
+    }
     if !quiet {
         outln!("fetching {url} ({:.0} MB, SHA-256 {sha256})", size as f64 / 1e6);
     }
     let partial = downloads(store).join(format!("{sha256}.partial"));
-    let sha256 = download_verified(agent, &url, &Checksum::Sha256(sha256), Some(size), &partial, !quiet)?;
+    let sha256 = download_verified(&url, &Checksum::Sha256(sha256), Size::Announced(size), &partial, !quiet)?;
     read_weights(url, sha256, partial)
 }
 
 /// The weights from torchvision's `.pth`, checked against the hash prefix in its name.
-fn from_torchvision(agent: &ureq::Agent, store: &ModelStore, url: &str, quiet: bool) -> Result<Fetched, DownloadError> {
-    let name = url.rsplit('/').next().unwrap_or(url);
+fn from_torchvision(store: &ModelStore, url: &str, quiet: bool) -> Result<Fetched, DownloadError> {
+    let name = file_name(url);
     let prefix = hash_prefix(name).ok_or_else(|| DownloadError::Refused {
         url: url.into(),
         reason: format!("'{name}' carries no hash prefix (NAME-HEXDIGITS.pth) to check the download against"),
@@ -146,7 +158,9 @@ fn from_torchvision(agent: &ureq::Agent, store: &ModelStore, url: &str, quiet: b
         outln!("fetching {url} (SHA-256 starting {prefix})");
     }
     let partial = downloads(store).join(format!("{name}.partial"));
-    let sha256 = download_verified(agent, url, &Checksum::Sha256Prefix(prefix.into()), None, &partial, !quiet)?;
+    // Another file under a mirror's name is still a VGG19 file, which the importer reads up to its limit.
+    let size = Size::AtMost(if name == TORCHVISION_FILE.0 { TORCHVISION_FILE.1 } else { MAX_MODEL_BYTES });
+    let sha256 = download_verified(url, &Checksum::Sha256Prefix(prefix.into()), size, &partial, !quiet)?;
     read_weights(url.into(), sha256, partial)
 }
 
@@ -161,6 +175,13 @@ fn read_weights(url: String, sha256: String, partial: PathBuf) -> Result<Fetched
         reason: format!("the verified file is not a usable VGG19: {err}"),
     })?;
     Ok(Fetched { model, url, sha256, partial })
+}
+
+/// The last segment of a URL's path: a mirror's `?query` or `#fragment` (a signed link's token) is no part of
+/// the file's name.
+fn file_name(url: &str) -> &str {
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    path.rsplit('/').next().unwrap_or(path)
 }
 
 /// The hex digits after the last '-' of a file name before its extension, as torch.hub reads them
@@ -214,5 +235,13 @@ mod tests {
         assert_eq!(hash_prefix("vgg19_bn-c79401a0.pth"), Some("c79401a0"));
         assert_eq!(hash_prefix("vgg19.pth"), None);
         assert_eq!(hash_prefix("vgg19-XYZ12345.pth"), None);
+    }
+
+    #[test]
+    fn a_mirrors_query_and_fragment_are_no_part_of_the_file_name() {
+        let url = "https://mirror.example/models/vgg19-dcbb9e9d.pth?token=a.b/c-0123456789#part";
+        assert_eq!(file_name(url), "vgg19-dcbb9e9d.pth");
+        assert_eq!(file_name("https://mirror.example/vgg19-dcbb9e9d.pth#x/y"), "vgg19-dcbb9e9d.pth");
+        assert_eq!(file_name(TORCHVISION_URL), TORCHVISION_FILE.0);
     }
 }

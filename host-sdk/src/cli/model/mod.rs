@@ -59,9 +59,18 @@ fn list(store: &ModelStore) -> Result<(), CliError> {
     let models = store.list().map_err(|e| CliError::Usage(e.to_string()))?;
     outln!("models folder: {}", store.dir().display());
     outln!("{:<12} built-in random-weight VGG19 (seeded, not pretrained; always available)", "builtin");
-    for (manifest, path) in &models {
+    for model in &models {
+        let (manifest, path) = (&model.manifest, &model.file);
         let size = std::fs::metadata(path).map(|m| m.len() as f64 / 1e6).unwrap_or(0.0);
         outln!("{:<12} {}", Shown(&manifest.name), Shown(&manifest.description));
+        if let Some(problem) = &model.problem {
+            outln!(
+                "{:<12}   DAMAGED: {}; runs refuse it: `nst model fetch {}` repairs it",
+                "",
+                Shown(problem),
+                Shown(&manifest.name)
+            );
+        }
         outln!("{:<12}   file {} ({size:.1} MB), installed {}", "", path.display(), Shown(&manifest.date));
         outln!(
             "{:<12}   from {} (sha256 {}), licence {}",
