@@ -429,21 +429,11 @@ fn output_bytes(image: &mut DynamicImage) -> &mut [u8] {
         DynamicImage::ImageLuma8(i) => i.as_mut(),
         DynamicImage::ImageRgb8(i) => i.as_mut(),
         DynamicImage::ImageRgba8(i) => i.as_mut(),
-        DynamicImage::ImageRgb16(i) => bytemuck_u16(i.as_mut()),
-        DynamicImage::ImageRgba16(i) => bytemuck_u16(i.as_mut()),
-        DynamicImage::ImageRgba32F(i) => bytemuck_f32(i.as_mut()),
+        DynamicImage::ImageRgb16(i) => bytemuck::cast_slice_mut(i.as_mut()),
+        DynamicImage::ImageRgba16(i) => bytemuck::cast_slice_mut(i.as_mut()),
+        DynamicImage::ImageRgba32F(i) => bytemuck::cast_slice_mut(i.as_mut()),
         _ => unreachable!("to_supported returns only the layouts above"),
     }
-}
-
-fn bytemuck_u16(values: &mut [u16]) -> &mut [u8] {
-    // SAFETY: u16 has no invalid bit patterns; the byte slice covers exactly the same memory.
-    unsafe { std::slice::from_raw_parts_mut(values.as_mut_ptr().cast(), values.len() * 2) }
-}
-
-fn bytemuck_f32(values: &mut [f32]) -> &mut [u8] {
-    // SAFETY: as above; any bytes the plugin writes are a valid f32.
-    unsafe { std::slice::from_raw_parts_mut(values.as_mut_ptr().cast(), values.len() * 4) }
 }
 
 impl Drop for Engine {

@@ -10,10 +10,12 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use nst_host::{Engine, HostError, Progress};
 use serde::Deserialize;
 
+use super::arguments::{EngineArgs, RunArgs};
 use super::cancel;
-use super::common::{CliError, EngineArgs, RunArgs, preset_info};
+use super::error::CliError;
 use super::overwrite::{FileRole, check_no_overwrite};
 use super::pipeline::stylize_file;
+use super::preset_info::preset_info;
 use super::save::{check_output_path, check_writable};
 
 /// Arguments of `nst batch`.

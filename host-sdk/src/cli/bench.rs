@@ -2,7 +2,8 @@
 
 use clap::Args;
 
-use super::common::{CliError, EngineArgs};
+use super::arguments::EngineArgs;
+use super::error::CliError;
 
 /// Arguments of `nst bench`.
 #[derive(Args)]

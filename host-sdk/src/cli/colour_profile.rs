@@ -10,7 +10,7 @@ use std::path::Path;
 use image::DynamicImage;
 use moxcms::{ColorProfile, DataColorSpace, Layout, TransformOptions};
 
-use super::common::CliError;
+use super::error::CliError;
 
 /// `image` (in the colours `icc` describes) converted to sRGB, with the profile a result is to be written back
 /// in: `icc` itself when it is an RGB profile, else `None`, with a note on standard error saying why.

@@ -4,24 +4,29 @@
 #[macro_use]
 mod output;
 
+mod arguments;
 mod batch;
 mod bench;
 mod cancel;
 mod colour_profile;
-mod common;
+mod error;
 mod install;
 mod model;
 mod overwrite;
 mod pipeline;
+mod preset_info;
+mod reading;
 mod resolve;
 mod save;
+mod sizing;
 mod stylize;
 
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use common::{CliError, EngineArgs};
+use arguments::EngineArgs;
+use error::CliError;
 use output::Shown;
 
 /// Neural style transfer (Gatys et al.) with VGG19 on ONNX Runtime.

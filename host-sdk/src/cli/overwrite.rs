@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::path::{Path, PathBuf};
 
-use super::common::CliError;
+use super::error::CliError;
 use super::resolve::Resolver;
 
 /// A file a run touches, with what it is to the run ("the content", "job 3's output").

@@ -7,8 +7,12 @@ use std::path::Path;
 use image::RgbaImage;
 use nst_host::{CancelToken, Engine, Progress, Report};
 
-use super::common::{CliError, PresetInfo, RunArgs, output_dims, prepare_content, read_image, read_image_with_profile};
+use super::arguments::RunArgs;
+use super::error::CliError;
+use super::preset_info::PresetInfo;
+use super::reading::{read_image, read_image_with_profile};
 use super::save::save_atomically;
+use super::sizing::{output_dims, prepare_content};
 
 /// What the run gives, the output's size with it.
 pub struct Written {

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use image::{DynamicImage, ImageFormat};
 
-use super::common::CliError;
+use super::error::CliError;
 
 fn format_of(path: &Path) -> Result<ImageFormat, CliError> {
     match path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase().as_str() {

@@ -7,11 +7,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 use nst_host::HostError;
 use nst_sys::limits;
 
+use super::arguments::{EngineArgs, RunArgs};
 use super::cancel;
-use super::common::{CliError, EngineArgs, RunArgs, preset_info};
+use super::error::CliError;
 use super::output::Shown;
 use super::overwrite::{FileRole, check_no_overwrite};
 use super::pipeline::{Written, stylize_file};
+use super::preset_info::preset_info;
 use super::save::{check_output_path, check_writable, save_atomically};
 
 /// Arguments of `nst stylize`.

@@ -41,6 +41,7 @@ pub unsafe extern "C" fn nst_engine_benchmark(
         let resolved = resolve_preset(preset, engine.presets_dir.as_deref())?;
         let mut locked = engine.lock()?;
         let result = locked.benchmark(&resolved.settings, size as usize, evaluations as usize)?;
-        copy_out(&result.to_json(), buffer, length, needed)
+        // SAFETY: the buffer rules of this export are copy_out's.
+        unsafe { copy_out(&result.to_json(), buffer, length, needed) }
     })
 }

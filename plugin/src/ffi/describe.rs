@@ -205,7 +205,8 @@ pub unsafe extern "C" fn nst_engine_describe(
 ) -> super::NstStatus {
     boundary(|| {
         let engine = engine_ref(engine)?;
-        copy_out(&description(&engine)?, buffer, length, needed)
+        // SAFETY: the buffer rules of this export are copy_out's.
+        unsafe { copy_out(&description(&engine)?, buffer, length, needed) }
     })
 }
 
@@ -228,7 +229,8 @@ pub unsafe extern "C" fn nst_describe_presets(
             // SAFETY: per the caller's contract.
             false => Some(std::path::PathBuf::from(unsafe { required_str(presets_dir, "presets_dir")? })),
         };
-        copy_out(&array(&presets_json(dir.as_deref(), None)?), buffer, length, needed)
+        // SAFETY: the buffer rules of this export are copy_out's.
+        unsafe { copy_out(&array(&presets_json(dir.as_deref(), None)?), buffer, length, needed) }
     })
 }
 
@@ -251,6 +253,7 @@ pub unsafe extern "C" fn nst_engine_describe_preset(
         // SAFETY: per the caller's contract.
         let preset = unsafe { required_str(preset, "preset")? };
         let resolved = resolve_preset(preset, engine.presets_dir.as_deref())?;
-        copy_out(&preset_json(&resolved, None, engine.model.as_ref()), buffer, length, needed)
+        // SAFETY: the buffer rules of this export are copy_out's.
+        unsafe { copy_out(&preset_json(&resolved, None, engine.model.as_ref()), buffer, length, needed) }
     })
 }

@@ -93,7 +93,11 @@ fn registry() -> MutexGuard<'static, Registry> {
     REGISTRY.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn create(config: Config, out: *mut *mut NstEngine) -> Result<(), FfiError> {
+/// Creates the engine `config` describes and writes its handle to `out`.
+///
+/// # Safety
+/// `out` must be non-null and point to writable storage for a pointer.
+unsafe fn create(config: Config, out: *mut *mut NstEngine) -> Result<(), FfiError> {
     let memory_budget_mb = config.engine.memory_budget_mb;
     let mut engine = Engine::new(&config.engine)?;
     if let Some(model) = &config.model {
@@ -110,7 +114,7 @@ fn create(config: Config, out: *mut *mut NstEngine) -> Result<(), FfiError> {
     let address = registry.next;
     registry.next += 16;
     registry.live.insert(address, state);
-    // SAFETY: `out` was checked non-null by the caller of this helper.
+    // SAFETY: non-null and writable, per this function's contract.
     unsafe { *out = address as *mut NstEngine };
     Ok(())
 }
@@ -139,9 +143,12 @@ pub unsafe extern "C" fn nst_engine_create(config: *const c_char, out_engine: *m
         }
         // SAFETY: checked non-null.
         unsafe { *out_engine = std::ptr::null_mut() };
+        // SAFETY: the caller passes a NUL-terminated string when it is not NULL.
         let text = if config.is_null() { "" } else { unsafe { required_str(config, "config")? } };
         let cwd = std::env::current_dir().unwrap_or_default();
-        create(parse_config(text, "text", &cwd)?, out_engine)
+        let config = parse_config(text, "text", &cwd)?;
+        // SAFETY: `out_engine` is non-null (checked) and writable per this export's contract.
+        unsafe { create(config, out_engine) }
     })
 }
 
@@ -166,7 +173,9 @@ pub unsafe extern "C" fn nst_engine_create_from_file(
             FfiError::new(NstStatus::NstInvalidArgument, format!("configuration {path}: cannot read: {e}"))
         })?;
         let base = std::path::Path::new(path).parent().map(std::path::Path::to_path_buf).unwrap_or_default();
-        create(parse_config(&text, path, &base)?, out_engine)
+        let config = parse_config(&text, path, &base)?;
+        // SAFETY: `out_engine` is non-null (checked) and writable per this export's contract.
+        unsafe { create(config, out_engine) }
     })
 }
 

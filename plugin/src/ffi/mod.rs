@@ -16,7 +16,6 @@ mod models;
 mod overrides;
 mod pixels;
 mod run;
-mod slices;
 mod status;
 
 pub use bench::nst_engine_benchmark;
@@ -30,9 +29,9 @@ pub use pixels::{NstImage, NstImageMut, NstPixelFormat};
 pub use run::{NstPreviewCallback, NstProgressCallback, NstRunReport, nst_stylize};
 pub use status::NstStatus;
 
-use std::ffi::{CStr, c_char};
+use std::ffi::c_char;
 
-use boundary::FfiError;
+pub(crate) use nst_boundary::required_str;
 
 /// The version of this C ABI. A host must refuse a library whose `nst_abi_version()` differs from the
 /// `NST_ABI_VERSION` it was compiled with.
@@ -63,16 +62,4 @@ pub extern "C" fn nst_abi_version() -> u32 {
 #[unsafe(no_mangle)]
 pub extern "C" fn nst_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
-}
-
-/// A required C string argument as UTF-8.
-///
-/// # Safety
-/// `text` must be NULL or a NUL-terminated string that lives for `'a`.
-pub(crate) unsafe fn required_str<'a>(text: *const c_char, name: &str) -> Result<&'a str, FfiError> {
-    if text.is_null() {
-        return Err(FfiError::null(name));
-    }
-    // SAFETY: non-null and NUL-terminated per the caller's contract.
-    unsafe { CStr::from_ptr(text) }.to_str().map_err(|_| FfiError::invalid(format!("argument `{name}` is not UTF-8")))
 }

@@ -54,5 +54,8 @@ pub unsafe extern "C" fn nst_describe_models(
     length: usize,
     needed: *mut usize,
 ) -> super::NstStatus {
-    boundary(|| copy_out(&models_json()?, buffer, length, needed))
+    boundary(|| {
+        // SAFETY: the buffer rules of this export are copy_out's.
+        unsafe { copy_out(&models_json()?, buffer, length, needed) }
+    })
 }

@@ -8,11 +8,11 @@ use nst_onnx::Pooling;
 use super::boundary::{FfiError, boundary};
 use super::pixels::{NstImage, check_geometry, read_view};
 use super::required_str;
-use super::slices::slice_from_raw;
 use crate::image_io::Planar;
 use crate::preset::{InitSpec, Overrides};
 use crate::request::PreviewAt;
 use crate::stylize::ModelChoice;
+use nst_boundary::slice_from_raw;
 use nst_sys::limits;
 
 pub use nst_sys::abi::NstOverrides;

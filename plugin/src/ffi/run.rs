@@ -8,13 +8,13 @@ use super::engine::{NstEngine, engine_ref};
 use super::overrides::{NstOverrides, convert_overrides, masks, preview_at, read_overrides, style_weights};
 use super::pixels::{Geometry, NstImage, NstImageMut, check_geometry, read_view, rgba8_preview, write_view};
 use super::required_str;
-use super::slices::slice_from_raw;
 use super::status::NstStatus;
 use crate::EngineError;
 use crate::detail::upscale_with_content_detail;
 use crate::optim::Control;
 use crate::request::{EngineDefaults, Request, resolve};
 use crate::stylize::Stylized;
+use nst_boundary::slice_from_raw;
 use nst_sys::limits::NST_STYLE_IMAGES_MAX as MAX_STYLE_IMAGES;
 
 pub use nst_sys::abi::{NstPreviewCallback, NstProgressCallback, NstRunReport};
@@ -184,8 +184,8 @@ pub unsafe extern "C" fn nst_stylize(
             &run.settings,
             &mut |p| match progress {
                 _ if state.is_freed() => Control::Cancel,
-                // SAFETY: the host's callback with its own user data, per the documented contract.
                 Some(callback)
+                    // SAFETY: the host's callback with its own user data, per the documented contract.
                     if unsafe { callback(user_data, p.iteration as u32, p.total as u32, p.terms.total()) } != 0 =>
                 {
                     Control::Cancel

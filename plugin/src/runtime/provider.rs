@@ -107,9 +107,9 @@ fn base_builder(env: &Environment, threads: usize, low_memory: bool) -> Result<S
     let mut builder = Session::builder(env).map_err(ort_context("configuring a session"))?;
     // ONNX Runtime's CPU arena keeps every intermediate tensor's peak (and grows by doubling); without it the
     // backward graph's large intermediates go back to the system after each run: less memory, some speed lost.
-    // SAFETY: a live session-options pointer; the returned status is released when it reports an error.
     if low_memory {
         return_large_blocks_to_the_system();
+        // SAFETY: a live session-options pointer; the returned status is released when it reports an error.
         unsafe {
             let api = ort::api();
             let status = (api.DisableCpuMemArena)(builder.ptr_mut());

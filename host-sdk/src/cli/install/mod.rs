@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 
-use super::common::{CliError, EngineArgs};
+use super::arguments::EngineArgs;
+use super::error::CliError;
 use hosts::Host;
 use tree::{Staging, remove_any};
 

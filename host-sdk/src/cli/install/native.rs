@@ -4,7 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::common::{CliError, EngineArgs};
+use crate::cli::arguments::EngineArgs;
+use crate::cli::error::CliError;
 
 /// What is copied into the plug-in's `nst/_native/` folder.
 pub struct NativeFiles {

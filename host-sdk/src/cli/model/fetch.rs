@@ -17,7 +17,7 @@ use nst_onnx::store::{ModelStore, Provenance};
 
 use super::download::{Checksum, DownloadError, Size, download_verified, get_text};
 use super::store_error;
-use crate::cli::common::CliError;
+use crate::cli::error::CliError;
 
 /// The hub's address unless `HF_ENDPOINT` names another.
 const HUB: &str = "https://huggingface.co";

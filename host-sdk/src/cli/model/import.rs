@@ -8,7 +8,7 @@ use nst_onnx::import::load_vgg19;
 use nst_onnx::store::{ModelStore, Provenance, file_sha256};
 
 use super::store_error;
-use crate::cli::common::CliError;
+use crate::cli::error::CliError;
 
 /// `nst model import`.
 #[derive(Args)]

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use nst_onnx::store::ModelStore;
 
-use super::common::CliError;
+use super::error::CliError;
 use super::output::Shown;
 
 /// `nst model ...`.
