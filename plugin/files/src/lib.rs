@@ -3,12 +3,16 @@
 //! refuse anything but a regular file, and read no more than its kind may hold, naming the limit. Files are
 //! written atomically, under unpredictable temporary names that no link can redirect.
 
+#[cfg(feature = "images")]
+mod decode;
 mod frames;
 mod kind;
 mod memory;
 mod open;
 mod write;
 
+#[cfg(feature = "images")]
+pub use decode::{DecodeBudget, Decoded, decode_within};
 pub use frames::{Frames, count_frames};
 pub use kind::{DECODED_IMAGE_BYTES_MAX, FileKind, IMAGE_METADATA_BYTES_MAX, human};
 pub use memory::{DEFAULT_SHARE_OF_AVAILABLE, available_memory_mib, check_decoding_fits, default_budget_mib};

@@ -3,13 +3,10 @@
 use std::io::Cursor;
 use std::path::Path;
 
-use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
-
 use super::Planar;
 use crate::error::{EngineError, Result};
 
-use nst_files::{DECODED_IMAGE_BYTES_MAX as MAX_DECODED_BYTES, human};
-use nst_sys::limits::{NST_IMAGE_PIXELS_MAX as MAX_PIXELS, NST_IMAGE_SIDE_MAX as MAX_SIDE};
+use nst_sys::limits::NST_IMAGE_PIXELS_MAX as MAX_PIXELS;
 
 /// Bytes a pixel costs beside its decoded pixels while it becomes a [`Planar`]: RGBA floats, the RGB floats
 /// and the planes (RGB and alpha).
@@ -35,37 +32,20 @@ pub fn decode_image(bytes: &[u8], origin: &str) -> Result<Planar> {
     decode_image_within(bytes, origin, None)
 }
 
-/// Decodes an encoded image (`origin` names it in errors). The header's size is checked against the limits,
-/// `budget_mib` and what the process may allocate before the pixels are allocated, so a small file claiming a
-/// huge image is refused cheaply; a PNG's metadata is inflated under a limit of its own. Float pixels must be
-/// finite. An EXIF orientation is applied, so a photo comes out upright, as viewers show it, and an RGB ICC
-/// profile converts the colours to sRGB, which the network takes (grey and CMYK pixels are taken as decoded).
+/// Decodes an encoded image (`origin` names it in errors) within the limits and `budget_mib`, as
+/// [`nst_files::decode_within`] does: a small file claiming a huge image is refused before its pixels are
+/// allocated, and float pixels must be finite. The picture comes out upright, and an RGB ICC profile converts
+/// its colours to sRGB, which the network takes (grey and CMYK pixels are taken as decoded).
 pub fn decode_image_within(bytes: &[u8], origin: &str, budget_mib: Option<f64>) -> Result<Planar> {
     let fail = |reason: String| EngineError::Image { path: origin.to_string(), reason };
-    match nst_files::count_frames(&mut Cursor::new(bytes)) {
-        Ok(nst_files::Frames::One) | Err(_) => {}
-        Ok(many) => return Err(fail(format!("holds {many}: nst takes one picture; export the frame you want"))),
-    }
-    let reader =
-        ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| fail(format!("cannot read: {e}")))?;
-    let decode_error = |e: image::ImageError| match e {
-        image::ImageError::Limits(_) => fail(format!(
-            "too large: more than {MAX_PIXELS} pixels, {MAX_SIDE} pixels a side, {} decoded or {} of metadata \
-             ({e})",
-            human(MAX_DECODED_BYTES),
-            human(nst_files::IMAGE_METADATA_BYTES_MAX)
-        )),
-        other => fail(format!("cannot decode: {other}")),
+    let budget = nst_files::DecodeBudget {
+        pixels_max: Some(MAX_PIXELS),
+        decoded_copies: 1,
+        bytes_per_pixel: PLANAR_BYTES_PER_PIXEL,
+        budget_mib,
     };
-    let mut decoder = decoder_within_limits(reader).map_err(decode_error)?;
-    let (width, height) = decoder.dimensions();
-    check_fits(width, height, decoder.total_bytes(), budget_mib).map_err(fail)?;
-    // Unreadable metadata is no reason to refuse the pixels: they are then taken as stored.
-    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
-    let profile = decoder.icc_profile().ok().flatten();
-    let mut decoded = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
-    check_finite(&decoded).map_err(fail)?;
-    decoded.apply_orientation(orientation);
+    let nst_files::Decoded { image: decoded, icc: profile } =
+        nst_files::decode_within(Cursor::new(bytes), &budget).map_err(fail)?;
     let (width, height) = (decoded.width() as usize, decoded.height() as usize);
     if width == 0 || height == 0 {
         return Err(fail("the image is empty".into()));
@@ -79,57 +59,6 @@ pub fn decode_image_within(bytes: &[u8], origin: &str, budget_mib: Option<f64>) 
     let rgb: Vec<f32> = rgba.pixels().flat_map(|p| [p.0[0], p.0[1], p.0[2]]).collect();
     let alpha = has_alpha.then(|| rgba.pixels().map(|p| p.0[3]).collect());
     Ok(Planar::from_interleaved_rgb(width, height, &rgb, alpha))
-}
-
-/// A decoder with the size limits set before the header is read. A PNG's metadata (ICC profile, text) is
-/// inflated while its header is read, under a limit of its own, far below the pixels'.
-fn decoder_within_limits(reader: ImageReader<Cursor<&[u8]>>) -> image::ImageResult<Box<dyn ImageDecoder + '_>> {
-    let mut pixels = Limits::default();
-    pixels.max_image_width = Some(MAX_SIDE);
-    pixels.max_image_height = Some(MAX_SIDE);
-    pixels.max_alloc = Some(MAX_DECODED_BYTES);
-    if reader.format() == Some(image::ImageFormat::Png) {
-        let mut metadata = Limits::default();
-        metadata.max_alloc = Some(nst_files::IMAGE_METADATA_BYTES_MAX);
-        let mut decoder = image::codecs::png::PngDecoder::with_limits(reader.into_inner(), metadata)?;
-        decoder.set_limits(pixels)?;
-        return Ok(Box::new(decoder));
-    }
-    let mut reader = reader;
-    reader.limits(pixels);
-    Ok(Box::new(reader.into_decoder()?))
-}
-
-/// Refuses a `width x height` image of `decoded` bytes that is over the limits, or whose reading would need
-/// more than `budget_mib` or more than the process can allocate, naming its size and what it would need.
-fn check_fits(width: u32, height: u32, decoded: u64, budget_mib: Option<f64>) -> std::result::Result<(), String> {
-    let pixels = width as u64 * height as u64;
-    if pixels > MAX_PIXELS {
-        return Err(format!("too large: {width}x{height} is more than the {MAX_PIXELS} pixels accepted"));
-    }
-    let needed = decoded.saturating_add(pixels.saturating_mul(PLANAR_BYTES_PER_PIXEL));
-    nst_files::check_decoding_fits(width, height, decoded, needed, budget_mib)
-}
-
-/// Refuses float pixels that are NaN or infinite: they would only surface later as a loss that is not
-/// finite, blaming the weights.
-fn check_finite(image: &DynamicImage) -> std::result::Result<(), String> {
-    let floats = match image {
-        DynamicImage::ImageRgb32F(pixels) => pixels.as_raw(),
-        DynamicImage::ImageRgba32F(pixels) => pixels.as_raw(),
-        _ => return Ok(()),
-    };
-    match floats.iter().position(|v| !v.is_finite()) {
-        None => Ok(()),
-        Some(at) => {
-            let pixel = at / image.color().channel_count() as usize;
-            let (x, y) = (pixel % image.width() as usize, pixel / image.width() as usize);
-            Err(format!(
-                "pixel ({x}, {y}) is {}: float images must hold finite values; fix or re-export it",
-                floats[at]
-            ))
-        }
-    }
 }
 
 /// Converts RGBA values (0..=1) from the colours `icc` describes to sRGB, in place; alpha is kept.
@@ -153,8 +82,8 @@ fn to_srgb(rgba: &mut image::Rgba32FImage, icc: &[u8]) -> std::result::Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
-    use image::ImageEncoder;
     use image::codecs::jpeg::JpegEncoder;
+    use image::{DynamicImage, ImageEncoder};
 
     /// A little-endian TIFF header with one IFD entry: Orientation (0x0112), SHORT, 1 value: 6 (the camera was
     /// turned: rotate 90 degrees clockwise to show it).
