@@ -25,7 +25,7 @@ pub fn vgg19_from_onnx_bytes(bytes: &[u8], origin: &str) -> Result<Vgg19, OnnxEr
         .map_err(|err| OnnxError::Decode { origin: origin.to_string(), reason: err.to_string() })?;
     let not_vgg = |found: String| OnnxError::NotVgg19 { origin: origin.to_string(), found };
     let graph = model.graph.as_ref().ok_or_else(|| not_vgg("a model without a graph".into()))?;
-    let walk = walk_feature_chain(graph).map_err(not_vgg)?;
+    let walk = walk_feature_chain(graph).map_err(|err| not_vgg(err.to_string()))?;
     let layout = if walk.classifier_dropped {
         "VGG19 features; the layers after relu5_4 dropped"
     } else {
@@ -111,40 +111,102 @@ fn network_name(blocks: &[usize]) -> &'static str {
     }
 }
 
-fn walk_feature_chain(graph: &GraphProto) -> Result<FeatureChain, String> {
+/// Why a graph's feature chain is not VGG19's.
+#[derive(Debug)]
+enum ChainError {
+    /// Not exactly one input that is no constant.
+    Inputs(Vec<String>),
+    /// A tensor reached twice: the graph is not a chain.
+    Cycle(String),
+    /// A tensor read by several nodes.
+    Branch { tensor: String, readers: usize },
+    /// A convolution whose next step is no Relu (1-based).
+    ConvWithoutRelu(usize),
+    /// The convolutions, grouped by pools, are not VGG19's blocks.
+    Blocks { convs: usize, blocks: Vec<usize>, stopped_at: Option<String> },
+    /// A pool, or a convolution's weights or attributes, that VGG19 does not have.
+    Node(String),
+}
+
+impl std::fmt::Display for ChainError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ChainError::Inputs(names) => {
+                write!(f, "{} data inputs {names:?}; a VGG19 has one image input", names.len())
+            }
+            ChainError::Cycle(tensor) => write!(f, "tensor '{tensor}' is reached twice: the graph has a cycle"),
+            ChainError::Branch { tensor, readers } => {
+                write!(f, "tensor '{tensor}' feeds {readers} nodes; VGG19 features are a plain chain")
+            }
+            ChainError::ConvWithoutRelu(index) => write!(f, "convolution {index} is not followed by a Relu"),
+            ChainError::Blocks { convs, blocks, stopped_at } => {
+                let ending =
+                    stopped_at.as_ref().map(|op| format!(", then the chain reaches a {op}")).unwrap_or_default();
+                write!(
+                    f,
+                    "found {convs} 3x3 convolutions in blocks {blocks:?}{}{ending}; VGG19 has 16 in blocks \
+                     {VGG19_BLOCKS:?}",
+                    network_name(blocks)
+                )
+            }
+            ChainError::Node(reason) => write!(f, "{reason}"),
+        }
+    }
+}
+
+/// The image's way through the graph, checked against VGG19 in four phases: its one data input, the chain
+/// of nodes it flows along, that chain's convolutions grouped into blocks, and each convolution's weights.
+fn walk_feature_chain(graph: &GraphProto) -> Result<FeatureChain, ChainError> {
     let constants = Constants::new(graph);
-    let data_inputs: Vec<&str> = graph
-        .input
-        .iter()
-        .filter_map(|input| input.name.as_deref())
-        .filter(|name| !constants.is_constant(name))
-        .collect();
-    let [image] = data_inputs[..] else {
-        return Err(format!("{} data inputs {:?}; a VGG19 has one image input", data_inputs.len(), data_inputs));
-    };
+    let image = image_input(graph, &constants)?;
     let mut consumers: HashMap<&str, Vec<&NodeProto>> = HashMap::new();
     for node in &graph.node {
         for input in &node.input {
             consumers.entry(input.as_str()).or_default().push(node);
         }
     }
+    let (steps, stopped_at) = follow_chain(image, &consumers)?;
+    let conv_nodes = vgg19_convolutions(&steps, stopped_at.clone())?;
+    let convs = conv_nodes
+        .iter()
+        .zip(Layer::all())
+        .map(|(node, layer)| layer_weights(node, layer, &constants))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(FeatureChain { convs, classifier_dropped: stopped_at.is_some() })
+}
 
-    // Follow the image along the chain of Conv / Relu / pool nodes.
+/// The graph's one input that is no constant: the image.
+fn image_input<'g>(graph: &'g GraphProto, constants: &Constants<'g>) -> Result<&'g str, ChainError> {
+    let data_inputs: Vec<&str> = graph
+        .input
+        .iter()
+        .filter_map(|input| input.name.as_deref())
+        .filter(|name| !constants.is_constant(name))
+        .collect();
+    match data_inputs[..] {
+        [image] => Ok(image),
+        _ => Err(ChainError::Inputs(data_inputs.iter().map(|name| name.to_string()).collect())),
+    }
+}
+
+/// The Conv / Relu / pool steps the image flows through, up to relu5_4 or the first other node, and what
+/// stopped the walk there (`None`: the graph ends at relu5_4 or its pool).
+fn follow_chain<'g>(
+    image: &'g str,
+    consumers: &HashMap<&'g str, Vec<&'g NodeProto>>,
+) -> Result<(Vec<Step<'g>>, Option<String>), ChainError> {
     let mut steps = Vec::new();
-    let mut stopped_at = None;
     let mut current = image;
     let mut visited = std::collections::HashSet::new();
     loop {
         if !visited.insert(current) {
-            return Err(format!("tensor '{current}' is reached twice: the graph has a cycle"));
+            return Err(ChainError::Cycle(current.to_string()));
         }
         let next = consumers.get(current).map(Vec::as_slice).unwrap_or(&[]);
         let node = match next {
-            [] => break,
+            [] => return Ok((steps, None)),
             [node] => *node,
-            _ => {
-                return Err(format!("tensor '{current}' feeds {} nodes; VGG19 features are a plain chain", next.len()));
-            }
+            _ => return Err(ChainError::Branch { tensor: current.to_string(), readers: next.len() }),
         };
         let op = node.op_type.as_deref().unwrap_or("");
         match op {
@@ -155,34 +217,32 @@ fn walk_feature_chain(graph: &GraphProto) -> Result<FeatureChain, String> {
                 if convs == VGG19_BLOCKS.iter().sum::<usize>() {
                     // relu5_4 is the deepest layer a loss can read: what follows is never run.
                     let output = node.output.first().map(String::as_str).unwrap_or("");
-                    stopped_at = beyond_final_pool(output, &consumers);
-                    break;
+                    return Ok((steps, beyond_final_pool(output, consumers)));
                 }
             }
             "MaxPool" | "AveragePool" => steps.push(Step::Pool(node)),
             _ if PASS_THROUGH.contains(&op) => {}
-            _ => {
-                stopped_at = Some(format!("{op} node '{}'", node.name.as_deref().unwrap_or("")));
-                break;
-            }
+            _ => return Ok((steps, Some(format!("{op} node '{}'", node.name.as_deref().unwrap_or(""))))),
         }
         current = node.output.first().map(String::as_str).unwrap_or("");
     }
+}
 
-    // Group the convolutions into blocks and compare with VGG19.
+/// The chain's convolutions, each followed by a Relu and grouped by pools into VGG19's blocks.
+fn vgg19_convolutions<'g>(steps: &[Step<'g>], stopped_at: Option<String>) -> Result<Vec<&'g NodeProto>, ChainError> {
     let mut blocks = vec![0usize];
     let mut conv_nodes = Vec::new();
     for (index, step) in steps.iter().enumerate() {
         match step {
             Step::Conv(node) => {
                 if !matches!(steps.get(index + 1), Some(Step::Relu)) {
-                    return Err(format!("convolution {} is not followed by a Relu", conv_nodes.len() + 1));
+                    return Err(ChainError::ConvWithoutRelu(conv_nodes.len() + 1));
                 }
                 conv_nodes.push(*node);
                 *blocks.last_mut().expect("non-empty") += 1;
             }
             Step::Pool(node) => {
-                check_pool(node)?;
+                check_pool(node).map_err(ChainError::Node)?;
                 blocks.push(0);
             }
             Step::Relu => {}
@@ -192,33 +252,26 @@ fn walk_feature_chain(graph: &GraphProto) -> Result<FeatureChain, String> {
         blocks.pop();
     }
     if blocks[..] != VGG19_BLOCKS {
-        let ending = stopped_at.map(|op| format!(", then the chain reaches a {op}")).unwrap_or_default();
-        return Err(format!(
-            "found {} 3x3 convolutions in blocks {blocks:?}{}{ending}; VGG19 has 16 in blocks {VGG19_BLOCKS:?}",
-            conv_nodes.len(),
-            network_name(&blocks)
-        ));
+        return Err(ChainError::Blocks { convs: conv_nodes.len(), blocks, stopped_at });
     }
-    let convs = conv_nodes
-        .iter()
-        .zip(Layer::all())
-        .map(|(node, layer)| {
-            let (weights, shape) = conv_weights(node, &constants, layer)?;
-            let expected = CONV_CHANNELS[layer.index()];
-            if shape != expected {
-                return Err(format!(
-                    "{} maps {} -> {} channels; VGG19's maps {} -> {}",
-                    layer.conv_name(),
-                    shape.0,
-                    shape.1,
-                    expected.0,
-                    expected.1
-                ));
-            }
-            Ok(weights)
-        })
-        .collect::<Result<Vec<_>, String>>()?;
-    Ok(FeatureChain { convs, classifier_dropped: stopped_at.is_some() })
+    Ok(conv_nodes)
+}
+
+/// The weights of `layer`'s convolution `node`, with VGG19's channels.
+fn layer_weights(node: &NodeProto, layer: Layer, constants: &Constants) -> Result<ConvWeights, ChainError> {
+    let (weights, shape) = conv_weights(node, constants, layer).map_err(ChainError::Node)?;
+    let expected = CONV_CHANNELS[layer.index()];
+    if shape != expected {
+        return Err(ChainError::Node(format!(
+            "{} maps {} -> {} channels; VGG19's maps {} -> {}",
+            layer.conv_name(),
+            shape.0,
+            shape.1,
+            expected.0,
+            expected.1
+        )));
+    }
+    Ok(weights)
 }
 
 /// The first node after `relu5_4` (`output`) other than pass-throughs and the last block's pool, if any: what a
