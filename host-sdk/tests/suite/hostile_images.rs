@@ -147,17 +147,6 @@ impl BitWriter {
     }
 }
 
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for byte in bytes {
-        crc ^= *byte as u32;
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
-        }
-    }
-    !crc
-}
-
 /// Inflated under a limit of its own (16 MiB), such a profile is cut short and dropped, and the pixels are
 /// taken as sRGB; under the pixels' limit it used to be inflated whole (268 MB here, up to 800 MB), then refused.
 #[test]

@@ -278,3 +278,15 @@ pub mod checks {
             / (a.len() as f64 * 255.0)
     }
 }
+
+/// The CRC-32 of PNG chunks (ISO 3309), for tests that build PNG chunks by hand.
+pub fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for byte in bytes {
+        crc ^= *byte as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}

@@ -93,7 +93,8 @@ fn open_nonblocking(path: &Path) -> io::Result<File> {
     File::open(path)
 }
 
-fn describe_type(metadata: &std::fs::Metadata) -> &'static str {
+/// What a file that is no regular file is, for messages: "a folder", "a FIFO (named pipe)", "a device"...
+pub fn describe_type(metadata: &std::fs::Metadata) -> &'static str {
     if metadata.is_dir() {
         return "a folder";
     }

@@ -62,7 +62,9 @@ pub fn bundled_presets(dir: &Path) -> Vec<(String, PathBuf)> {
 pub fn not_a_file(path: &Path, name: &str) -> Option<String> {
     let error = match std::fs::metadata(path) {
         Ok(metadata) if metadata.is_file() => return None,
-        Ok(metadata) => return Some(format!("'{name}' is {}, not a regular file", kind_of(&metadata))),
+        Ok(metadata) => {
+            return Some(format!("'{name}' is {}, not a regular file", nst_files::describe_type(&metadata)));
+        }
         Err(error) => error,
     };
     // The name itself exists but does not lead to a file: a link to nowhere or a loop of links.
@@ -74,25 +76,4 @@ pub fn not_a_file(path: &Path, name: &str) -> Option<String> {
         // A loop of links further up, a file used as a folder, a folder that may not be read.
         _ => format!("file '{name}' cannot be resolved: {error}"),
     })
-}
-
-fn kind_of(metadata: &std::fs::Metadata) -> &'static str {
-    if metadata.is_dir() {
-        return "a folder";
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        let kind = metadata.file_type();
-        if kind.is_fifo() {
-            return "a FIFO (named pipe)";
-        }
-        if kind.is_char_device() || kind.is_block_device() {
-            return "a device";
-        }
-        if kind.is_socket() {
-            return "a socket";
-        }
-    }
-    "a special file"
 }
